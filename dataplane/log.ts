@@ -1,0 +1,49 @@
+/**
+ * Structured logging: one JSON object per line on stderr (or a stream), with the component
+ * name, so `knet logs` and log shippers can read every process the same way.
+ */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(component: string): Logger;
+}
+
+export interface LoggerOptions {
+  level?: Level;
+  write?: (line: string) => void;
+}
+
+export function createLogger(component: string, opts: LoggerOptions = {}): Logger {
+  const min = ORDER[opts.level ?? ((process.env.KNET_LOG_LEVEL as Level | undefined) ?? 'info')] ?? ORDER.info;
+  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[level] < min) return;
+    write(JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...fields }, errorReplacer));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (sub) => createLogger(`${component}/${sub}`, opts),
+  };
+}
+
+/** A logger that drops everything, for unit tests and embedding. */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => silentLogger,
+};
+
+function errorReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { message: value.message, code: (value as NodeJS.ErrnoException).code };
+  return value;
+}
