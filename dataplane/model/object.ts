@@ -11,8 +11,10 @@ export interface KObject {
   metadata?: ObjectMeta;
   spec?: unknown;
   status?: unknown;
-  [field: string]: unknown;
 }
+
+/** An object with kind-specific top-level fields (data, subsets, endpoints, items…). */
+export type AnyObject = KObject & { [field: string]: unknown };
 
 /** Kinds knet stores, with their apiVersion and whether they live in a namespace. */
 export const KINDS = {

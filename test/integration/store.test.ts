@@ -4,7 +4,7 @@ import { connectRedis } from '../../dataplane/store/redis-connection.js';
 import { ObjectStore } from '../../dataplane/store/object-store.js';
 import { StoreInformerFactory } from '../../dataplane/store/watch.js';
 import { StoreError } from '../../dataplane/store/errors.js';
-import type { KObject } from '../../dataplane/model/object.js';
+import type { AnyObject } from '../../dataplane/model/object.js';
 
 let redis: TestRedis;
 let clusterSeq = 0;
@@ -20,7 +20,7 @@ function newStore(opts: { eventRetention?: number } = {}): ObjectStore {
   return new ObjectStore(connectRedis(redis.url), `t${++clusterSeq}`, opts);
 }
 
-function cm(name: string, data: Record<string, string> = {}): KObject {
+function cm(name: string, data: Record<string, string> = {}): AnyObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data };
 }
 
@@ -47,7 +47,7 @@ describe('object store', () => {
 
   it('keeps status apart from spec and bumps generation only on spec change', async () => {
     const store = newStore();
-    const svc: KObject = { kind: 'Service', apiVersion: 'v1', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80 }] } };
+    const svc: AnyObject = { kind: 'Service', apiVersion: 'v1', metadata: { name: 's', namespace: 'default' }, spec: { ports: [{ port: 80 }] } };
     const created = await store.create(svc);
     const withStatus = await store.updateStatus({ ...created, status: { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } } });
     const updated = await store.update({ ...svc, metadata: { ...svc.metadata, labels: { a: 'b' } }, status: { bogus: true } });
@@ -128,7 +128,7 @@ describe('informers over the watch', () => {
     const store = newStore();
     await store.create(cm('before'));
     const factory = new StoreInformerFactory(store, { redisUrl: redis.url, blockMs: 500 });
-    const inf = factory.informer('ConfigMap');
+    const inf = factory.informer<AnyObject>('ConfigMap');
     const seen: string[] = [];
     inf.on({
       add: (o) => seen.push(`add ${o.metadata?.name}`),
@@ -155,7 +155,7 @@ describe('informers over the watch', () => {
     await factory.waitForSync();
     // Kill the watch connection from the server side, then write while it reconnects.
     const admin = connectRedis(redis.url);
-    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     await Promise.all(Array.from({ length: 1000 }, (_, i) => store.create(cm(`w${i}`))));
     await until(() => added.size === 1000, '1000 adds');
     expect(factory.stats.relists).toBe(1);
