@@ -1,0 +1,210 @@
+/**
+ * `knet proxy`: the I/O shell around the pure core. Like kube-proxy, change notifications from
+ * the Service, EndpointSlice and Node informers only mark the state dirty; one full sync
+ * (rebuild the table, update the chooser, diff the listeners) runs on the next turn of the
+ * event loop, so a burst of events costs one sync and a new service answers within
+ * milliseconds. Connections never read the store: they read the chooser's in-memory table.
+ */
+import type dgram from 'node:dgram';
+import type { Node, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Registry } from 'prom-client';
+import { nodeIP, nodeOrdinal, podSubnet, type ClusterConfig } from '../dataplane/cluster-config.js';
+import type { InformerFactory } from '../dataplane/informer-types.js';
+import { createLogger, type Logger } from '../dataplane/log.js';
+import { EndpointChooser } from './endpoint-choice.js';
+import { desiredListeners, type ListenerProblem, type ListenerSpec } from './frontends.js';
+import { healthCheckResponse, localReadyEndpoints } from './health-check.js';
+import { ListenerSet } from './listener-set.js';
+import { ProxyMetrics } from './metrics.js';
+import { buildServiceTable, endpointId, type ServicePortInfo, type ServiceTable } from './service-table.js';
+import { DEFAULT_CONNECT_TIMEOUTS_MS, DEFAULT_HANG_HOLD_MS, TcpForwarder } from './tcp-forwarder.js';
+import type { NodeAddress } from './traffic-source.js';
+import { DEFAULT_UDP_IDLE_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
+
+export interface ProxyNode {
+  name: string;
+  ip: string;
+  podCIDR: string;
+}
+
+export interface ProxyOptions {
+  informers: InformerFactory;
+  config: ClusterConfig;
+  /** The nodes this process serves: their IPs get the nodePort and health check listeners. */
+  nodes: ProxyNode[];
+  /** Every node of the cluster, to tell pods and nodes of other machines from outsiders. Default: Node objects plus `nodes`. */
+  allNodes?: () => ProxyNode[];
+  log?: Logger;
+  /** Idle timeout of a UDP session (conntrack's default is 30 s). */
+  udpIdleTimeoutMs?: number;
+  /** Connect timeouts of the successive attempts; their count is the attempt limit. */
+  connectTimeoutsMs?: readonly number[];
+  /** How long a connection with no local endpoint is held before it is dropped. */
+  hangHoldMs?: number;
+  /** How soon a listener that failed to bind is tried again. */
+  bindRetryMs?: number;
+}
+
+export interface ListenerInfo {
+  address: string;
+  port: number;
+  protocol: 'TCP' | 'UDP';
+  /** "ns/name" */
+  service: string;
+  role: ListenerSpec['role'];
+  /** The service port key ("ns/name:port/TCP"); "ns/name" for a health check. */
+  servicePort: string;
+}
+
+export interface BindErrorInfo {
+  service: string;
+  address: string;
+  port: number;
+  protocol: string;
+  error: string;
+}
+
+export interface ProxyHandle {
+  close(): Promise<void>;
+  metrics: Registry;
+  listeners(): ListenerInfo[];
+  bindErrors(): BindErrorInfo[];
+  /** The current service table (endpoints in use), for `knet get svc -o wide` and debugging. */
+  services(): ServicePortInfo[];
+  /** Runs a sync now instead of on the next turn; resolves when listeners have settled binding. */
+  sync(): Promise<void>;
+}
+
+export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
+  const log = opts.log ?? createLogger('proxy');
+  const metrics = new ProxyMetrics();
+  const chooser = new EndpointChooser();
+  const bindRetryMs = opts.bindRetryMs ?? 5_000;
+  const services = opts.informers.informer<Service>('Service');
+  const slices = opts.informers.informer<EndpointSlice>('EndpointSlice');
+  const nodeInformer = opts.informers.informer<Node>('Node');
+
+  const tcp = new TcpForwarder({
+    chooser,
+    metrics,
+    log,
+    connectTimeoutsMs: opts.connectTimeoutsMs ?? DEFAULT_CONNECT_TIMEOUTS_MS,
+    hangHoldMs: opts.hangHoldMs ?? DEFAULT_HANG_HOLD_MS,
+  });
+  const udp = new UdpForwarder({ chooser, metrics, log, idleTimeoutMs: opts.udpIdleTimeoutMs ?? DEFAULT_UDP_IDLE_TIMEOUT_MS });
+
+  let table: ServiceTable = new Map();
+  let problems: ListenerProblem[] = [];
+  let closed = false;
+  let scheduled: NodeJS.Immediate | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const servedNodes = (): NodeAddress[] => opts.nodes.map((n) => withZone(n, opts.config));
+
+  const listenerSet = new ListenerSet(
+    {
+      acceptTcp: (socket, spec) => tcp.accept(socket, spec),
+      attachUdp: (socket: dgram.Socket, spec) => udp.attach(socket, spec),
+      detachUdp: (socket: dgram.Socket) => udp.detach(socket),
+      healthCheck: (spec) => healthCheckResponse(spec.service, localReadyEndpoints(table, spec.service, spec.node ?? '')),
+      bindSettled: () => {
+        refreshListenerMetrics();
+        scheduleRetry();
+      },
+    },
+    log,
+  );
+
+  function allNodes(): NodeAddress[] {
+    const list = opts.allNodes ? opts.allNodes() : nodeInformer.list().map((n) => nodeAddress(n, opts.config));
+    return list.filter((n): n is ProxyNode => !!n).map((n) => withZone(n, opts.config));
+  }
+
+  function sync(): void {
+    scheduled = undefined;
+    if (closed) return;
+    const end = metrics.syncDuration.startTimer();
+    const now = Date.now();
+    table = buildServiceTable(services.list(), slices.list());
+    const served = servedNodes();
+    chooser.update(table, allNodes(), served, now);
+    const desired = desiredListeners(table, served);
+    problems = desired.problems;
+    listenerSet.reconcile(desired.listeners, now, bindRetryMs);
+    // UDP conntrack entries of departed endpoints are flushed; TCP flows are left to finish.
+    udp.prune((key, ep) => !!table.get(key)?.endpoints.some((e) => endpointId(e) === ep));
+    tcp.retryHung();
+    refreshListenerMetrics();
+    scheduleRetry();
+    end();
+  }
+
+  function scheduleSync(): void {
+    if (closed || scheduled) return;
+    scheduled = setImmediate(sync);
+  }
+
+  function scheduleRetry(): void {
+    if (closed || retryTimer || listenerSet.failures().length === 0) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      scheduleSync();
+    }, bindRetryMs);
+  }
+
+  function refreshListenerMetrics(): void {
+    metrics.listeners.reset();
+    for (const l of listenerSet.bound()) metrics.listeners.inc({ protocol: l.protocol, role: l.role });
+    metrics.bindErrors.set(listenerSet.failures().length + problems.length);
+  }
+
+  const onChange = { add: scheduleSync, update: scheduleSync, delete: scheduleSync };
+  const unsubscribe = [services.on(onChange), slices.on(onChange), ...(opts.allNodes ? [] : [nodeInformer.on(onChange)])];
+  await opts.informers.waitForSync();
+  sync();
+  await listenerSet.settled();
+  log.info('proxy started', { nodes: opts.nodes.map((n) => n.name), servicePorts: table.size, listeners: listenerSet.bound().length });
+
+  return {
+    metrics: metrics.registry,
+    listeners: () =>
+      listenerSet.bound().map((l) => ({ address: l.address, port: l.port, protocol: l.protocol, service: l.service, role: l.role, servicePort: l.serviceKey })),
+    bindErrors: () =>
+      [...listenerSet.failures(), ...problems].map(({ spec, error }) => ({ service: spec.service, address: spec.address, port: spec.port, protocol: spec.protocol, error })),
+    services: () => [...table.values()],
+    async sync() {
+      if (scheduled) clearImmediate(scheduled);
+      sync();
+      await listenerSet.settled();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const u of unsubscribe) u();
+      if (scheduled) clearImmediate(scheduled);
+      if (retryTimer) clearTimeout(retryTimer);
+      const closing = listenerSet.closeAll();
+      tcp.destroyAll();
+      udp.destroyAll();
+      await closing;
+      log.info('proxy stopped');
+    },
+  };
+}
+
+function withZone(n: ProxyNode & { zone?: string }, config: ClusterConfig): NodeAddress {
+  const zone = n.zone ?? config.zones?.[n.name];
+  return zone ? { name: n.name, ip: n.ip, podCIDR: n.podCIDR, zone } : { name: n.name, ip: n.ip, podCIDR: n.podCIDR };
+}
+
+/** A Node object's address, pod CIDR and zone; the address plan fills what the object lacks. */
+function nodeAddress(node: Node, config: ClusterConfig): (ProxyNode & { zone?: string }) | undefined {
+  const name = node.metadata?.name;
+  if (!name) return undefined;
+  const ordinal = nodeOrdinal(name);
+  const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? (ordinal ? nodeIP(config, ordinal) : undefined);
+  const podCIDR = node.spec?.podCIDR ?? (ordinal ? podSubnet(config, ordinal) : '');
+  if (!ip) return undefined;
+  const zone = node.metadata?.labels?.['topology.kubernetes.io/zone'];
+  return zone ? { name, ip, podCIDR, zone } : { name, ip, podCIDR };
+}

@@ -1,0 +1,174 @@
+/**
+ * UDP forwarding: a session per client ip:port per listener, as conntrack keeps one.
+ *
+ * The first datagram routes and picks an endpoint (affinity applies); the session's upstream
+ * socket is bound to the SNAT source and connected to the endpoint, so replies come back to
+ * it and go out through the listener socket — from the service address, as the client expects.
+ * Every datagram either way refreshes an idle timer (default 30 s, conntrack's UDP timeout);
+ * an idle session is dropped and the next datagram starts a new one. An ICMP "port
+ * unreachable" from the endpoint (ECONNREFUSED on the connected socket) ends the session and
+ * the client's next session skips its sticky endpoint, as a failed TCP attempt does.
+ * Sessions to an endpoint that left are flushed on sync, as kube-proxy clears UDP conntrack.
+ */
+import dgram from 'node:dgram';
+import type { Logger } from '../dataplane/log.js';
+import type { EndpointChooser } from './endpoint-choice.js';
+import type { ListenerSpec } from './frontends.js';
+import type { ProxyMetrics } from './metrics.js';
+import { endpointId, type EndpointInfo } from './service-table.js';
+
+export const DEFAULT_UDP_IDLE_TIMEOUT_MS = 30_000;
+const MAX_QUEUED = 64;
+const MAX_REMEMBERED_FAILURES = 1024;
+
+export interface UdpContext {
+  chooser: EndpointChooser;
+  metrics: ProxyMetrics;
+  log: Logger;
+  idleTimeoutMs: number;
+}
+
+interface Session {
+  key: string;
+  clientAddress: string;
+  clientPort: number;
+  serviceKey: string;
+  endpoint: EndpointInfo;
+  upstream: dgram.Socket;
+  timer: NodeJS.Timeout;
+  /** Datagrams that arrived before the upstream socket was connected. */
+  queue: Buffer[] | undefined;
+  closed: boolean;
+}
+
+export class UdpForwarder {
+  private readonly sessions = new Map<dgram.Socket, Map<string, Session>>();
+  /** Clients whose last session failed: their next session skips the sticky endpoint. */
+  private readonly failedClients = new Set<string>();
+
+  constructor(private readonly ctx: UdpContext) {}
+
+  get size(): number {
+    let n = 0;
+    for (const m of this.sessions.values()) n += m.size;
+    return n;
+  }
+
+  /** Starts serving a bound listener socket; spec() gives the listener's current spec. */
+  attach(listener: dgram.Socket, spec: () => ListenerSpec): void {
+    const sessions = new Map<string, Session>();
+    this.sessions.set(listener, sessions);
+    listener.on('message', (msg, rinfo) => {
+      const key = `${rinfo.address}:${rinfo.port}`;
+      const existing = sessions.get(key);
+      if (existing) {
+        this.toEndpoint(existing, msg);
+        return;
+      }
+      this.open(listener, sessions, spec(), key, rinfo.address, rinfo.port, msg);
+    });
+  }
+
+  /** Closes a listener's sessions (the listener itself is closed by its owner). */
+  detach(listener: dgram.Socket): void {
+    const sessions = this.sessions.get(listener);
+    if (!sessions) return;
+    for (const s of sessions.values()) this.close(sessions, s);
+    this.sessions.delete(listener);
+  }
+
+  /** Drops sessions whose service port or endpoint is gone. */
+  prune(isLive: (serviceKey: string, endpoint: string) => boolean): void {
+    for (const sessions of this.sessions.values()) {
+      for (const s of sessions.values()) if (!isLive(s.serviceKey, endpointId(s.endpoint))) this.close(sessions, s);
+    }
+    if (this.failedClients.size > MAX_REMEMBERED_FAILURES) this.failedClients.clear();
+  }
+
+  destroyAll(): void {
+    for (const listener of [...this.sessions.keys()]) this.detach(listener);
+    this.failedClients.clear();
+  }
+
+  private open(listener: dgram.Socket, sessions: Map<string, Session>, spec: ListenerSpec, key: string, clientAddress: string, clientPort: number, first: Buffer): void {
+    const frontend = spec.node ? { role: spec.role, node: spec.node } : { role: spec.role };
+    const route = this.ctx.chooser.route(spec.serviceKey, frontend, clientAddress);
+    if (route.action !== 'forward') {
+      // No ICMP from userspace: a rejected or held datagram is dropped.
+      this.ctx.metrics.failed.inc({ service: spec.serviceKey, reason: route.action === 'reject' ? 'no_endpoints' : 'no_local_endpoints' });
+      return;
+    }
+    const failedKey = `${spec.id}|${key}`;
+    const retry = this.failedClients.delete(failedKey);
+    const ep = this.ctx.chooser.choose(spec.serviceKey, route, clientAddress, Date.now(), retry);
+    if (!ep) return;
+
+    const upstream = dgram.createSocket({ type: 'udp4' });
+    const session: Session = {
+      key,
+      clientAddress,
+      clientPort,
+      serviceKey: spec.serviceKey,
+      endpoint: ep,
+      upstream,
+      timer: setTimeout(() => this.close(sessions, session), this.ctx.idleTimeoutMs),
+      queue: [first],
+      closed: false,
+    };
+    sessions.set(key, session);
+    const labels = { service: spec.serviceKey, protocol: 'UDP' };
+    this.ctx.metrics.connections.inc(labels);
+    this.ctx.metrics.active.inc(labels);
+    this.ctx.metrics.endpointConnections.inc({ service: spec.serviceKey, endpoint: endpointId(ep), pod: ep.podName ?? '' });
+    this.ctx.log.debug('udp session', { service: spec.serviceKey, client: key, endpoint: endpointId(ep), pod: ep.podName, source: route.sourceAddress });
+
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      this.ctx.log.debug('udp session failed', { service: spec.serviceKey, client: key, endpoint: endpointId(ep), error: err.code ?? err.message });
+      this.ctx.metrics.endpointFailures.inc({ service: spec.serviceKey, endpoint: endpointId(ep), pod: ep.podName ?? '' });
+      this.failedClients.add(failedKey);
+      this.close(sessions, session);
+    });
+    upstream.on('message', (reply) => {
+      if (session.closed) return;
+      session.timer.refresh();
+      this.ctx.metrics.bytes.inc({ service: session.serviceKey, direction: 'out' }, reply.length);
+      listener.send(reply, clientPort, clientAddress, () => {});
+    });
+    upstream.bind({ address: route.sourceAddress, port: 0 }, () => {
+      if (session.closed) return;
+      upstream.connect(ep.port, ep.ip, () => {
+        if (session.closed) return;
+        const queued = session.queue ?? [];
+        session.queue = undefined;
+        for (const msg of queued) this.send(session, msg);
+      });
+    });
+  }
+
+  private toEndpoint(s: Session, msg: Buffer): void {
+    s.timer.refresh();
+    if (s.queue) {
+      if (s.queue.length < MAX_QUEUED) s.queue.push(msg);
+      return;
+    }
+    this.send(s, msg);
+  }
+
+  private send(s: Session, msg: Buffer): void {
+    this.ctx.metrics.bytes.inc({ service: s.serviceKey, direction: 'in' }, msg.length);
+    s.upstream.send(msg, () => {});
+  }
+
+  private close(sessions: Map<string, Session>, s: Session): void {
+    if (s.closed) return;
+    s.closed = true;
+    clearTimeout(s.timer);
+    if (sessions.get(s.key) === s) sessions.delete(s.key);
+    this.ctx.metrics.active.dec({ service: s.serviceKey, protocol: 'UDP' });
+    try {
+      s.upstream.close();
+    } catch {
+      // Already closed by a failed bind.
+    }
+  }
+}
