@@ -4,6 +4,7 @@
  * Addresses: ClusterIPs 127.51.96.11–29, backends 127.51.1.11–12 and 127.51.2.11, clients 127.51.200.1x.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EP } from '../../unit/proxy/fixtures.js';
 import { curl, slice, startBackend, startRig, svc, type Backend, type Rig } from './helpers.js';
 
 const B1 = { ip: '127.51.1.11', node: 'node-1', pod: 'web-a' };
@@ -34,7 +35,7 @@ async function waitFor<T>(probe: () => Promise<T>, ok: (v: T) => boolean, tries 
   return v;
 }
 
-function apply(name: string, ip: string, spec: Parameters<typeof svc>[1] = {}, endpoints = ALL, extra: Parameters<typeof svc>[2] = {}) {
+function apply(name: string, ip: string, spec: Parameters<typeof svc>[1] = {}, endpoints: EP[] = ALL, extra: Parameters<typeof svc>[2] = {}) {
   rig.informers.upsert(svc(name, { clusterIP: ip, ports: [{ port: 8080, targetPort: 8080 }], ...spec }, extra));
   rig.informers.upsert(slice(name, [{ port: 8080 }], endpoints));
 }
