@@ -21,6 +21,8 @@ export type StopSignal = 'SIGTERM' | 'SIGKILL';
 
 export interface ContainerProcess {
   readonly exited: Promise<ContainerExit>;
+  /** Set when the runtime could not start it at all; `exited` has then resolved already. */
+  readonly startError?: string;
   signal(sig: StopSignal): void;
 }
 

@@ -20,7 +20,8 @@ export function baseProcessEnv(source: NodeJS.ProcessEnv = process.env): Record<
   return out;
 }
 
-export function startProcessContainer(ctx: ContainerContext, baseEnv: Record<string, string> = baseProcessEnv()): ContainerProcess {
+/** Resolves once the process is running (or failed to start: `startError` is then set). */
+export function startProcessContainer(ctx: ContainerContext, baseEnv: Record<string, string> = baseProcessEnv()): Promise<ContainerProcess> {
   const argv = [...ctx.command, ...ctx.args];
   const env = { ...baseEnv, ...Object.fromEntries(ctx.env) };
   const cwd = ctx.container.workingDir && existsSync(ctx.container.workingDir) ? ctx.container.workingDir : undefined;
@@ -46,9 +47,10 @@ export function startProcessContainer(ctx: ContainerContext, baseEnv: Record<str
     }
   };
 
+  let startError: string | undefined;
   child.on('error', (err: NodeJS.ErrnoException) => {
     // The runtime could not start the process: the kubelet reports StartError with exit code 128.
-    const startError =
+    startError =
       err.code === 'ENOENT'
         ? `exec: "${argv[0]}": executable file not found in $PATH`
         : err.code === 'EACCES'
@@ -70,12 +72,19 @@ export function startProcessContainer(ctx: ContainerContext, baseEnv: Record<str
     });
   });
 
-  return {
+  const proc: ContainerProcess = {
     exited,
+    get startError() {
+      return startError;
+    },
     signal(sig: StopSignal) {
       if (done || child.pid === undefined) return;
       if (sig === 'SIGKILL') killGroup('SIGKILL');
       else child.kill('SIGTERM');
     },
   };
+  return new Promise((resolve) => {
+    child.once('spawn', () => resolve(proc));
+    void exited.then(() => resolve(proc));
+  });
 }
