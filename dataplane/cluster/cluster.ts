@@ -46,6 +46,10 @@ export interface Cluster {
   store: ObjectStore;
   dir: ClusterDir;
   mode: 'processes' | 'single-process';
+  /** The embedded Redis's pid (undefined with --redis). */
+  redisPid?: number;
+  /** Component name → pid (all the same in single-process mode). */
+  pids(): Record<string, number | undefined>;
   /** Component name → info it reported (DNS port, ingress ports, node IPs). */
   componentInfo(): Record<string, Record<string, string | number> | undefined>;
   apply(docs: ManifestDoc[]): ReturnType<typeof applyManifests>;
@@ -122,7 +126,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       const supervisor = new Supervisor(cliEntry(), log);
       cleanups.push(() => supervisor.stopAll());
       const common = ['--state-dir', stateDir, '--cluster', name, '--redis', redisUrl];
-      const argsOf = (c: ComponentName) => (c.startsWith('node-') ? ['node', c, ...common] : [c, ...common]);
+      const argsOf = (c: ComponentName) => (c.startsWith('node-') ? ['node', c, ...common] : [c, ...common, '--nodes', nodes.join(',')]);
       const env = opts.crashBackoffMs ? { KNET_CRASH_BACKOFF_MS: String(opts.crashBackoffMs) } : undefined;
       dir.write(file);
       const children = await Promise.all(order.map((c) => supervisor.start({ name: c, args: argsOf(c), logFile: dir.componentLog(c), env })));
@@ -141,6 +145,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       store,
       dir,
       mode,
+      redisPid: redis?.pid,
+      pids: () => ({ redis: redis?.pid, ...(mode === 'single-process' ? Object.fromEntries(order.map((c) => [c, process.pid])) : file.processes) }),
       componentInfo: () => info,
       apply: (docs) => applyManifests(store, config, docs),
       close: () => (closed ??= runCleanups()),

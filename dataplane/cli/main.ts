@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * The `knet` command line (commander). Output and exit codes follow kubectl: tables on
+ * stdout, `error: <one-line reason>` on stderr and exit 1 on failure.
+ */
+import { Command, Option } from 'commander';
+import { getCommand } from './commands/get.js';
+import { describeCommand } from './commands/describe.js';
+import { applyCommand, deleteCommand, nodeFaultCommand, rolloutRestartCommand, scaleCommand } from './commands/change.js';
+import { logsCommand } from './commands/logs.js';
+import { upCommand, downCommand } from './commands/up.js';
+import { componentCommand } from './commands/component.js';
+import { RESOURCE_HELP } from './resources.js';
+import type { GlobalOptions } from './connect.js';
+import { nodeOrdinal } from '../cluster-config.js';
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`not an integer: ${v}`);
+  return n;
+};
+
+const program = new Command();
+program
+  .name('knet')
+  .description('A Kubernetes networking data plane on loopback: real pods, kube-proxy, cluster DNS and ingress, with Redis as the state store.')
+  .option('--state-dir <dir>', 'where clusters keep their state (default ~/.knet, or KNET_STATE_DIR)')
+  .option('--cluster <name>', 'which cluster (default "default", or KNET_CLUSTER)')
+  .option('--redis <url>', 'use this Redis as the state store instead of the state dir (or KNET_REDIS_URL); redis://, rediss://, redis-sentinel://, redis-cluster://')
+  .showHelpAfterError()
+  .configureHelp({ sortSubcommands: false });
+
+const g = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+
+program
+  .command('up')
+  .description('start a cluster (embedded Redis, controller-manager, nodes, proxy, dns, ingress), apply manifests, wait until ready')
+  .option('-f, --filename <path>', 'manifest file or directory to apply once up (repeatable; - for stdin)', collect)
+  .option('--nodes <n>', 'number of nodes', int, 2)
+  .option('-d, --detach', 'run in the background and return once ready (stop with knet down)')
+  .option('--single-process', 'run every component inside this one process (fastest start; used by tests)')
+  .option('--timeout <seconds>', 'how long to wait for the manifests to become ready', int, 120)
+  .option('--dns-port <port>', 'port for the cluster DNS (default 53, falls back to 5353 without privilege)', int)
+  .option('--no-ingress', 'do not run the ingress controller')
+  .option('--no-dns', 'do not run the cluster DNS')
+  .option('--no-proxy', 'do not run kube-proxy')
+  .action((opts, cmd: Command) => upCommand({ ...g(cmd), ...opts }, out));
+
+program.command('down').description('stop the cluster started by `knet up` (all its processes and its embedded Redis)').action((_o, cmd: Command) => downCommand(g(cmd), out));
+
+program
+  .command('apply')
+  .description('create or update objects from manifests, all or nothing')
+  .requiredOption('-f, --filename <path>', 'file, directory or - for stdin (repeatable)', collect)
+  .option('--wait', 'wait until the applied workloads are ready')
+  .option('--timeout <seconds>', 'with --wait: how long', int, 60)
+  .action((opts, cmd: Command) => applyCommand(opts.filename, { ...g(cmd), ...opts }, out));
+
+program
+  .command('delete')
+  .description('delete objects by file or by KIND NAME')
+  .argument('[args...]', 'KIND NAME… or KIND/NAME')
+  .option('-f, --filename <path>', 'manifest whose objects to delete (repeatable)', collect)
+  .option('-n, --namespace <ns>', 'namespace')
+  .option('--grace-period <seconds>', 'pods: seconds to terminate (0 = at once)', int)
+  .option('--ignore-not-found', 'treat "not found" as success')
+  .action((args: string[], opts, cmd: Command) => deleteCommand(args, { ...g(cmd), ...opts }, out));
+
+program
+  .command('get')
+  .description(`list objects as kubectl does. KIND: ${RESOURCE_HELP}`)
+  .argument('<kind>', 'resource type (short names work: po, svc, ep, eps, deploy, ing, no, ns)')
+  .argument('[name]', 'one object')
+  .option('-n, --namespace <ns>', 'namespace (default "default")')
+  .option('-A, --all-namespaces', 'every namespace')
+  .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db,env in (a,b)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['wide', 'yaml', 'json', 'name']))
+  .option('-w, --watch', 'after listing, stream changes')
+  .action((kind: string, name: string | undefined, opts, cmd: Command) => getCommand(kind, name, { ...g(cmd), ...opts }, out));
+
+program
+  .command('describe')
+  .description('show one object in detail, with its events')
+  .argument('<kind>')
+  .argument('<name>')
+  .option('-n, --namespace <ns>', 'namespace')
+  .action((kind: string, name: string, opts, cmd: Command) => describeCommand(kind, name, { ...g(cmd), ...opts }, out));
+
+program
+  .command('events')
+  .description('list events (what controllers and nodes did, probe failures, restarts)')
+  .option('-n, --namespace <ns>', 'namespace')
+  .option('-A, --all-namespaces', 'every namespace')
+  .option('-w, --watch', 'stream new events')
+  .action((opts, cmd: Command) => getCommand('events', undefined, { ...g(cmd), ...opts }, out));
+
+program
+  .command('scale')
+  .description('set the replicas of a deployment, replicaset or statefulset')
+  .argument('<kind/name>')
+  .requiredOption('--replicas <n>', 'desired replicas', int)
+  .option('-n, --namespace <ns>', 'namespace')
+  .action((ref: string, opts, cmd: Command) => scaleCommand(ref, { ...g(cmd), ...opts }, out));
+
+program
+  .command('rollout')
+  .description('rollout restart deployment/NAME: restart every pod with a rolling update')
+  .argument('<action>', 'restart')
+  .argument('<kind/name>')
+  .option('-n, --namespace <ns>', 'namespace')
+  .action((action: string, ref: string, opts, cmd: Command) => {
+    if (action !== 'restart') throw new Error(`unknown rollout action "${action}" (supported: restart)`);
+    return rolloutRestartCommand(ref, { ...g(cmd), ...opts }, out);
+  });
+
+program
+  .command('logs')
+  .description("print a container's output")
+  .argument('<pod>')
+  .option('-c, --container <name>', 'container (needed when the pod has several)')
+  .option('-f, --follow', 'keep streaming')
+  .option('--tail <lines>', 'only the last lines', int)
+  .option('-n, --namespace <ns>', 'namespace')
+  .action((pod: string, opts, cmd: Command) => logsCommand(pod, { ...g(cmd), ...opts }, out));
+
+program
+  .command('node')
+  .description('`knet node stop|start NAME` injects or clears a node fault (heartbeats stop, node goes NotReady); `knet node NAME` runs a node agent (kubelet)')
+  .argument('<action-or-name>', 'stop, start, or a node name (node-N) to run')
+  .argument('[name]', 'with stop/start: the node')
+  .option('--log-level <level>', 'debug, info, warn, error', 'info')
+  .action((first: string, name: string | undefined, opts, cmd: Command) => {
+    if (first === 'stop' || first === 'start') {
+      if (!name) throw new Error(`usage: knet node ${first} NAME`);
+      return nodeFaultCommand(first, name, g(cmd), out);
+    }
+    if (nodeOrdinal(first) === undefined) throw new Error(`node names are node-N (got "${first}")`);
+    return componentCommand(first as `node-${number}`, { ...g(cmd), ...opts });
+  });
+
+for (const [name, description] of [
+  ['controller-manager', 'run the scheduler and controllers (Deployments, ReplicaSets, StatefulSets, DaemonSets, EndpointSlices, node lifecycle)'],
+  ['proxy', 'run kube-proxy for the nodes on this machine (ClusterIP, NodePort, LoadBalancer, externalIPs)'],
+  ['dns', 'run the cluster DNS server'],
+  ['ingress', 'run the ingress controller'],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .option('--nodes <names>', 'comma-separated nodes this machine serves (default: all)')
+    .option('--log-level <level>', 'debug, info, warn, error', 'info')
+    .action((opts, cmd: Command) => componentCommand(name, { ...g(cmd), ...opts }));
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const e = err as Error & { causes?: string[] };
+  process.stderr.write(`error: ${e.message}\n`);
+  if (process.env.KNET_DEBUG) process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+});

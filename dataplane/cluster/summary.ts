@@ -1,0 +1,72 @@
+/**
+ * What `knet up` prints when the cluster is ready: what runs where, the Services, and the
+ * curl and dig commands that reach them.
+ */
+import type { Service, Pod } from 'kubernetes-types/core/v1.js';
+import type { Ingress } from 'kubernetes-types/networking/v1.js';
+import type { ObjectStore } from '../store/object-store.js';
+import type { ClusterConfig } from '../cluster-config.js';
+import { nodeIP, podSubnet } from '../cluster-config.js';
+import { formatTable, servicePorts, externalIP } from '../cli/printers.js';
+import { DNS_PROXY_NAME, INGRESS_PROXY_NAME } from './bootstrap.js';
+
+export interface SummaryInput {
+  name: string;
+  config: ClusterConfig;
+  store: ObjectStore;
+  nodes: number;
+  redis: string;
+  pids: Record<string, number | undefined>;
+  info: Record<string, Record<string, string | number> | undefined>;
+  elapsedMs: number;
+}
+
+export async function clusterSummary(s: SummaryInput): Promise<string> {
+  const { byKind } = await s.store.listKinds(['Service', 'Pod', 'Ingress']);
+  const services = (byKind.get('Service') ?? []) as Service[];
+  const pods = (byKind.get('Pod') ?? []) as Pod[];
+  const ingresses = (byKind.get('Ingress') ?? []) as Ingress[];
+  const dnsPort = Number(s.info.dns?.port ?? s.config.dnsPort);
+  const dig = `dig @${s.config.dnsServiceIP}${dnsPort !== 53 ? ` -p ${dnsPort}` : ''}`;
+  const lines: string[] = [];
+  lines.push(`knet cluster "${s.name}" is up: ${s.nodes} node${s.nodes === 1 ? '' : 's'}, ready in ${(s.elapsedMs / 1000).toFixed(1)}s`);
+  lines.push('');
+  const rows = [['COMPONENT', 'PID', 'LISTENS ON']];
+  rows.push(['redis (state store)', String(s.pids.redis ?? '-'), s.redis]);
+  rows.push(['controller-manager', String(s.pids['controller-manager'] ?? '-'), '-']);
+  for (let k = 1; k <= s.nodes; k++) rows.push([`node-${k}`, String(s.pids[`node-${k}`] ?? '-'), `${nodeIP(s.config, k)}, pods ${podSubnet(s.config, k)}`]);
+  if (s.info.proxy !== undefined || s.pids.proxy) rows.push(['proxy', String(s.pids.proxy ?? '-'), `ClusterIPs in ${s.config.serviceCIDR}, NodePorts on node IPs`]);
+  if (s.info.dns) rows.push(['dns', String(s.pids.dns ?? '-'), `${s.info.dns.address}:${dnsPort} udp+tcp`]);
+  if (s.info.ingress) rows.push(['ingress', String(s.pids.ingress ?? '-'), `${s.info.ingress.address} http:${s.info.ingress.http ?? 80} https:${s.info.ingress.https ?? 443}`]);
+  lines.push(formatTable(rows));
+  const userServices = services.filter((v) => !['kube-system', 'ingress-nginx'].includes(v.metadata?.namespace ?? '') && !(v.metadata?.namespace === 'default' && v.metadata?.name === 'kubernetes'));
+  if (userServices.length) {
+    lines.push('');
+    lines.push(formatTable([['NAMESPACE', 'SERVICE', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'PODS READY'], ...userServices.map((v) => [v.metadata!.namespace!, v.metadata!.name!, v.spec?.type ?? 'ClusterIP', v.spec?.clusterIP ?? '', externalIP(v), servicePorts(v), readyPods(v, pods)])]));
+  }
+  lines.push('');
+  lines.push('Try:');
+  const web = userServices.find((v) => v.spec?.clusterIP && v.spec.clusterIP !== 'None' && v.spec.ports?.length);
+  if (web) {
+    const port = web.spec!.ports![0]!;
+    lines.push(`  curl http://${web.spec!.clusterIP}:${port.port}/hostname                # ClusterIP, round robin over the pods`);
+    if (port.nodePort) lines.push(`  curl http://${nodeIP(s.config, 1)}:${port.nodePort}/hostname            # NodePort on node-1`);
+    lines.push(`  ${dig} ${web.metadata!.name}.${web.metadata!.namespace}.svc.${s.config.clusterDomain} +short`);
+  } else {
+    lines.push(`  ${dig} kubernetes.default.svc.${s.config.clusterDomain} +short`);
+  }
+  const ing = ingresses[0]?.spec?.rules?.find((r) => r.host);
+  if (ing && s.info.ingress) lines.push(`  curl -H 'Host: ${ing.host}' http://${s.info.ingress.address}:${s.info.ingress.http ?? 80}/`);
+  lines.push('  knet get pods -o wide        knet get svc -A        knet get endpointslices');
+  const clusterFlag = s.name === 'default' ? '' : ` --cluster ${s.name}`;
+  lines.push(`  knet down${clusterFlag}                     (or Ctrl-C) to stop everything`);
+  return lines.join('\n');
+}
+
+function readyPods(v: Service, pods: Pod[]): string {
+  const sel = v.spec?.selector;
+  if (!sel || v.metadata?.labels?.['service.kubernetes.io/service-proxy-name'] === DNS_PROXY_NAME || v.metadata?.labels?.['service.kubernetes.io/service-proxy-name'] === INGRESS_PROXY_NAME) return '-';
+  const selected = pods.filter((p) => p.metadata?.namespace === v.metadata?.namespace && Object.entries(sel).every(([k, val]) => p.metadata?.labels?.[k] === val));
+  const ready = selected.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  return `${ready.length}/${selected.length}`;
+}
