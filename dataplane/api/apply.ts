@@ -110,12 +110,12 @@ async function applyOnce(store: ObjectStore, config: ClusterConfig, docs: Manife
     let claims: Array<[Pool, string]> = [];
     let releases: Array<[Pool, string]> = [];
     if (p.current) {
-      const errs = admitUpdate(p.current, p.object);
-      if (errs.length) {
-        problems.push(`${where(p.doc)}: ${kind} "${name}" is invalid: ${errs.join('; ')}`);
+      const admitted = admitUpdate(p.current, p.object);
+      if (admitted.errors.length) {
+        problems.push(`${where(p.doc)}: ${kind} "${name}" is invalid: ${admitted.errors.join('; ')}`);
         continue;
       }
-      next = store.prepareUpdate(p.current, p.object);
+      next = store.prepareUpdate(p.current, admitted.object);
     } else {
       next = store.prepareCreate({ ...p.object, status: undefined });
       delete next.status;

@@ -14,6 +14,8 @@ import type { RedisClient } from './redis-connection.js';
 import { StoreKeys } from './keys.js';
 import { CommitScript, RV_PLACEHOLDER, type CommitFailure, type CommitOp } from './commit-script.js';
 import { alreadyExists, conflict, notFound, StoreError } from './errors.js';
+import type { Service } from 'kubernetes-types/core/v1.js';
+import { heldBy, ownerOf } from '../api/service-allocation.js';
 import { KINDS, displayName, keyOf, objectKey, type KObject, type Kind } from '../model/object.js';
 
 export interface StoreOptions {
@@ -218,7 +220,9 @@ export class ObjectStore {
         return stamp(next, rv!);
       }
     }
-    await this.commit([{ kind, key: keyOf(current), mode: 'delete', ...extra }], [current]);
+    // A deleted Service gives back its ClusterIP, NodePorts and LoadBalancer IP.
+    const releases = kind === 'Service' ? { releases: heldBy(current as Service), owner: ownerOf(current as Service) } : {};
+    await this.commit([{ kind, key: keyOf(current), mode: 'delete', ...releases, ...extra }], [current]);
     if (opts.propagationPolicy !== 'Orphan') await this.deleteDependents(current);
     return current;
   }

@@ -1,0 +1,30 @@
+/**
+ * The apiserver's admission of one object, before anything is written: normalize (nulls,
+ * Secret stringData), default, validate (strict fields, types, the kind's rules), and on
+ * update carry the allocated values over (an applied manifest without clusterIP or nodePort
+ * keeps the ones it has) and check what is immutable.
+ */
+import type { Service } from 'kubernetes-types/core/v1.js';
+import { applyDefaults, dropTypeDependentFields, normalizeManifest, patchAllocatedValues } from '../model/defaults/index.js';
+import { validateObject, validateUpdate } from '../model/validate/index.js';
+import type { KObject } from '../model/object.js';
+
+export interface Admitted {
+  object: KObject;
+  /** kubectl-style lines: `spec.ports[1].name: Required value`. */
+  errors: string[];
+}
+
+export function admit(raw: KObject): Admitted {
+  const normalized = normalizeManifest(raw);
+  const errors = validateObject(normalized).map((e) => e.message);
+  return { object: errors.length ? normalized : applyDefaults(normalized), errors };
+}
+
+/** Returns the object to write for an update of `current` by `desired`, or its errors. */
+export function admitUpdate(current: KObject, desired: KObject): Admitted {
+  let next = desired;
+  if (desired.kind === 'Service') next = dropTypeDependentFields(current as Service, patchAllocatedValues(current as Service, desired as Service)) as KObject;
+  const errors = validateUpdate(current, next).map((e) => e.message);
+  return { object: errors.length ? next : applyDefaults(next), errors };
+}
