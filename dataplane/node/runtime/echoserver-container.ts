@@ -13,20 +13,27 @@ import { startIdentityResponder } from './identity-responder.js';
 
 type StartEchoserver = (opts: { address: string; port: number; env: Record<string, string> }) => Promise<{ close(): Promise<void> }>;
 
-// A computed specifier: TypeScript must not require the module to exist at compile time.
-const ECHOSERVER_MODULE = ['..', '..', '..', 'ingress', 'echoserver.js'].join('/');
+export type { StartEchoserver };
 
-async function loadEchoserver(): Promise<StartEchoserver | undefined> {
+// A computed specifier: TypeScript must not require the module to exist at compile time.
+export const ECHOSERVER_MODULE = ['..', '..', '..', 'ingress', 'echoserver.js'].join('/');
+
+/** Imports a module relative to this file; undefined when it is missing or fails to load. */
+export async function importOptional<T>(specifier: string): Promise<T | undefined> {
   try {
-    const mod = (await import(new URL(ECHOSERVER_MODULE, import.meta.url).href)) as { startEchoserver?: StartEchoserver };
-    return typeof mod.startEchoserver === 'function' ? mod.startEchoserver : undefined;
+    return (await import(/* @vite-ignore */ specifier)) as T;
   } catch {
     return undefined;
   }
 }
 
-export async function startEchoserverContainer(ctx: ContainerContext): Promise<ContainerProcess> {
-  const start = await loadEchoserver();
+export async function loadEchoserver(specifier = ECHOSERVER_MODULE): Promise<StartEchoserver | undefined> {
+  const mod = await importOptional<{ startEchoserver?: StartEchoserver }>(specifier);
+  return typeof mod?.startEchoserver === 'function' ? mod.startEchoserver : undefined;
+}
+
+export async function startEchoserverContainer(ctx: ContainerContext, load: () => Promise<StartEchoserver | undefined> = () => loadEchoserver()): Promise<ContainerProcess> {
+  const start = await load();
   if (!start) {
     ctx.log.write('knet: ingress/echoserver.ts is not available; answering with the knet identity responder\n');
     return startIdentityResponder(ctx);
