@@ -152,6 +152,17 @@ describe('process containers (command)', () => {
     expect(pod.events().find((e) => e.reason === 'Failed')?.message).toBe('Error: exec: "/definitely/not/here": executable file not found in $PATH');
   });
 
+  it('a port already taken crashes the container with the bind error in its log', async () => {
+    const first = runPod(podOf('port-a', { containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 8088 }] }] }), '127.53.2.9');
+    await waitFor('first running', () => container(first.latest()).state?.running);
+    const second = runPod(podOf('port-b', { containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 8088 }] }] }), '127.53.2.9');
+    await waitFor('crash loop', () => container(second.latest()).state?.waiting?.reason === 'CrashLoopBackOff');
+    expect(container(second.latest()).lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+    expect(readFileSync(`${second.logDir}/c.log`, 'utf8')).toContain('listen tcp 127.53.2.9:8088: bind: address already in use');
+    await second.handle.stop(0);
+    await first.handle.stop(0);
+  });
+
   it('init containers run first, in order, before the app starts', async () => {
     const pod = runPod(
       podOf('with-init', {

@@ -79,3 +79,16 @@ describe('normalizeImage', () => {
     ['localhost:5000/app', 'localhost:5000/app:latest'],
   ])('%s → %s', (i, want) => expect(normalizeImage(i)).toBe(want));
 });
+
+describe('describeBindError', async () => {
+  const { describeBindError } = await import('../../../dataplane/node/runtime/container-process.js');
+  const err = (code: string) => Object.assign(new Error(code), { code });
+  it('EACCES names the fixes', () => {
+    const m = describeBindError(err('EACCES'), '127.244.1.5', 80);
+    expect(m).toContain('listen tcp 127.244.1.5:80: bind: permission denied');
+    expect(m).toContain('sudo');
+    expect(m).toContain('ip_unprivileged_port_start=0');
+    expect(m).toContain('setcap cap_net_bind_service');
+  });
+  it('EADDRNOTAVAIL names the macOS alias', () => expect(describeBindError(err('EADDRNOTAVAIL'), '127.244.1.5', 80, 'udp')).toContain('ifconfig lo0 alias 127.244.1.5'));
+});
