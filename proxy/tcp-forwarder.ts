@@ -159,7 +159,7 @@ export class TcpForwarder {
       }
       this.ctx.metrics.failed.inc({ service: conn.serviceKey, reason: 'connect_failed' });
       this.ctx.log.warn('every connect attempt failed; closing client', { service: conn.serviceKey, client: conn.clientIp, attempts: attempt + 1, last: why });
-      conn.client.destroy();
+      closeGracefully(conn.client);
     };
     const timer = setTimeout(() => fail(`no answer in ${timeoutMs} ms`), timeoutMs);
     upstream.once('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
@@ -239,4 +239,15 @@ export class TcpForwarder {
     this.hung.delete(conn);
     this.conns.delete(conn);
   }
+}
+
+/**
+ * Closes with a FIN rather than an RST: unread request bytes would make the kernel reset, and
+ * the client should see the userspace proxier's "accepted, then closed" (curl: empty reply).
+ */
+function closeGracefully(client: net.Socket): void {
+  client.resume();
+  client.end();
+  const timer = setTimeout(() => client.destroy(), 2_000);
+  client.once('close', () => clearTimeout(timer));
 }
