@@ -4,7 +4,7 @@
  *
  *   spec.ports[0].port: Invalid value: "abc": spec.ports[0].port in body must be of type integer
  *   spec.ports[0].protocol: Unsupported value: "FOO": supported values: "SCTP", "TCP", "UDP"
- *   spec.containers: Required value
+ *   metadata.labels[app]: Invalid value: 1: metadata.labels[app] in body must be of type string
  *
  * This is the decode stage: an object failing it never reaches semantic validation, as a
  * request body the apiserver cannot decode never reaches its validators.
@@ -25,7 +25,7 @@ import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSli
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { IngressClass } from 'kubernetes-models/networking.k8s.io/v1/IngressClass';
 import { formatPath, pointerSteps } from './field-path.js';
-import { invalid, notSupported, required, type FieldError } from '../validate/field-error.js';
+import { invalid, notSupported, type FieldError } from '../validate/field-error.js';
 
 /** The part of a kubernetes-models class we use: construct from data, validate or throw. */
 type ModelClass = new (data: never) => { validate(): void };
@@ -91,10 +91,13 @@ function translate(kind: string, obj: unknown, errors: readonly AjvError[]): Fie
     for (const e of errs) {
       switch (e.keyword) {
         case 'required':
-          out.push(required(formatPath(kind, [...steps, String(e.params.missingProperty)])));
+          // Go's decoder does not enforce the schema's required list: a missing field decodes as
+          // its zero value and the kind's validation reports it, in its own words
+          // ("pathType must be specified"). Leave it to that stage.
           break;
         case 'enum':
-          out.push(notSupported(path, value, (e.params.allowedValues as unknown[]).map(String)));
+          // "" is Go's zero value: the apiserver decodes it as unset and defaulting fills it in.
+          if (value !== '') out.push(notSupported(path, value, (e.params.allowedValues as unknown[]).map(String)));
           break;
         case 'type':
           out.push(invalid(path, value, `${path} in body must be of type ${String(e.params.type)}`));
@@ -117,7 +120,7 @@ export function hasTypeSchema(kind: string): boolean {
 }
 
 /**
- * Type, enum, required and format errors of `obj` against the schema of `kind`.
+ * Type, enum and format errors of `obj` against the schema of `kind`.
  * apiVersion and kind themselves are the caller's business (they pick the schema).
  */
 export function typeErrors(kind: string, obj: Record<string, unknown>): FieldError[] {

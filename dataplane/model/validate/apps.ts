@@ -8,7 +8,7 @@ import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { forbidden, GoLiteral, invalid, notSupported, required, type FieldError } from './field-error.js';
 import { isValidPercent, nameIsDNSSubdomain } from './formats.js';
-import { isConvertibleSelector, isEmptySelector, selectorMatches, validateLabelSelector } from './label-selector.js';
+import { goLabelSelector, isConvertibleSelector, isEmptySelector, selectorMatches, validateLabelSelector } from './label-selector.js';
 import { validateObjectMeta } from './object-meta.js';
 import { validatePodTemplateSpec } from './pod.js';
 
@@ -55,10 +55,10 @@ function validateSelectorAndTemplate(
     errs.push(required('spec.selector'));
   } else {
     errs.push(...validateLabelSelector(selector, 'spec.selector'));
-    if (isEmptySelector(selector)) errs.push(invalid('spec.selector', selector, `empty selector is invalid for ${kindWord}`));
+    if (isEmptySelector(selector)) errs.push(invalid('spec.selector', goLabelSelector(selector), `empty selector is invalid for ${kindWord}`));
   }
   if (!isConvertibleSelector(selector)) {
-    errs.push(invalid('spec.selector', selector, 'invalid label selector'));
+    errs.push(invalid('spec.selector', goLabelSelector(selector), 'invalid label selector'));
     return errs;
   }
   if (!template) return [...errs, required('spec.template')];

@@ -21,7 +21,7 @@ import {
   required,
   type FieldError,
 } from './field-error.js';
-import { isDNS1123Label, isValidPortName, isValidPortNum, validatePortNumOrName } from './formats.js';
+import { isConfigMapKey, isDNS1123Label, isValidPortName, isValidPortNum, validatePortNumOrName } from './formats.js';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
@@ -66,6 +66,17 @@ function validateEnv(env: EnvVar[], path: string): FieldError[] {
         errs.push(invalid(child(p, 'valueFrom'), '', 'may not have more than one field specified at a time'));
       }
       if (ev.value) errs.push(invalid(child(p, 'valueFrom'), '', 'may not be specified when `value` is not empty'));
+      const vf = ev.valueFrom;
+      const vp = child(p, 'valueFrom');
+      if (vf.fieldRef && !vf.fieldRef.fieldPath) errs.push(required(child(vp, 'fieldRef', 'fieldPath')));
+      if (vf.resourceFieldRef && !vf.resourceFieldRef.resource) errs.push(required(child(vp, 'resourceFieldRef', 'resource')));
+      for (const ref of ['configMapKeyRef', 'secretKeyRef'] as const) {
+        const sel = vf[ref];
+        if (!sel) continue;
+        if (!sel.name) errs.push(required(child(vp, ref, 'name')));
+        if (!sel.key) errs.push(required(child(vp, ref, 'key')));
+        else for (const m of isConfigMapKey(sel.key)) errs.push(invalid(child(vp, ref, 'key'), sel.key, m));
+      }
     }
   });
   return errs;
@@ -107,7 +118,8 @@ function validateHandler(h: Probe | LifecycleHandler, path: string, allowed: rea
     }
     if (kind === 'tcpSocket' && h.tcpSocket) errs.push(...validatePortNumOrName(h.tcpSocket.port, child(hp, 'port')));
     if (kind === 'grpc' && 'grpc' in h && h.grpc) {
-      for (const m of isValidPortNum(h.grpc.port)) errs.push(invalid(child(hp, 'port'), h.grpc.port, m));
+      const port = h.grpc.port ?? 0;
+      for (const m of isValidPortNum(port)) errs.push(invalid(child(hp, 'port'), port, m));
     }
   }
   if (n === 0) errs.push(required(path, 'must specify a handler type'));

@@ -203,6 +203,7 @@ export function isValidCIDR(value: string): boolean {
 export function validatePortNumOrName(port: number | string | undefined, path: string): FieldError[] {
   if (typeof port === 'number') return isValidPortNum(port).map((m) => invalid(path, port, m));
   if (typeof port === 'string') return isValidPortName(port).map((m) => invalid(path, port, m));
-  return [];
+  // Unset decodes as the integer 0.
+  return [invalid(path, 0, 'must be between 1 and 65535, inclusive')];
 }
 
