@@ -1,3 +1,4 @@
+import type { Service } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import { validateObject } from '../../../dataplane/model/validate/index.js';
 import { validateService } from '../../../dataplane/model/validate/service.js';
@@ -160,7 +161,7 @@ describe('Service validation', () => {
   it('forbids sessionAffinityConfig with affinity None (defaulting clears it first on the API path)', () => {
     const spec = { type: 'ClusterIP', ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }], sessionAffinity: 'None', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10 } }, internalTrafficPolicy: 'Cluster' };
     const raw = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec };
-    expect(validateService(raw).map((e) => e.message)).toEqual([
+    expect(validateService(raw as Service).map((e) => e.message)).toEqual([
       'spec.sessionAffinityConfig: Forbidden: must not be set when session affinity is None',
     ]);
     expect(messages(raw)).toEqual([]);
