@@ -115,6 +115,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
   }
 
   function requeueWaiting() {
+    // Running pods may be waiting inside the runtime for a Secret or ConfigMap.
+    for (const r of running.values()) r.handle.resync();
     for (const p of podInformer.list()) if (mine(p) && !running.has(keyOfPod(p)) && !p.metadata?.deletionTimestamp) queue.add(keyOfPod(p));
   }
 
@@ -192,18 +194,14 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
     const [ns, podName] = key.split('/') as [string, string];
     const status: PodStatus = {
       phase: s.phase,
-      conditions: [
-        { type: 'PodReadyToStartContainers', status: 'True' },
-        { type: 'Initialized', status: 'True' },
-        ...s.conditions,
-        { type: 'PodScheduled', status: 'True' },
-      ],
+      conditions: [...s.conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True' }],
       hostIP: ip,
       hostIPs: [{ ip }],
       podIP,
       podIPs: [{ ip: podIP }],
       startTime,
       containerStatuses: s.containerStatuses,
+      ...(s.initContainerStatuses.length ? { initContainerStatuses: s.initContainerStatuses } : {}),
       qosClass: 'BestEffort',
     };
     const fingerprint = JSON.stringify(status, (k, v: unknown) => (k === 'lastTransitionTime' ? undefined : v));
