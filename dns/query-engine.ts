@@ -1,0 +1,254 @@
+/**
+ * One query in, one response out (or none), for both transports: acceptance rules, EDNS,
+ * the response cache, the answer core, forwarding and the ExternalName chase. The sockets
+ * live in udp-listener.ts / tcp-listener.ts.
+ *
+ * Hot path (cache hit): parse the header and question, build the key, check the entry's
+ * dependency versions, copy the encoded body, patch ID/flags/spelling, shuffle address
+ * records, append the OPT record. No answer computation, no encoding.
+ */
+import { answer, completeChase, type AnswerConfig, type Reply } from './answer.js';
+import type { DnsStats } from './dns-stats.js';
+import type { Upstream } from './forwarder.js';
+import { formatQueryLog } from './query-log.js';
+import type { DependencyVersions, RecordView } from './record-index.js';
+import { Rcode, type Question } from './records.js';
+import { encodeReply, ResponseCache, upperAscii, type CacheEntry } from './response-cache.js';
+import { parseQuery, type ParsedQuery } from './wire-decode.js';
+import {
+  encodeMessage,
+  encodeOpt,
+  FLAG_AD,
+  FLAG_CD,
+  FLAG_QR,
+  FLAG_RD,
+  FLAG_TC,
+  type EdnsOption,
+  type Encoded,
+} from './wire-encode.js';
+
+export type Transport = 'udp' | 'tcp';
+export interface Peer {
+  address: string;
+  port: number;
+}
+
+/** EDNS options CoreDNS copies from the query into the reply (request/edns0.go). */
+const ECHOED_OPTIONS = new Set([3 /* NSID */, 9 /* EXPIRE */, 10 /* COOKIE */, 11 /* TCP-KEEPALIVE */, 12 /* PADDING */]);
+const OPCODE_MASK = 0x7800;
+const TCP_LIMIT = 65535;
+const UDP_MIN = 512;
+
+export interface QueryEngineOptions {
+  view: RecordView & DependencyVersions;
+  answerConfig: AnswerConfig;
+  stats: DnsStats;
+  /** UDP payload size advertised in our OPT records. */
+  ednsBufferSize: number;
+  upstream?: Upstream;
+  cacheSize?: number;
+  /** Shuffle A/AAAA records per response, as kubeadm's `loadbalance` does. */
+  shuffle?: boolean;
+  /** Called with one readable line per query (CoreDNS log plugin format). */
+  queryLog?: (line: string) => void;
+}
+
+export class QueryEngine {
+  readonly cache: ResponseCache;
+  private readonly shuffle: boolean;
+  private readonly optPlain: Buffer[];
+
+  constructor(private readonly opts: QueryEngineOptions) {
+    this.cache = new ResponseCache(opts.view, opts.cacheSize);
+    this.shuffle = opts.shuffle ?? true;
+    this.optPlain = [encodeOpt(opts.ednsBufferSize, 0, false, []), encodeOpt(opts.ednsBufferSize, 0, true, [])];
+  }
+
+  /** The response to one packet, null for none. Cluster answers return synchronously. */
+  handle(packet: Buffer, transport: Transport, peer?: Peer): Buffer | null | Promise<Buffer | null> {
+    const started = this.opts.queryLog ? process.hrtime.bigint() : 0n;
+    let out: Buffer | null | Promise<Buffer | null>;
+    try {
+      out = this.respond(packet, transport);
+    } catch {
+      // Never let one packet take the server down; count it as dropped.
+      this.opts.stats.dropped++;
+      return null;
+    }
+    if (out instanceof Promise) {
+      out = out.catch(() => {
+        this.opts.stats.dropped++;
+        return null;
+      });
+    }
+    if (!this.opts.queryLog) return out;
+    if (out instanceof Promise) return out.then((r) => (this.log(packet, r, transport, peer, started), r));
+    this.log(packet, out, transport, peer, started);
+    return out;
+  }
+
+  private respond(packet: Buffer, transport: Transport): Buffer | null | Promise<Buffer | null> {
+    const stats = this.opts.stats;
+    const parsed = parseQuery(packet);
+    if (parsed.kind === 'ignore') {
+      stats.dropped++;
+      return null;
+    }
+    if (parsed.kind === 'reject') {
+      stats.countResponse(parsed.rcode);
+      return headerOnly(parsed.id, parsed.flags, parsed.rcode);
+    }
+    const q = parsed.query;
+    stats.countQuery(q.question.type, transport);
+    const edns = q.edns;
+    if (edns && edns.version > 0) return this.badVersion(q);
+    const opt = edns ? this.optFor(edns.dnssecOk, edns.options) : undefined;
+    const limit = transport === 'tcp' ? TCP_LIMIT : edns ? Math.max(UDP_MIN, edns.udpSize) : UDP_MIN;
+    const budget = limit - (opt ? opt.length : 0);
+
+    let key: string | undefined;
+    if (!q.nameCompressed) {
+      key = ResponseCache.key(packet, q.nameEnd);
+      const hit = this.cache.lookup(key);
+      if (hit) {
+        stats.cacheHits++;
+        return this.finish(packet, q, ResponseCache.bodyFor(hit, budget), opt);
+      }
+    }
+    stats.cacheMisses++;
+
+    // Spelled in upper case so the encoding can be re-spelled per client (response-cache.ts).
+    const question: Question = { ...q.question, name: upperAscii(q.question.name) };
+    let body: Encoded;
+    try {
+      const res = answer(question, this.opts.view, this.opts.answerConfig);
+      if (res.kind === 'forward') return this.forward(packet, q, transport, opt);
+      if (res.chase) return this.chase(packet, q, question, res, budget, opt);
+      if (res.cacheable && key !== undefined) {
+        const entry: CacheEntry = this.cache.store(key, question, res, encodeReply(question, res, TCP_LIMIT));
+        body = ResponseCache.bodyFor(entry, budget);
+      } else {
+        body = encodeReply(question, res, budget);
+      }
+    } catch {
+      // An answer that cannot be encoded (a generated name over 255 bytes): fail this query only.
+      return this.errorReply(q, Rcode.SERVFAIL, opt);
+    }
+    return this.finish(packet, q, body, opt);
+  }
+
+  /** Copies a body and makes it this query's response. */
+  private finish(packet: Buffer, q: ParsedQuery, body: Encoded, opt: Buffer | undefined): Buffer {
+    const src = body.bytes;
+    const out = Buffer.allocUnsafe(src.length + (opt ? opt.length : 0));
+    src.copy(out);
+    out[0] = packet[0]!;
+    out[1] = packet[1]!;
+    const flags = (src.readUInt16BE(2) & ~(OPCODE_MASK | FLAG_RD | FLAG_CD)) | (q.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD));
+    out.writeUInt16BE(flags, 2);
+    if (!q.nameCompressed) {
+      // Re-spell: the question, and literal copies of its text (compression pointers follow).
+      packet.copy(out, 12, 12, q.nameEnd);
+      const p = body.patches;
+      for (let i = 0; i < p.length; i += 3) packet.copy(out, p[i]!, p[i + 2]!, p[i + 2]! + p[i + 1]!);
+    }
+    if (this.shuffle) shuffleRuns(out, src, body.runs);
+    if (opt) {
+      opt.copy(out, src.length);
+      out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
+    }
+    this.opts.stats.countResponse(flags & 0xf);
+    if (flags & FLAG_TC) this.opts.stats.truncated++;
+    return out;
+  }
+
+  private optFor(dnssecOk: boolean, options: EdnsOption[]): Buffer {
+    let kept: EdnsOption[] | undefined;
+    for (const o of options) {
+      if (ECHOED_OPTIONS.has(o.code)) (kept ??= []).push(o);
+    }
+    if (!kept) return this.optPlain[dnssecOk ? 1 : 0]!;
+    return encodeOpt(this.opts.ednsBufferSize, 0, dnssecOk, kept);
+  }
+
+  /** EDNS version > 0: BADVERS (16) in the OPT's extended rcode (coredns plugin/pkg/edns). */
+  private badVersion(q: ParsedQuery): Buffer {
+    const flags = FLAG_QR | (q.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD));
+    const enc = encodeMessage({ id: q.id, flags, question: q.question, answer: [], authority: [], additional: [], budget: TCP_LIMIT });
+    const opt = encodeOpt(this.opts.ednsBufferSize, Rcode.BADVERS >> 4, false, []);
+    const out = Buffer.concat([enc.bytes, opt]);
+    out.writeUInt16BE(1, 10);
+    this.opts.stats.countResponse(Rcode.BADVERS);
+    return out;
+  }
+
+  /** SERVFAIL/REFUSED written by the server itself: question, no aa, OPT if asked. */
+  private errorReply(q: ParsedQuery, rcode: number, opt: Buffer | undefined): Buffer {
+    const flags = FLAG_QR | (q.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | rcode;
+    const enc = encodeMessage({ id: q.id, flags, question: q.question, answer: [], authority: [], additional: [], budget: TCP_LIMIT });
+    this.opts.stats.countResponse(rcode);
+    if (!opt) return enc.bytes;
+    const out = Buffer.concat([enc.bytes, opt]);
+    out.writeUInt16BE(1, 10);
+    return out;
+  }
+
+  private async forward(packet: Buffer, q: ParsedQuery, transport: Transport, opt: Buffer | undefined): Promise<Buffer | null> {
+    const upstream = this.opts.upstream;
+    if (!upstream) return this.errorReply(q, Rcode.REFUSED, opt);
+    this.opts.stats.forwarded++;
+    const r = await upstream.forward(packet, transport === 'tcp');
+    if (r === 'busy') return this.errorReply(q, Rcode.REFUSED, opt);
+    if (r === 'timeout') {
+      this.opts.stats.forwardFailures++;
+      return this.errorReply(q, Rcode.SERVFAIL, opt);
+    }
+    this.opts.stats.countResponse(r.readUInt16BE(2) & 0xf);
+    return r;
+  }
+
+  private async chase(
+    packet: Buffer,
+    q: ParsedQuery,
+    question: Question,
+    reply: Reply,
+    budget: number,
+    opt: Buffer | undefined,
+  ): Promise<Buffer | null> {
+    const target = reply.chase!;
+    const records = this.opts.upstream ? await this.opts.upstream.lookup(target.name, target.type) : [];
+    return this.finish(packet, q, encodeReply(question, completeChase(reply, records), budget), opt);
+  }
+
+  private log(packet: Buffer, response: Buffer | null, transport: Transport, peer: Peer | undefined, started: bigint): void {
+    const line = formatQueryLog(packet, response, transport, peer, process.hrtime.bigint() - started);
+    if (line) this.opts.queryLog!(line);
+  }
+}
+
+/** FORMERR / NOTIMP: header only, ID and RD/TC/AD/CD echoed (miekg/dns SetRcodeFormatError). */
+function headerOnly(id: number, reqFlags: number, rcode: number): Buffer {
+  const out = Buffer.alloc(12);
+  out.writeUInt16BE(id, 0);
+  const opcode = rcode === Rcode.NOTIMP ? reqFlags & OPCODE_MASK : 0;
+  out.writeUInt16BE(FLAG_QR | opcode | (reqFlags & (FLAG_RD | FLAG_TC | FLAG_AD | FLAG_CD)) | rcode, 2);
+  return out;
+}
+
+/** Fisher–Yates over each run of equal-size address records, reading from the original body. */
+function shuffleRuns(out: Buffer, src: Buffer, runs: number[]): void {
+  for (let r = 0; r < runs.length; r += 3) {
+    const start = runs[r]!;
+    const count = runs[r + 1]!;
+    const size = runs[r + 2]!;
+    if (start + count * size > src.length) continue;
+    const order = Array.from({ length: count }, (_, i) => i);
+    for (let i = count - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+    }
+    for (let i = 0; i < count; i++) src.copy(out, start + i * size, start + order[i]! * size, start + (order[i]! + 1) * size);
+  }
+}

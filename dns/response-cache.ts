@@ -1,0 +1,123 @@
+/**
+ * Cache of encoded responses, so a hot question costs a map lookup and a buffer copy instead
+ * of an answer computation and an encode.
+ *
+ * Key: the question name's wire bytes lower-cased (ASCII), plus QTYPE and QCLASS. One entry
+ * holds the full encoding and, lazily, truncated encodings per byte budget (the budget is
+ * the client's UDP size less its OPT record; TCP's is 65535), so EDNS variants share it.
+ *
+ * Spelling: entries are encoded from the question spelled in UPPER case. Kubernetes names,
+ * the configured zone and ExternalName targets are lower case, so upper-case text in an
+ * encoding can only come from the question; it sits in the question itself, behind
+ * compression pointers into it, or in the `patches` the encoder noted. Copying the client's
+ * question bytes over those places re-spells the whole response as CoreDNS would have
+ * (owners and zone in the client's case, object names in lower case).
+ *
+ * Invalidation: an entry stores the version of each dependency key its answer read
+ * (record-index.ts) and is used only while all are unchanged. Nothing is flushed eagerly;
+ * stale entries are replaced on their next miss or evicted oldest-first when the cache is full.
+ */
+import type { Reply } from './answer.js';
+import type { DependencyVersions } from './record-index.js';
+import type { Question } from './records.js';
+import { encodeMessage, FLAG_AA, FLAG_QR, type Encoded } from './wire-encode.js';
+import { lowerAsciiInto } from './wire-name.js';
+
+export interface CacheEntry {
+  question: Question;
+  reply: Reply;
+  deps: string[];
+  versions: number[];
+  full: Encoded;
+  truncated: Map<number, Encoded>;
+}
+
+const MAX_VARIANTS = 8;
+const keyScratch = Buffer.alloc(260);
+
+export class ResponseCache {
+  private readonly entries = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly versions: DependencyVersions,
+    private readonly maxEntries = 20_000,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  /**
+   * The key of a question read from a packet: name bytes [12, nameEnd) lower-cased, then
+   * QTYPE/QCLASS raw. Only for uncompressed question names.
+   */
+  static key(packet: Uint8Array, nameEnd: number): string {
+    const n = nameEnd - 12;
+    lowerAsciiInto(packet, 12, nameEnd, keyScratch);
+    keyScratch[n] = packet[nameEnd]!;
+    keyScratch[n + 1] = packet[nameEnd + 1]!;
+    keyScratch[n + 2] = packet[nameEnd + 2]!;
+    keyScratch[n + 3] = packet[nameEnd + 3]!;
+    return keyScratch.toString('latin1', 0, n + 4);
+  }
+
+  /** A still-valid entry for key, or undefined. */
+  lookup(key: string): CacheEntry | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    for (let i = 0; i < e.deps.length; i++) {
+      if (this.versions.version(e.deps[i]!) !== e.versions[i]) return undefined;
+    }
+    return e;
+  }
+
+  store(key: string, question: Question, reply: Reply, full: Encoded): CacheEntry {
+    const entry: CacheEntry = {
+      question,
+      reply,
+      deps: reply.deps,
+      versions: reply.deps.map((d) => this.versions.version(d)),
+      full,
+      truncated: new Map(),
+    };
+    if (!this.entries.delete(key) && this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** The entry's encoding for a budget: the full one if it fits, else a truncated one. */
+  static bodyFor(entry: CacheEntry, budget: number): Encoded {
+    if (entry.full.bytes.length <= budget) return entry.full;
+    let enc = entry.truncated.get(budget);
+    if (!enc) {
+      enc = encodeReply(entry.question, entry.reply, budget);
+      if (entry.truncated.size < MAX_VARIANTS) entry.truncated.set(budget, enc);
+    }
+    return enc;
+  }
+}
+
+/** Encodes a reply (without OPT) for a budget; ID 0 and request flags are patched per response. */
+export function encodeReply(question: Question, reply: Reply, budget: number): Encoded {
+  return encodeMessage({
+    id: 0,
+    flags: FLAG_QR | (reply.aa ? FLAG_AA : 0) | (reply.rcode & 0xf),
+    question,
+    answer: reply.answer,
+    authority: reply.authority,
+    additional: reply.additional,
+    budget,
+  });
+}
+
+/** ASCII upper case of presentation text (escapes are digits and punctuation: unaffected). */
+export function upperAscii(text: string): string {
+  return text.toUpperCase();
+}
