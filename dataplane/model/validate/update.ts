@@ -8,7 +8,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { IngressClass } from 'kubernetes-types/networking/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { KObject } from '../object.js';
-import { forbidden, invalid, type FieldError } from './field-error.js';
+import { forbidden, GoLiteral, invalid, type FieldError } from './field-error.js';
 import { goLabelSelector } from './label-selector.js';
 import { isHeadless, needsHealthCheck } from './service.js';
 
@@ -22,7 +22,10 @@ function immutable(path: string, oldV: unknown, newV: unknown, shown: unknown = 
 function validateMetaUpdate(o: KObject, n: KObject): FieldError[] {
   const om = o.metadata ?? {};
   const nm = n.metadata ?? {};
-  const errs = [...immutable('metadata.name', om.name, nm.name ?? ''), ...immutable('metadata.namespace', om.namespace, nm.namespace ?? '')];
+  const errs = [
+    ...immutable('metadata.name', om.name ?? '', nm.name ?? ''),
+    ...immutable('metadata.namespace', om.namespace ?? '', nm.namespace ?? ''),
+  ];
   // Fields the store sets: only a client that sends a different value is changing them.
   if (om.uid && nm.uid) errs.push(...immutable('metadata.uid', om.uid, nm.uid));
   if (om.creationTimestamp && nm.creationTimestamp) {
@@ -37,16 +40,18 @@ function validateServiceUpdate(o: ServiceSpec, n: ServiceSpec): FieldError[] {
   if (o.type !== 'ExternalName' && n.type !== 'ExternalName' && !(isHeadless(o) && isHeadless(n))) {
     const oldIPs = o.clusterIPs ?? [];
     const newIPs = n.clusterIPs ?? [];
+    // Go prints the new list, a nil one as such.
+    const shown = n.clusterIPs === undefined ? new GoLiteral('[]string(nil)') : newIPs;
     const changed = 'may not change once set';
     if (oldIPs.length === newIPs.length) {
       oldIPs.forEach((ip, i) => {
-        if (ip !== newIPs[i]) errs.push(invalid(`spec.clusterIPs[${i}]`, newIPs, changed));
+        if (ip !== newIPs[i]) errs.push(invalid(`spec.clusterIPs[${i}]`, shown, changed));
       });
     } else if (oldIPs.length > newIPs.length) {
-      if (newIPs.length === 0) errs.push(invalid('spec.clusterIPs[0]', newIPs, 'primary clusterIP can not be unset'));
-      else if (newIPs[0] !== oldIPs[0]) errs.push(invalid('spec.clusterIPs[0]', newIPs, changed));
+      if (newIPs.length === 0) errs.push(invalid('spec.clusterIPs[0]', shown, 'primary clusterIP can not be unset'));
+      else if (newIPs[0] !== oldIPs[0]) errs.push(invalid('spec.clusterIPs[0]', shown, changed));
     } else if (oldIPs.length > 0 && newIPs[0] !== oldIPs[0]) {
-      errs.push(invalid('spec.clusterIPs[0]', newIPs, changed));
+      errs.push(invalid('spec.clusterIPs[0]', shown, changed));
     }
   }
   if (needsHealthCheck(o) && needsHealthCheck(n) && (o.healthCheckNodePort ?? 0) !== (n.healthCheckNodePort ?? 0)) {
@@ -143,7 +148,7 @@ export function validateUpdateRules(o: KObject, n: KObject): FieldError[] {
     case 'Secret': {
       const os = o as Secret;
       const ns = n as Secret;
-      errs.push(...immutable('type', os.type, ns.type ?? ''));
+      errs.push(...immutable('type', os.type ?? '', ns.type ?? ''));
       errs.push(...immutableData(os, ns, ['data']));
       break;
     }
@@ -151,10 +156,10 @@ export function validateUpdateRules(o: KObject, n: KObject): FieldError[] {
       errs.push(...immutableData(o as ConfigMap, n as ConfigMap, ['data', 'binaryData']));
       break;
     case 'EndpointSlice':
-      errs.push(...immutable('addressType', (o as EndpointSlice).addressType, (n as EndpointSlice).addressType ?? ''));
+      errs.push(...immutable('addressType', (o as EndpointSlice).addressType ?? '', (n as EndpointSlice).addressType ?? ''));
       break;
     case 'IngressClass':
-      errs.push(...immutable('spec.controller', (o as IngressClass).spec?.controller, (n as IngressClass).spec?.controller ?? ''));
+      errs.push(...immutable('spec.controller', (o as IngressClass).spec?.controller ?? '', (n as IngressClass).spec?.controller ?? ''));
       break;
     case 'Node': {
       const oc = (o as Node).spec?.podCIDRs ?? [];
