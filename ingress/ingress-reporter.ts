@@ -1,0 +1,86 @@
+/**
+ * What the controller tells the cluster after each table rebuild: Warning events for
+ * refused Ingresses and ignored annotations (once per Ingress version and message), and
+ * `status.loadBalancer` on the Ingresses we serve (written only when it differs, and
+ * cleared from Ingresses we stop serving, as ingress-nginx's status sync does).
+ */
+import type { Ingress } from 'kubernetes-types/networking/v1.js';
+import type { EventRecorder } from '../dataplane/api/events.js';
+import type { Informer } from '../dataplane/informer-types.js';
+import type { Logger } from '../dataplane/log.js';
+import type { KObject, Kind } from '../dataplane/model/object.js';
+import type { RouteTable } from './route-table.js';
+import { ingressStatuses, statusUpToDate, type DesiredStatus } from './status.js';
+
+/** The one store operation we need (ObjectStore.mutate has this shape). */
+export interface StatusWriter {
+  mutate<T extends KObject>(kind: Kind, namespace: string | undefined, name: string, mutate: (current: T) => T | undefined, opts?: { status?: boolean }): Promise<T | undefined>;
+}
+
+export class IngressReporter {
+  private readonly reported = new Set<string>();
+  private readonly statusOwned = new Set<string>();
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ingresses: Informer<Ingress>,
+    private readonly address: string,
+    private readonly log: Logger,
+    private readonly events?: EventRecorder,
+    private readonly store?: StatusWriter,
+  ) {}
+
+  report(table: RouteTable): void {
+    for (const r of table.ingresses) {
+      const ing = this.ingresses.get(r.namespace, r.name);
+      if (!ing) continue;
+      const version = ing.metadata?.resourceVersion ?? '';
+      const say = (reason: string, message: string) => {
+        const key = `${r.namespace}/${r.name}@${version}|${reason}|${message}`;
+        if (this.reported.has(key)) return;
+        this.reported.add(key);
+        if (this.reported.size > 20_000) this.reported.clear();
+        this.log.warn(message, { ingress: `${r.namespace}/${r.name}`, reason });
+        this.events?.record(ing as unknown as KObject, 'Warning', reason, message);
+      };
+      if (r.refused) say('Rejected', `Ingress is not served: ${r.refused}`);
+      for (const w of r.warnings) say('IngressWarning', w);
+    }
+    if (this.store) this.writeStatuses(table);
+  }
+
+  /** Resolves when status writes queued so far are done (tests, shutdown). */
+  async flush(): Promise<void> {
+    await this.writing;
+  }
+
+  private writeStatuses(table: RouteTable): void {
+    const desired = new Map<string, DesiredStatus>(ingressStatuses(table, this.address).map((d) => [`${d.namespace}/${d.name}`, d]));
+    const writes: Array<() => Promise<unknown>> = [];
+    for (const [key, d] of desired) {
+      const ing = this.ingresses.get(d.namespace, d.name);
+      if (!ing) continue;
+      this.statusOwned.add(key);
+      if (statusUpToDate(ing, d.status)) continue;
+      writes.push(() => this.store!.mutate<Ingress & KObject>('Ingress', d.namespace, d.name, (cur) => ({ ...cur, status: d.status }), { status: true }));
+    }
+    for (const key of [...this.statusOwned]) {
+      if (desired.has(key)) continue;
+      this.statusOwned.delete(key);
+      const [ns, name] = key.split('/') as [string, string];
+      const ing = this.ingresses.get(ns, name);
+      if (!ing?.status?.loadBalancer?.ingress?.length) continue;
+      writes.push(() => this.store!.mutate<Ingress & KObject>('Ingress', ns, name, (cur) => ({ ...cur, status: { loadBalancer: {} } }), { status: true }));
+    }
+    if (!writes.length) return;
+    this.writing = this.writing.then(async () => {
+      for (const w of writes) {
+        try {
+          await w();
+        } catch (err) {
+          this.log.warn('could not write Ingress status', { error: err as Error });
+        }
+      }
+    });
+  }
+}
