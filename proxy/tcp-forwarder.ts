@@ -80,10 +80,8 @@ export class TcpForwarder {
       conn.closed = true;
       this.release(conn);
       this.ctx.metrics.active.dec(labels);
-      this.ctx.metrics.bytes.inc({ service: conn.serviceKey, direction: 'in' }, client.bytesRead);
       const up = conn.upstream;
       if (up) {
-        this.ctx.metrics.bytes.inc({ service: conn.serviceKey, direction: 'out' }, up.bytesRead);
         // Flush what the client sent, then go; nothing can reach the client any more.
         // An upstream still connecting is simply abandoned.
         if (!up.destroyed) {
@@ -195,6 +193,12 @@ export class TcpForwarder {
       // After a clean close both directions have ended already; flush and go.
       if (!client.destroyed) client.destroySoon();
     });
+    // Counted as it flows (bound children: no label hashing per chunk), so long-lived
+    // connections show up before they close.
+    const bytesIn = this.ctx.metrics.bytes.labels(conn.serviceKey, 'in');
+    const bytesOut = this.ctx.metrics.bytes.labels(conn.serviceKey, 'out');
+    client.on('data', (b: Buffer) => bytesIn.inc(b.length));
+    upstream.on('data', (b: Buffer) => bytesOut.inc(b.length));
     client.pipe(upstream);
     upstream.pipe(client);
   }
