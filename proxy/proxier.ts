@@ -17,6 +17,7 @@ import { desiredListeners, type ListenerProblem, type ListenerSpec } from './fro
 import { healthCheckResponse, localReadyEndpoints } from './health-check.js';
 import { ListenerSet } from './listener-set.js';
 import { ProxyMetrics } from './metrics.js';
+import { startStatusServer, type StatusServer } from './status-server.js';
 import { buildServiceTable, endpointId, type ServicePortInfo, type ServiceTable } from './service-table.js';
 import { DEFAULT_CONNECT_TIMEOUTS_MS, DEFAULT_HANG_HOLD_MS, TcpForwarder } from './tcp-forwarder.js';
 import type { NodeAddress } from './traffic-source.js';
@@ -44,6 +45,12 @@ export interface ProxyOptions {
   hangHoldMs?: number;
   /** How soon a listener that failed to bind is tried again. */
   bindRetryMs?: number;
+  /** A full sync also runs this often (kube-proxy's --sync-period), to reap idle affinity records. */
+  syncPeriodMs?: number;
+  /** "HOST:PORT" for Prometheus /metrics (kube-proxy: node IP :10249). Off when unset. */
+  metricsBindAddress?: string;
+  /** "HOST:PORT" for /healthz and /livez (kube-proxy: node IP :10256). Off when unset. */
+  healthzBindAddress?: string;
 }
 
 export interface ListenerInfo {
@@ -97,6 +104,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   let table: ServiceTable = new Map();
   let problems: ListenerProblem[] = [];
   let closed = false;
+  let lastSync = new Date();
   let scheduled: NodeJS.Immediate | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   const servedNodes = (): NodeAddress[] => opts.nodes.map((n) => withZone(n, opts.config));
@@ -136,6 +144,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     tcp.retryHung();
     refreshListenerMetrics();
     scheduleRetry();
+    lastSync = new Date();
     end();
   }
 
@@ -159,18 +168,47 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   }
 
   const onChange = { add: scheduleSync, update: scheduleSync, delete: scheduleSync };
-  const unsubscribe = [services.on(onChange), slices.on(onChange), ...(opts.allNodes ? [] : [nodeInformer.on(onChange)])];
+  // Node status changes with every heartbeat; only its address, pod range and zone matter here.
+  const onNodeChange = {
+    ...onChange,
+    update: (oldNode: Node, newNode: Node) => {
+      if (JSON.stringify(nodeAddress(oldNode, opts.config)) !== JSON.stringify(nodeAddress(newNode, opts.config))) scheduleSync();
+    },
+  };
+  const unsubscribe = [services.on(onChange), slices.on(onChange), ...(opts.allNodes ? [] : [nodeInformer.on(onNodeChange)])];
   await opts.informers.waitForSync();
   sync();
   await listenerSet.settled();
+  const periodic = setInterval(scheduleSync, opts.syncPeriodMs ?? 30_000);
+
+  const status: StatusServer[] = [];
+  if (opts.metricsBindAddress) {
+    status.push(
+      await startStatusServer(opts.metricsBindAddress, {
+        '/metrics': async () => ({ status: 200, contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+      }),
+    );
+  }
+  if (opts.healthzBindAddress) {
+    const healthz = async () => ({
+      status: closed ? 503 : 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ lastUpdated: lastSync.toISOString(), currentTime: new Date().toISOString(), nodeEligible: true }),
+    });
+    status.push(await startStatusServer(opts.healthzBindAddress, { '/healthz': healthz, '/livez': healthz }));
+  }
+  for (const s of status) if (s.error) log.warn('status endpoint not bound', { address: s.address, port: s.port, error: s.error });
+
   log.info('proxy started', { nodes: opts.nodes.map((n) => n.name), servicePorts: table.size, listeners: listenerSet.bound().length });
 
   return {
     metrics: metrics.registry,
     listeners: () =>
       listenerSet.bound().map((l) => ({ address: l.address, port: l.port, protocol: l.protocol, service: l.service, role: l.role, servicePort: l.serviceKey })),
-    bindErrors: () =>
-      [...listenerSet.failures(), ...problems].map(({ spec, error }) => ({ service: spec.service, address: spec.address, port: spec.port, protocol: spec.protocol, error })),
+    bindErrors: () => [
+      ...[...listenerSet.failures(), ...problems].map(({ spec, error }) => ({ service: spec.service, address: spec.address, port: spec.port, protocol: spec.protocol, error })),
+      ...status.filter((s) => s.error).map((s) => ({ service: '', address: s.address, port: s.port, protocol: 'TCP', error: s.error! })),
+    ],
     services: () => [...table.values()],
     async sync() {
       if (scheduled) clearImmediate(scheduled);
@@ -183,10 +221,11 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       for (const u of unsubscribe) u();
       if (scheduled) clearImmediate(scheduled);
       if (retryTimer) clearTimeout(retryTimer);
+      clearInterval(periodic);
       const closing = listenerSet.closeAll();
       tcp.destroyAll();
       udp.destroyAll();
-      await closing;
+      await Promise.all([closing, ...status.map((s) => s.close())]);
       log.info('proxy stopped');
     },
   };

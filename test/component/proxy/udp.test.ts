@@ -113,7 +113,7 @@ describe('UDP', () => {
 });
 
 describe('lifecycle', () => {
-  it('close() frees every socket and timer it made', async () => {
+  it('serves /metrics and /healthz, and close() frees every socket and timer it made', async () => {
     const kinds = () =>
       process
         .getActiveResourcesInfo()
@@ -122,13 +122,17 @@ describe('lifecycle', () => {
     // Let the shared rig's UDP sessions (400 ms idle) expire so the baseline is still.
     await new Promise((r) => setTimeout(r, 600));
     const before = kinds();
-    const other = await startRig({ udpIdleTimeoutMs: 60_000 });
+    const other = await startRig({ udpIdleTimeoutMs: 60_000, metricsBindAddress: '127.51.0.4:10249', healthzBindAddress: '127.51.0.4:10256' });
     other.informers.upsert(svc('life', { clusterIP: '127.51.96.90', type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 31190, ports: [{ name: 'u', port: 8053, protocol: 'UDP', nodePort: 30190 }, { name: 't', port: 8053, protocol: 'TCP', nodePort: 30190 }] }, { lbIPs: ['127.51.255.210'] }));
     other.informers.upsert(slice('life', [{ name: 'u', port: 8053, protocol: 'UDP' }, { name: 't', port: 8053, protocol: 'TCP' }], [{ ip: '127.51.1.81', node: 'node-1' }]));
     await other.proxy.sync();
     expect(other.proxy.listeners().length).toBeGreaterThanOrEqual(8);
     expect(await udpAsk('127.51.96.90', 8053, 'hostname')).toBe('127.51.1.81:8053');
     expect((await curl('http://127.51.96.90:8053/')).code).toBe(0);
+    const metrics = await curl('http://127.51.0.4:10249/metrics');
+    expect(metrics.body).toMatch(/knet_proxy_connections_total\{service="default\/life:t\/TCP",protocol="TCP"\} 1/);
+    expect(metrics.body).toMatch(/knet_proxy_connections_total\{service="default\/life:u\/UDP",protocol="UDP"\} 1/);
+    expect(JSON.parse((await curl('http://127.51.0.4:10256/healthz')).body)).toMatchObject({ nodeEligible: true });
     // A held connection (no local endpoint on node-2) must be freed too.
     const held = curl('http://127.51.0.3:30190/', { from: '127.51.200.86', maxTime: 10 });
     await new Promise((r) => setTimeout(r, 200));
