@@ -1,0 +1,189 @@
+/**
+ * The EndpointSlice controller (pkg/controller/endpointslice, staging/src/k8s.io/endpointslice):
+ * for every Service with a selector, the pods it selects as EndpointSlices.
+ *
+ * A pod is an endpoint when the selector matches its labels, it has a pod IP and it is not
+ * finished (Succeeded/Failed); terminating pods stay, with their conditions saying so:
+ *   serving = the pod's Ready condition, terminating = deletionTimestamp set,
+ *   ready = publishNotReadyAddresses || (serving && !terminating).
+ * Ports: each service port's targetPort, resolved per pod (a name by name AND protocol among
+ * the containers' ports and sidecar init containers'); a pod without a match is left out of
+ * that port, and pods resolving to different numbers land in different slices. Endpoints
+ * carry nodeName, zone (the node's topology.kubernetes.io/zone), targetRef, and hostname when
+ * pod.spec.subdomain names this service. Slices: IPv4, at most 100 endpoints, generated names
+ * `<svc>-xxxxx` kept stable (slice-packing.ts), labels kubernetes.io/service-name,
+ * endpointslice.kubernetes.io/managed-by and service.kubernetes.io/headless for headless
+ * services, owned by the Service. ExternalName services and services without a selector
+ * get no managed slices.
+ */
+import type { Node, Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
+import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Controller, ControllerContext } from './controller-context.js';
+import { hasServiceSelector, matchesServiceSelector } from '../model/selector.js';
+import { isPodReady, isPodTerminal } from './pod-conditions.js';
+import { newControllerRef } from './owner-references.js';
+import { planSlices, type EndpointGroup } from './slice-packing.js';
+import { canonicalJson } from './canonical-json.js';
+import { WorkQueue } from './work-queue.js';
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
+export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
+/** podutil.FindPort: the container port a service port's targetPort means for this pod. */
+export function resolveTargetPort(pod: Pod, sp: ServicePort): number | undefined {
+  const target = sp.targetPort ?? sp.port;
+  if (typeof target === 'number') return target === 0 ? sp.port : target;
+  const protocol = sp.protocol ?? 'TCP';
+  const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  for (const c of [...(pod.spec?.containers ?? []), ...sidecars]) {
+    for (const p of c.ports ?? []) if (p.name === target && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
+  }
+  return undefined;
+}
+
+/** ShouldPodBeInEndpoints with terminating pods included (the slice controller's view). */
+export function podIsEndpointCandidate(pod: Pod): boolean {
+  return !!pod.status?.podIP && !isPodTerminal(pod);
+}
+
+export function shouldSetHostname(pod: Pod, svc: Service): boolean {
+  return !!pod.spec?.hostname && pod.spec.subdomain === svc.metadata?.name && pod.metadata?.namespace === svc.metadata?.namespace;
+}
+
+/** podToEndpoint. */
+export function podEndpoint(svc: Service, pod: Pod, node: Node | undefined): Endpoint {
+  const serving = isPodReady(pod);
+  const terminating = !!pod.metadata?.deletionTimestamp;
+  const ep: Endpoint = {
+    addresses: [pod.status!.podIP!],
+    conditions: { ready: !!svc.spec?.publishNotReadyAddresses || (serving && !terminating), serving, terminating },
+    targetRef: { kind: 'Pod', namespace: pod.metadata?.namespace, name: pod.metadata?.name, uid: pod.metadata?.uid },
+  };
+  if (pod.spec?.nodeName) ep.nodeName = pod.spec.nodeName;
+  const zone = node?.metadata?.labels?.[ZONE_LABEL];
+  if (zone) ep.zone = zone;
+  if (shouldSetHostname(pod, svc)) ep.hostname = pod.spec!.hostname;
+  return ep;
+}
+
+/** The endpoints a Service should publish, grouped by resolved port list. */
+export function desiredEndpointGroups(svc: Service, pods: Pod[], nodes: Map<string, Node>): EndpointGroup[] {
+  const groups = new Map<string, EndpointGroup>();
+  const selected = pods
+    .filter((p) => p.metadata?.namespace === svc.metadata?.namespace && matchesServiceSelector(svc.spec?.selector, p.metadata?.labels))
+    .filter((p) => podIsEndpointCandidate(p) && !p.status!.podIP!.includes(':'))
+    .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  for (const pod of selected) {
+    const ports: EndpointPort[] = [];
+    for (const sp of svc.spec?.ports ?? []) {
+      const port = resolveTargetPort(pod, sp);
+      if (port === undefined) continue;
+      ports.push({ name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP', ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) });
+    }
+    const k = canonicalJson(ports);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { addressType: 'IPv4', ports, endpoints: [] }));
+    g.endpoints.push(podEndpoint(svc, pod, nodes.get(pod.spec?.nodeName ?? '')));
+  }
+  return [...groups.values()];
+}
+
+/** setEndpointSliceLabels: the service's labels plus the controller's own. */
+export function sliceLabels(svc: Service): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(svc.metadata?.labels ?? {})) if (k !== SERVICE_NAME_LABEL && k !== MANAGED_BY_LABEL) labels[k] = v;
+  if (svc.spec?.clusterIP === 'None') labels[HEADLESS_LABEL] = '';
+  else delete labels[HEADLESS_LABEL];
+  labels[SERVICE_NAME_LABEL] = svc.metadata!.name!;
+  labels[MANAGED_BY_LABEL] = CONTROLLER_NAME;
+  return labels;
+}
+
+export function managesSlicesFor(svc: Service | undefined): svc is Service {
+  return !!svc && hasServiceSelector(svc.spec?.selector) && svc.spec?.type !== 'ExternalName';
+}
+
+/** Slices of one service written by the given managed-by controller. */
+export function slicesOf(slices: EndpointSlice[], namespace: string, service: string, managedBy: string): EndpointSlice[] {
+  return slices.filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === service && s.metadata?.labels?.[MANAGED_BY_LABEL] === managedBy);
+}
+
+/** Services in the pod's namespace whose selector matches the pod (old or new labels). */
+export function servicesSelecting(services: Service[], ...pods: Pod[]): Service[] {
+  return services.filter((s) => pods.some((p) => s.metadata?.namespace === p.metadata?.namespace && matchesServiceSelector(s.spec?.selector, p.metadata?.labels)));
+}
+
+export function startEndpointSliceController(ctx: ControllerContext): Controller {
+  const log = ctx.log.child('endpointslice');
+  const services = ctx.informers.informer<Service>('Service');
+  const pods = ctx.informers.informer<Pod>('Pod');
+  const nodes = ctx.informers.informer<Node>('Node');
+  const slices = ctx.informers.informer<EndpointSlice>('EndpointSlice');
+  const queue = new WorkQueue('endpointslice', reconcile, { log, concurrency: 4 });
+  const enqueuePod = (...ps: Pod[]) => {
+    for (const s of servicesSelecting(services.list(), ...ps)) queue.add(key(s));
+  };
+  const enqueueAll = () => {
+    for (const s of services.list()) queue.add(key(s));
+  };
+  const enqueueSlice = (s: EndpointSlice) => {
+    const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+    if (svc && s.metadata?.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME) queue.add(`${s.metadata?.namespace}/${svc}`);
+  };
+  const unsubscribe = [
+    services.on({ add: (s) => queue.add(key(s)), update: (_o, s) => queue.add(key(s)), delete: (s) => queue.add(key(s)) }),
+    pods.on({ add: (p) => enqueuePod(p), update: (o, p) => enqueuePod(o, p), delete: (p) => enqueuePod(p) }),
+    slices.on({ add: enqueueSlice, update: (_o, s) => enqueueSlice(s), delete: enqueueSlice }),
+    nodes.on({ update: (o, n) => o.metadata?.labels?.[ZONE_LABEL] !== n.metadata?.labels?.[ZONE_LABEL] && enqueueAll() }),
+  ];
+  enqueueAll();
+  // Managed slices whose service is gone (deleted while we were down).
+  for (const s of slices.list()) if (s.metadata?.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME) enqueueSlice(s);
+
+  async function reconcile(k: string) {
+    const [ns, name] = k.split('/') as [string, string];
+    const expectKey = `eps/${k}`;
+    if (!ctx.writes.expectations.satisfied(expectKey)) return { requeueAfterMs: ctx.writes.expectations.remainingMs(expectKey) + 10 };
+    const svc = services.get(ns, name);
+    const existing = slicesOf(slices.list(), ns, name, CONTROLLER_NAME);
+    if (!managesSlicesFor(svc)) {
+      for (const s of existing) await ctx.writes.delete(expectKey, 'EndpointSlice', ns, s.metadata!.name!);
+      if (!svc) ctx.writes.expectations.forget(expectKey);
+      return;
+    }
+    const nodeMap = new Map(nodes.list().map((n) => [n.metadata!.name!, n] as const));
+    const groups = desiredEndpointGroups(svc, pods.list(), nodeMap);
+    const owner = newControllerRef({ ...svc, apiVersion: 'v1', kind: 'Service' });
+    const plan = planSlices({ namespace: ns, labels: sliceLabels(svc), ownerReferences: [owner] }, groups, existing, { placeholder: true });
+    await applySlicePlan(ctx, expectKey, name, plan);
+  }
+
+  return {
+    async close() {
+      for (const u of unsubscribe) u();
+      await queue.close();
+    },
+  };
+}
+
+/** Writes a slice plan: creates with generated names, replaces managed content, deletes. */
+export async function applySlicePlan(ctx: ControllerContext, expectKey: string, base: string, plan: ReturnType<typeof planSlices>): Promise<void> {
+  for (const s of plan.update) {
+    await ctx.writes.mutate<EndpointSlice>(expectKey, 'EndpointSlice', s.metadata?.namespace, s.metadata!.name!, (cur) => ({
+      ...cur,
+      metadata: { ...cur.metadata, labels: s.metadata?.labels, annotations: s.metadata?.annotations, ownerReferences: s.metadata?.ownerReferences },
+      addressType: s.addressType,
+      endpoints: s.endpoints,
+      ports: s.ports,
+    }));
+  }
+  for (const s of plan.create) await ctx.writes.createGenerated(expectKey, base, s);
+  for (const s of plan.delete) await ctx.writes.delete(expectKey, 'EndpointSlice', s.metadata?.namespace, s.metadata!.name!);
+}
+
+function key(obj: { metadata?: { namespace?: string; name?: string } }): string {
+  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+}

@@ -1,0 +1,102 @@
+/**
+ * Whether a pod may run on a node, as the scheduler's filter plugins decide it (NodeName,
+ * NodeUnschedulable, NodeAffinity incl. nodeSelector, TaintToleration, and readiness). Each
+ * failure is reported with the scheduler's own wording so FailedScheduling events read as
+ * in Kubernetes: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."
+ */
+import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+
+export type FitFailure = 'not-ready' | 'unschedulable' | 'node-name' | 'affinity' | 'taint';
+
+export function isNodeReady(node: Node): boolean {
+  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+}
+
+/** The first reason the node cannot take the pod, or undefined when it fits. */
+export function podFitFailure(pod: Pod, node: Node, opts: { ignoreReadiness?: boolean } = {}): { reason: FitFailure; detail?: string } | undefined {
+  const spec = pod.spec ?? { containers: [] };
+  if (spec.nodeName && spec.nodeName !== node.metadata?.name) return { reason: 'node-name' };
+  if (!opts.ignoreReadiness && !isNodeReady(node)) {
+    // Kubernetes keeps NotReady nodes out with a taint; name the one it would carry.
+    const unknown = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown';
+    return { reason: 'not-ready', detail: unknown ? 'node.kubernetes.io/unreachable' : 'node.kubernetes.io/not-ready' };
+  }
+  if (node.spec?.unschedulable && !tolerates(spec.tolerations, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) return { reason: 'unschedulable' };
+  if (!matchesNodeSelector(pod, node)) return { reason: 'affinity' };
+  const untolerated = (node.spec?.taints ?? []).find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(spec.tolerations, t));
+  if (untolerated) return { reason: 'taint', detail: `{${untolerated.key}: ${untolerated.value ?? ''}}` };
+  return undefined;
+}
+
+/** nodeSelector and requiredDuringSchedulingIgnoredDuringExecution node affinity. */
+export function matchesNodeSelector(pod: Pod, node: Node): boolean {
+  const labels = node.metadata?.labels ?? {};
+  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (terms === undefined) return true;
+  // Terms are ORed; an empty term matches nothing (v1 NodeSelectorTerm semantics).
+  return terms.some((t) => matchesTerm(t, node));
+}
+
+function matchesTerm(term: NodeSelectorTerm, node: Node): boolean {
+  const exprs = term.matchExpressions ?? [];
+  const fields = term.matchFields ?? [];
+  if (exprs.length === 0 && fields.length === 0) return false;
+  const labels = node.metadata?.labels ?? {};
+  return exprs.every((r) => matchesNodeRequirement(r, labels)) && fields.every((r) => r.key === 'metadata.name' && matchesNodeRequirement(r, { 'metadata.name': node.metadata?.name ?? '' }));
+}
+
+export function matchesNodeRequirement(r: NodeSelectorRequirement, labels: Record<string, string>): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+  const value = labels[r.key];
+  const values = r.values ?? [];
+  switch (r.operator) {
+    case 'In':
+      return has && values.includes(value!);
+    case 'NotIn':
+      return !has || !values.includes(value!);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+    case 'Gt':
+    case 'Lt': {
+      if (!has || values.length !== 1) return false;
+      const n = Number.parseInt(value!, 10);
+      const bound = Number.parseInt(values[0]!, 10);
+      if (!Number.isFinite(n) || !Number.isFinite(bound)) return false;
+      return r.operator === 'Gt' ? n > bound : n < bound;
+    }
+    default:
+      return false;
+  }
+}
+
+/** v1.Toleration.ToleratesTaint for any toleration in the list. */
+export function tolerates(tolerations: Toleration[] | undefined, taint: Pick<Taint, 'key' | 'value' | 'effect'>): boolean {
+  return (tolerations ?? []).some((t) => {
+    if (t.effect && t.effect !== taint.effect) return false;
+    if (t.operator === 'Exists') return !t.key || t.key === taint.key;
+    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
+  });
+}
+
+/** "0/3 nodes are available: 1 node(s) were not ready, 2 node(s) didn't match …." */
+export function unschedulableMessage(total: number, failures: Array<{ reason: FitFailure; detail?: string }>): string {
+  if (total === 0) return 'no nodes available to schedule pods';
+  const phrases = new Map<string, number>();
+  for (const f of failures) {
+    const phrase = PHRASES[f.reason](f.detail);
+    phrases.set(phrase, (phrases.get(phrase) ?? 0) + 1);
+  }
+  const parts = [...phrases].map(([p, n]) => `${n} ${p}`).sort();
+  return `0/${total} nodes are available: ${parts.join(', ')}.`;
+}
+
+const PHRASES: Record<FitFailure, (detail?: string) => string> = {
+  'not-ready': (d) => `node(s) had untolerated taint {${d ?? 'node.kubernetes.io/not-ready'}: }`,
+  unschedulable: () => 'node(s) were unschedulable',
+  'node-name': () => "node(s) didn't match the requested node name",
+  affinity: () => "node(s) didn't match Pod's node affinity/selector",
+  taint: (d) => `node(s) had untolerated taint ${d ?? ''}`,
+};

@@ -1,0 +1,178 @@
+/**
+ * Node lifecycle (pkg/controller/nodelifecycle, without eviction).
+ *
+ * Node agents heartbeat by `HSET <heartbeats> <node> <epoch ms>` — a plain hash, not an
+ * object, so heartbeats do not flood the event stream. Every ~500 ms this controller reads
+ * the hash; a node whose last heartbeat (or, if it never sent one, the moment this controller
+ * first saw it) is older than config.nodeGraceSeconds becomes unreachable:
+ *  - its Ready condition goes Unknown (NodeStatusUnknown, "Kubelet stopped posting node
+ *    status."), and it gets the taints node.kubernetes.io/unreachable:NoSchedule and
+ *    :NoExecute, as upstream; a NodeNotReady event is recorded;
+ *  - the Ready condition of every pod on it goes False (reason NodeNotReady, a marker this
+ *    controller recognises later), with a NodeNotReady event per pod, so their endpoints
+ *    turn ready=false. Pods re-reported Ready while the node stays unreachable are marked again.
+ * When heartbeats resume: taints removed, Ready=True (KubeletReady) unless the agent already
+ * wrote it, NodeReady event, and the pods this controller marked get Ready=True back when
+ * their containerStatuses all say ready (the agent's last word on probes; the agent
+ * overwrites the condition whenever its probes change).
+ *
+ * Pods are not evicted: Kubernetes waits 300 s (the default tolerationSeconds of the
+ * unreachable:NoExecute toleration) before evicting, far longer than this grace.
+ */
+import type { Node, NodeCondition, NodeSpec, Pod, PodCondition, Taint } from 'kubernetes-types/core/v1.js';
+import type { Controller, ControllerContext } from './controller-context.js';
+import { isPodTerminal, withCondition } from './pod-conditions.js';
+import { isNodeReady } from './node-fit.js';
+
+export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+export const NODE_STATUS_UNKNOWN = 'NodeStatusUnknown';
+export const POD_MARK_REASON = 'NodeNotReady';
+
+/** Ms since the node was last heard from. */
+export function silenceMs(node: Node, lastHeartbeat: number | undefined, firstSeen: number, now: number): number {
+  const created = Date.parse(node.metadata?.creationTimestamp ?? '') || 0;
+  return now - (lastHeartbeat ?? Math.max(firstSeen, created));
+}
+
+export function isMarkedUnreachable(node: Node): boolean {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  return ready?.reason === NODE_STATUS_UNKNOWN || (node.spec?.taints ?? []).some((t) => t.key === UNREACHABLE_TAINT);
+}
+
+export function unreachableTaints(node: Node, now: string): Taint[] {
+  const others = (node.spec?.taints ?? []).filter((t) => t.key !== UNREACHABLE_TAINT);
+  return [...others, { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: now }, { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: now }];
+}
+
+/** Ready → Unknown (other conditions untouched). */
+export function unreachableConditions(node: Node, now: string): NodeCondition[] {
+  const prior = node.status?.conditions?.find((c) => c.type === 'Ready');
+  const unknown: NodeCondition = {
+    type: 'Ready',
+    status: 'Unknown',
+    reason: NODE_STATUS_UNKNOWN,
+    message: 'Kubelet stopped posting node status.',
+    ...(prior?.lastHeartbeatTime ? { lastHeartbeatTime: prior.lastHeartbeatTime } : {}),
+  };
+  return withCondition(node.status?.conditions, unknown, now);
+}
+
+export function recoveredConditions(node: Node, now: string): NodeCondition[] {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status === 'True') return node.status?.conditions ?? [];
+  return withCondition(node.status?.conditions, { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now }, now);
+}
+
+/** The pod conditions after MarkPodsNotReady, or undefined when nothing changes. */
+export function markPodNotReady(pod: Pod, now: string): PodCondition[] | undefined {
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  if (isPodTerminal(pod) || ready?.status === 'False') return undefined;
+  return withCondition<PodCondition>(pod.status?.conditions, { type: 'Ready', status: 'False', reason: POD_MARK_REASON, message: 'Node is not ready' }, now);
+}
+
+/** Undo markPodNotReady when the containers still say ready; undefined when not ours or not ready. */
+export function restorePodReady(pod: Pod, now: string): PodCondition[] | undefined {
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'False' || ready.reason !== POD_MARK_REASON) return undefined;
+  const containers = pod.status?.containerStatuses ?? [];
+  if (containers.some((c) => !c.ready)) return undefined;
+  return withCondition<PodCondition>(pod.status?.conditions, { type: 'Ready', status: 'True' }, now);
+}
+
+export function startNodeLifecycleController(ctx: ControllerContext, opts: { pollMs?: number } = {}): Controller {
+  const log = ctx.log.child('node-lifecycle');
+  const events = ctx.recorder('node-controller');
+  const nodes = ctx.informers.informer<Node>('Node');
+  const pods = ctx.informers.informer<Pod>('Pod');
+  const graceMs = ctx.config.nodeGraceSeconds * 1000;
+  const firstSeen = new Map<string, number>();
+  const podEventSent = new Set<string>();
+  let closed = false;
+  let running: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function tick(): Promise<void> {
+    let beats: Record<string, string>;
+    try {
+      beats = await ctx.store.redis.hgetall(ctx.store.keys.heartbeats);
+    } catch (err) {
+      // Without the store nothing can be written anyway; judge nobody on stale data.
+      log.warn('could not read heartbeats', { error: err as Error });
+      return;
+    }
+    const now = ctx.now();
+    const nowIso = new Date(now).toISOString();
+    const unreachable = new Set<string>();
+    for (const node of nodes.list()) {
+      const name = node.metadata!.name!;
+      if (!firstSeen.has(name)) firstSeen.set(name, now);
+      const last = beats[name] !== undefined ? Number(beats[name]) : undefined;
+      const stale = silenceMs(node, last, firstSeen.get(name)!, now) > graceMs;
+      if (stale) {
+        unreachable.add(name);
+        if (!isMarkedUnreachable(node) || isNodeReady(node)) await markUnreachable(node, nowIso);
+      } else if (isMarkedUnreachable(node)) {
+        await markReachable(node, nowIso);
+      }
+    }
+    for (const name of firstSeen.keys()) if (!nodes.get(undefined, name)) firstSeen.delete(name);
+    for (const pod of pods.list()) {
+      const node = pod.spec?.nodeName;
+      if (!node) continue;
+      const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+      const conditions = unreachable.has(node) ? markPodNotReady(pod, nowIso) : restorePodReady(pod, nowIso);
+      if (!unreachable.has(node)) podEventSent.delete(key);
+      if (!conditions) continue;
+      await ctx.writes.mutate<Pod>(`node-lifecycle/${key}`, 'Pod', pod.metadata?.namespace, pod.metadata!.name!, (p) =>
+        p.metadata?.uid === pod.metadata?.uid ? { ...p, status: { ...p.status, conditions: unreachable.has(node) ? markPodNotReady(p, nowIso) ?? p.status?.conditions : restorePodReady(p, nowIso) ?? p.status?.conditions } } : undefined,
+        { status: true },
+      );
+      if (unreachable.has(node) && !podEventSent.has(key)) {
+        podEventSent.add(key);
+        events.record(pod, 'Warning', 'NodeNotReady', 'Node is not ready');
+      }
+    }
+  }
+
+  async function markUnreachable(node: Node, now: string): Promise<void> {
+    const name = node.metadata!.name!;
+    log.warn('node stopped heartbeating; marking it NotReady', { node: name, graceSeconds: ctx.config.nodeGraceSeconds });
+    await ctx.writes.mutate<Node>(`node/${name}`, 'Node', undefined, name, (n) =>
+      (n.spec?.taints ?? []).filter((t) => t.key === UNREACHABLE_TAINT).length === 2 ? undefined : { ...n, spec: { ...n.spec, taints: unreachableTaints(n, now) } },
+    );
+    await ctx.writes.mutate<Node>(`node/${name}`, 'Node', undefined, name, (n) => ({ ...n, status: { ...n.status, conditions: unreachableConditions(n, now) } }), { status: true });
+    events.record(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+  }
+
+  async function markReachable(node: Node, now: string): Promise<void> {
+    const name = node.metadata!.name!;
+    log.info('node heartbeating again; marking it Ready', { node: name });
+    await ctx.writes.mutate<Node>(`node/${name}`, 'Node', undefined, name, (n) => {
+      const taints = (n.spec?.taints ?? []).filter((t) => t.key !== UNREACHABLE_TAINT);
+      if (taints.length === (n.spec?.taints ?? []).length) return undefined;
+      const spec: NodeSpec = { ...n.spec, taints };
+      if (taints.length === 0) delete spec.taints;
+      return { ...n, spec };
+    });
+    await ctx.writes.mutate<Node>(`node/${name}`, 'Node', undefined, name, (n) => (isNodeReady(n) ? undefined : { ...n, status: { ...n.status, conditions: recoveredConditions(n, now) } }), { status: true });
+    events.record(node, 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
+  }
+
+  const schedule = () => {
+    if (closed) return;
+    timer = setTimeout(() => {
+      running = tick()
+        .catch((err) => log.warn('node lifecycle pass failed', { error: err as Error }))
+        .finally(schedule);
+    }, opts.pollMs ?? 500);
+  };
+  schedule();
+
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * A Pod made from a controller's pod template (controller.GetPodFromTemplate): the
+ * template's labels, annotations and spec, a controller reference to the owner, and the
+ * Pending phase the apiserver gives every new pod.
+ */
+import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+import type { KObject } from '../model/object.js';
+import { newControllerRef } from './owner-references.js';
+
+export function podFromTemplate(owner: KObject, template: PodTemplateSpec | undefined, extra: { labels?: Record<string, string>; name?: string } = {}): Pod {
+  const md = template?.metadata ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...(extra.name ? { name: extra.name } : {}),
+      namespace: owner.metadata?.namespace,
+      labels: { ...md.labels, ...extra.labels },
+      ...(md.annotations ? { annotations: { ...md.annotations } } : {}),
+      ...(md.finalizers ? { finalizers: [...md.finalizers] } : {}),
+      ownerReferences: [newControllerRef(owner)],
+    },
+    spec: structuredClone(template?.spec ?? { containers: [] }),
+    status: { phase: 'Pending' },
+  };
+}
+
+/** Pods of an owner, by controller reference. */
+export function podsControlledBy(pods: Pod[], owner: KObject): Pod[] {
+  const uid = owner.metadata?.uid;
+  return pods.filter((p) => p.metadata?.namespace === owner.metadata?.namespace && p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid));
+}

@@ -1,0 +1,200 @@
+/**
+ * The StatefulSet controller (pkg/controller/statefulset/stateful_set_control.go): pods
+ * with stable identities `<sts>-<ordinal>`, hostname = pod name and subdomain = serviceName
+ * (so the headless service gives each a DNS name), labels statefulset.kubernetes.io/pod-name,
+ * apps.kubernetes.io/pod-index and controller-revision-hash.
+ *
+ * OrderedReady (default): ordinal n+1 is created only once n is Running and Ready (for
+ * minReadySeconds); scale-down removes the highest ordinal first, one at a time, and only
+ * while every other pod is healthy. Parallel: create and delete all at once. A missing or
+ * failed pod is recreated with the same name (once the old one is gone). RollingUpdate
+ * replaces pods whose revision differs, highest ordinal first, one at a time, down to the
+ * partition; OnDelete leaves that to the user.
+ *
+ * Differences: knet has no ControllerRevision objects, so the revision is the hash of the
+ * current template and a pod recreated below the partition gets the current template;
+ * volumeClaimTemplates are accepted and ignored (no PersistentVolumeClaims).
+ */
+import type { StatefulSet, StatefulSetStatus } from 'kubernetes-types/apps/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Controller, ControllerContext } from './controller-context.js';
+import { controllerRefOf } from './owner-references.js';
+import { isPodAvailable, isPodTerminal, isPodTerminating, isRunningAndReady, msUntilAvailable } from './pod-conditions.js';
+import { podFromTemplate, podsControlledBy } from './pod-template.js';
+import { templateHash } from './names.js';
+import { sameJson } from './canonical-json.js';
+import { WorkQueue } from './work-queue.js';
+
+export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
+export const REVISION_LABEL = 'controller-revision-hash';
+
+export interface StatefulSetPlan {
+  create: Pod[];
+  delete: Pod[];
+  status: StatefulSetStatus;
+  /** Ms until a Ready pod becomes available (minReadySeconds). */
+  recheckMs?: number;
+}
+
+export function updateRevision(sts: StatefulSet): string {
+  return `${sts.metadata?.name}-${templateHash(sts.spec?.template, sts.status?.collisionCount)}`;
+}
+
+export function ordinalOf(sts: StatefulSet, pod: Pod): number | undefined {
+  const prefix = `${sts.metadata?.name}-`;
+  const name = pod.metadata?.name ?? '';
+  if (!name.startsWith(prefix)) return undefined;
+  const rest = name.slice(prefix.length);
+  return /^(0|[1-9]\d*)$/.test(rest) ? Number(rest) : undefined;
+}
+
+export function statefulPod(sts: StatefulSet, ordinal: number): Pod {
+  const name = `${sts.metadata?.name}-${ordinal}`;
+  const pod = podFromTemplate({ ...sts, apiVersion: 'apps/v1', kind: 'StatefulSet' }, sts.spec?.template, {
+    name,
+    labels: { [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [REVISION_LABEL]: updateRevision(sts) },
+  });
+  return { ...pod, spec: { ...pod.spec!, hostname: name, subdomain: sts.spec?.serviceName } };
+}
+
+/** One pass of the StatefulSet control loop over the pods it owns. */
+export function planStatefulSet(sts: StatefulSet, owned: Pod[], now: number): StatefulSetPlan {
+  const replicas = sts.spec?.replicas ?? 1;
+  const monotonic = (sts.spec?.podManagementPolicy ?? 'OrderedReady') !== 'Parallel';
+  const minReady = sts.spec?.minReadySeconds ?? 0;
+  const revision = updateRevision(sts);
+  const byOrdinal = new Map<number, Pod>();
+  for (const p of owned) {
+    const o = ordinalOf(sts, p);
+    if (o !== undefined) byOrdinal.set(o, p);
+  }
+  const healthy = (p: Pod) => !isPodTerminating(p) && isRunningAndReady(p) && isPodAvailable(p, minReady, now);
+  const plan: StatefulSetPlan = { create: [], delete: [], status: statefulSetStatus(sts, owned, revision, now) };
+  for (const p of owned) {
+    const left = msUntilAvailable(p, minReady, now);
+    if (left !== undefined) plan.recheckMs = Math.min(plan.recheckMs ?? left, left);
+  }
+  if (sts.metadata?.deletionTimestamp) return plan;
+
+  // 1. Replicas [0, replicas): create missing, replace finished, in order when monotonic.
+  let blocked = false;
+  for (let i = 0; i < replicas && !blocked; i++) {
+    const pod = byOrdinal.get(i);
+    if (!pod) {
+      plan.create.push(statefulPod(sts, i));
+      blocked = monotonic;
+    } else if (isPodTerminal(pod) && !isPodTerminating(pod)) {
+      plan.delete.push(pod);
+      blocked = monotonic;
+    } else if (monotonic && !healthy(pod)) {
+      blocked = true;
+    }
+  }
+  if (blocked) return plan;
+
+  // 2. Condemned ordinals >= replicas, highest first.
+  const condemned = [...byOrdinal].filter(([o]) => o >= replicas).sort((a, b) => b[0] - a[0]).map(([, p]) => p);
+  if (condemned.length) {
+    if (!monotonic) {
+      plan.delete.push(...condemned.filter((p) => !isPodTerminating(p)));
+      return plan;
+    }
+    const first = condemned[0]!;
+    if (isPodTerminating(first)) return plan;
+    // Wait while any other pod is unhealthy, so scale-down never stacks on an outage.
+    const others = owned.filter((p) => p !== first);
+    if (others.some((p) => !healthy(p) && !(isPodTerminal(p) && (ordinalOf(sts, p) ?? 0) >= replicas))) return plan;
+    plan.delete.push(first);
+    return plan;
+  }
+
+  // 3. Rolling update: highest ordinal first, down to the partition, one at a time.
+  if ((sts.spec?.updateStrategy?.type ?? 'RollingUpdate') !== 'RollingUpdate') return plan;
+  const partition = sts.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
+  for (let i = replicas - 1; i >= partition; i--) {
+    const pod = byOrdinal.get(i);
+    if (!pod) return plan;
+    if (pod.metadata?.labels?.[REVISION_LABEL] !== revision) {
+      if (!isPodTerminating(pod)) plan.delete.push(pod);
+      return plan;
+    }
+    if (!healthy(pod)) return plan;
+  }
+  return plan;
+}
+
+export function statefulSetStatus(sts: StatefulSet, owned: Pod[], revision: string, now: number): StatefulSetStatus {
+  const minReady = sts.spec?.minReadySeconds ?? 0;
+  const current = sts.status?.currentRevision ?? revision;
+  const live = owned.filter((p) => !isPodTerminating(p));
+  const updated = live.filter((p) => p.metadata?.labels?.[REVISION_LABEL] === revision).length;
+  const replicas = sts.spec?.replicas ?? 1;
+  // The update is complete once every replica runs the new revision: it becomes current.
+  const done = updated === replicas && live.length === replicas;
+  const currentRevision = done ? revision : current;
+  return {
+    observedGeneration: sts.metadata?.generation ?? 1,
+    replicas: owned.length,
+    readyReplicas: owned.filter(isRunningAndReady).length,
+    availableReplicas: owned.filter((p) => isRunningAndReady(p) && isPodAvailable(p, minReady, now)).length,
+    currentReplicas: live.filter((p) => p.metadata?.labels?.[REVISION_LABEL] === currentRevision).length,
+    updatedReplicas: updated,
+    currentRevision,
+    updateRevision: revision,
+    collisionCount: sts.status?.collisionCount ?? 0,
+  };
+}
+
+export function startStatefulSetController(ctx: ControllerContext): Controller {
+  const log = ctx.log.child('statefulset');
+  const events = ctx.recorder('statefulset-controller');
+  const sets = ctx.informers.informer<StatefulSet>('StatefulSet');
+  const pods = ctx.informers.informer<Pod>('Pod');
+  const queue = new WorkQueue('statefulset', reconcile, { log, concurrency: 2 });
+  const enqueueOwner = (p: Pod) => {
+    const ref = controllerRefOf(p);
+    if (ref?.kind === 'StatefulSet') queue.add(`${p.metadata?.namespace}/${ref.name}`);
+  };
+  const unsubscribe = [
+    sets.on({ add: (s) => queue.add(key(s)), update: (_o, s) => queue.add(key(s)), delete: (s) => queue.add(key(s)) }),
+    pods.on({ add: enqueueOwner, update: (_o, p) => enqueueOwner(p), delete: enqueueOwner }),
+  ];
+  for (const s of sets.list()) queue.add(key(s));
+
+  async function reconcile(k: string) {
+    const [ns, name] = k.split('/') as [string, string];
+    const sts = sets.get(ns, name);
+    const expectKey = `sts/${k}`;
+    if (!sts) {
+      ctx.writes.expectations.forget(expectKey);
+      return;
+    }
+    if (!ctx.writes.expectations.satisfied(expectKey)) return { requeueAfterMs: ctx.writes.expectations.remainingMs(expectKey) + 10 };
+    const owned = podsControlledBy(pods.list(), sts);
+    const plan = planStatefulSet(sts, owned, ctx.now());
+    for (const pod of plan.create) {
+      await ctx.writes.create(expectKey, pod);
+      events.record(sts, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata?.name} in StatefulSet ${name} successful`);
+    }
+    for (const pod of plan.delete) {
+      await ctx.writes.delete(expectKey, 'Pod', ns, pod.metadata!.name!);
+      events.record(sts, 'Normal', 'SuccessfulDelete', `delete Pod ${pod.metadata?.name} in StatefulSet ${name} successful`);
+    }
+    if (!sameJson(plan.status, sts.status)) {
+      await ctx.writes.mutate<StatefulSet>(expectKey, 'StatefulSet', ns, name, (cur) => (cur.metadata?.uid === sts.metadata?.uid ? { ...cur, status: plan.status } : undefined), { status: true });
+    }
+    return plan.recheckMs !== undefined ? { requeueAfterMs: plan.recheckMs + 5 } : undefined;
+  }
+
+  return {
+    async close() {
+      for (const u of unsubscribe) u();
+      await queue.close();
+    },
+  };
+}
+
+function key(obj: { metadata?: { namespace?: string; name?: string } }): string {
+  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+}

@@ -1,0 +1,161 @@
+/**
+ * A cluster for controller tests: a store keyspace of its own in a shared test Redis, a real
+ * watch, the controller-manager, Node objects, and a fake node agent — a few lines that
+ * heartbeat, give bound pods an IP and mark them Running/Ready (optionally after a delay),
+ * and finish deleting terminating pods, as the kubelet would.
+ */
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { connectRedis } from '../../../dataplane/store/redis-connection.js';
+import { ObjectStore } from '../../../dataplane/store/object-store.js';
+import { StoreInformerFactory } from '../../../dataplane/store/watch.js';
+import { clusterConfig, nodeIP, type ClusterConfig } from '../../../dataplane/cluster-config.js';
+import { startControllerManager, type ControllerManager } from '../../../dataplane/controllers/controller-manager.js';
+import { StoreError } from '../../../dataplane/store/errors.js';
+import type { KObject } from '../../../dataplane/model/object.js';
+
+let seq = 0;
+
+export interface FakeAgentOptions {
+  /** Ms between a pod starting (Running, not ready) and turning Ready; 0 = Ready at once. */
+  readyDelayMs?: number;
+}
+
+export interface TestCluster {
+  store: ObjectStore;
+  informers: StoreInformerFactory;
+  config: ClusterConfig;
+  cm: ControllerManager;
+  /** Nodes whose fake agent is stopped (no heartbeats, no pod handling). */
+  stopped: Set<string>;
+  addNode(name: string, zone?: string): Promise<void>;
+  pods(filter?: (p: Pod) => boolean): Pod[];
+  list<T extends KObject>(kind: Parameters<StoreInformerFactory['informer']>[0]): T[];
+  close(): Promise<void>;
+}
+
+export function nodeObject(name: string, ordinal: number, config: ClusterConfig, zone?: string): Node {
+  const now = new Date().toISOString();
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', ...(zone ? { 'topology.kubernetes.io/zone': zone } : {}) } },
+    spec: {},
+    status: {
+      addresses: [{ type: 'InternalIP', address: nodeIP(config, ordinal) }],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+    },
+  };
+}
+
+export async function startTestCluster(redisUrl: string, opts: { nodes?: number; graceSeconds?: number; agent?: FakeAgentOptions } = {}): Promise<TestCluster> {
+  const name = `cm${process.pid}-${++seq}`;
+  const store = new ObjectStore(connectRedis(redisUrl), name);
+  const informers = new StoreInformerFactory(store, { redisUrl, blockMs: 500 });
+  const config: ClusterConfig = { ...clusterConfig(0), name, nodeGraceSeconds: opts.graceSeconds ?? 1 };
+  const agentNodes = new Set<string>();
+  const stopped = new Set<string>();
+  const ordinals = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+
+  const addNode = async (nodeName: string, zone?: string) => {
+    const ordinal = ordinals.size + 1;
+    ordinals.set(nodeName, ordinal);
+    agentNodes.add(nodeName);
+    await store.redis.hset(store.keys.heartbeats, nodeName, String(Date.now()));
+    const created = await store.create(nodeObject(nodeName, ordinal, config, zone));
+    await store.updateStatus({ ...created, status: nodeObject(nodeName, ordinal, config, zone).status });
+  };
+  for (let i = 1; i <= (opts.nodes ?? 2); i++) await addNode(`node-${i}`, i % 2 ? 'zone-a' : 'zone-b');
+
+  // ---- the fake node agent ---------------------------------------------------------------
+  const heartbeat = setInterval(() => {
+    for (const n of agentNodes) if (!stopped.has(n)) void store.redis.hset(store.keys.heartbeats, n, String(Date.now())).catch(() => {});
+  }, 100);
+  const podInformer = informers.informer<Pod>('Pod');
+  const ips = new Map<string, number>();
+  const handled = new Map<string, string>();
+  let chain = Promise.resolve();
+  const later = (ms: number, fn: () => Promise<unknown>) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      chain = chain.then(() => (closed ? undefined : fn().then(() => undefined))).catch(ignoreGone);
+    }, ms);
+    timers.add(t);
+  };
+  const onPod = (p: Pod) => {
+    const node = p.spec?.nodeName;
+    if (!node || !agentNodes.has(node) || stopped.has(node)) return;
+    const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
+    if (p.metadata?.deletionTimestamp) {
+      if (handled.get(key) === `deleting ${p.metadata.uid}`) return;
+      handled.set(key, `deleting ${p.metadata.uid}`);
+      later(20, () => store.delete('Pod', p.metadata?.namespace, p.metadata!.name!, { gracePeriodSeconds: 0 }));
+      return;
+    }
+    if (handled.get(key) === p.metadata?.uid) return;
+    handled.set(key, p.metadata!.uid!);
+    const ordinal = ordinals.get(node)!;
+    const n = (ips.get(node) ?? 1) + 1;
+    ips.set(node, n);
+    const podIP = `${config.podPrefix}.${ordinal}.${n}`;
+    const delay = opts.agent?.readyDelayMs ?? 0;
+    const status = (ready: boolean) => {
+      const now = new Date().toISOString();
+      return {
+        phase: 'Running',
+        podIP,
+        podIPs: [{ ip: podIP }],
+        hostIP: nodeIP(config, ordinal),
+        conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+          { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now },
+        ],
+        containerStatuses: (p.spec?.containers ?? []).map((c) => ({ name: c.name, image: c.image ?? '', imageID: '', ready, restartCount: 0, started: true })),
+      };
+    };
+    const write = (ready: boolean) => () =>
+      store.mutate<Pod>('Pod', p.metadata?.namespace, p.metadata!.name!, (cur) => (cur.metadata?.uid === p.metadata?.uid && !cur.metadata?.deletionTimestamp ? { ...cur, status: status(ready) } : undefined), { status: true });
+    later(5, write(delay === 0));
+    if (delay > 0) later(delay, write(true));
+  };
+  podInformer.on({ add: onPod, update: (_o, p) => onPod(p), delete: (p) => handled.delete(`${p.metadata?.namespace}/${p.metadata?.name}`) });
+
+  const cm = await startControllerManager({ store, informers, config, heartbeatPollMs: 100, gcIntervalMs: 200 });
+  for (const p of podInformer.list()) onPod(p);
+
+  return {
+    store,
+    informers,
+    config,
+    cm,
+    stopped,
+    addNode,
+    pods: (filter) => podInformer.list().filter((p) => !filter || filter(p)),
+    list: <T extends KObject>(kind: Parameters<StoreInformerFactory['informer']>[0]) => informers.informer<T>(kind).list(),
+    async close() {
+      closed = true;
+      clearInterval(heartbeat);
+      for (const t of timers) clearTimeout(t);
+      await cm.close();
+      await chain;
+      await informers.close();
+      await store.close();
+    },
+  };
+}
+
+function ignoreGone(err: unknown): void {
+  if (err instanceof StoreError && (err.reason === 'NotFound' || err.reason === 'Conflict')) return;
+  console.error('fake node agent:', err);
+}
+
+/** Polls a condition over the caches (no timing assertion: only a generous ceiling). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
