@@ -20,8 +20,9 @@ export interface StatusServer {
 /** "127.18.0.2:10249" → host and port. */
 export function parseBindAddress(bind: string): { host: string; port: number } {
   const i = bind.lastIndexOf(':');
-  const port = Number(bind.slice(i + 1));
-  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bind address must be HOST:PORT, got "${bind}"`);
+  const portText = bind.slice(i + 1);
+  const port = Number(portText);
+  if (i <= 0 || !/^\d+$/.test(portText) || port > 65535) throw new Error(`bind address must be HOST:PORT, got "${bind}"`);
   return { host: bind.slice(0, i), port };
 }
 
