@@ -128,7 +128,7 @@ export interface DecodedMessage {
 
 /**
  * A whole message's question and answer sections (authority and additional are not needed
- * by any caller). Names inside A/AAAA/CNAME/NS/PTR data are decoded; other data is kept raw.
+ * by any caller). A/AAAA/CNAME/NS/PTR/SRV data is decoded; other data is kept raw.
  */
 export function decodeMessage(buf: Uint8Array): DecodedMessage | undefined {
   if (buf.length < HEADER_SIZE) return undefined;
@@ -159,6 +159,11 @@ export function decodeMessage(buf: Uint8Array): DecodedMessage | undefined {
       const target = readName(buf, rdata);
       if (!target || target.end > end) return undefined;
       answer.push({ ...base, data: { kind: 'name', target: target.name } });
+    } else if (type === RRType.SRV && rdlen > 6) {
+      const target = readName(buf, rdata + 6);
+      if (!target || target.end > end) return undefined;
+      const [priority, weight, port] = [u16(buf, rdata), u16(buf, rdata + 2), u16(buf, rdata + 4)];
+      answer.push({ ...base, data: { kind: 'srv', priority, weight, port, target: target.name } });
     } else {
       answer.push({ ...base, data: { kind: 'raw', bytes: buf.slice(rdata, end) } });
     }

@@ -1,0 +1,181 @@
+/** The query engine without sockets: cache, re-spelling, flags, invalidation, shuffling. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Informer, InformerFactory } from '../../../dataplane/informer-types.js';
+import type { KObject, Kind } from '../../../dataplane/model/object.js';
+import { DnsStats } from '../../../dns/dns-stats.js';
+import { QueryEngine } from '../../../dns/query-engine.js';
+import { RecordIndex } from '../../../dns/record-index.js';
+import { formatRecord, Opcode, rcodeName, RRClass, RRType } from '../../../dns/records.js';
+import { decodeMessage } from '../../../dns/wire-decode.js';
+import { encodeMessage, encodeOpt, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC } from '../../../dns/wire-encode.js';
+import { clusterIP, fixtureCluster, fixtureObjects, headless, slice, tcp } from './fixtures.js';
+
+function engineFor(index: RecordIndex, opts: { shuffle?: boolean } = {}): { engine: QueryEngine; stats: DnsStats } {
+  const stats = new DnsStats();
+  const engine = new QueryEngine({
+    view: index,
+    answerConfig: { clusterDomain: 'cluster.local', ttl: 30, podMode: 'insecure', nsAddress: '10.96.0.10', forwarding: false },
+    stats,
+    ednsBufferSize: 1232,
+    shuffle: opts.shuffle ?? false,
+  });
+  return { engine, stats };
+}
+
+interface Ask {
+  id?: number;
+  flags?: number;
+  edns?: number;
+  version?: number;
+  transport?: 'udp' | 'tcp';
+}
+
+function packet(name: string, type: number, a: Ask = {}): Buffer {
+  const q = encodeMessage({ id: a.id ?? 1, flags: a.flags ?? FLAG_RD, question: { name, type, class: RRClass.IN }, answer: [], authority: [], additional: [], budget: 512 }).bytes;
+  if (a.edns === undefined) return q;
+  const opt = encodeOpt(a.edns, 0, false, []);
+  if (a.version) opt[6] = a.version;
+  const out = Buffer.concat([q, opt]);
+  out.writeUInt16BE(1, 10);
+  return out;
+}
+
+function ask(engine: QueryEngine, name: string, type: number, a: Ask = {}) {
+  const out = engine.handle(packet(name, type, a), a.transport ?? 'udp');
+  if (!Buffer.isBuffer(out)) throw new Error('expected a synchronous reply');
+  const msg = decodeMessage(out)!;
+  return { out, msg, flags: msg.flags, rcode: rcodeName(msg.rcode), answer: msg.answer.map(formatRecord) };
+}
+
+describe('QueryEngine', () => {
+  it('patches the ID and serves repeats from the cache', () => {
+    const { engine, stats } = engineFor(fixtureCluster().index);
+    const a = ask(engine, 'kubernetes.default.svc.cluster.local', RRType.A, { id: 100 });
+    const b = ask(engine, 'kubernetes.default.svc.cluster.local', RRType.A, { id: 200 });
+    expect(a.msg.id).toBe(100);
+    expect(b.msg.id).toBe(200);
+    expect(b.answer).toEqual(['kubernetes.default.svc.cluster.local. 30 IN A 10.96.0.1']);
+    expect(stats.cacheHits).toBe(1);
+    expect(stats.cacheMisses).toBe(1);
+  });
+
+  it('re-spells a cached answer for another spelling of the question', () => {
+    const { engine, stats } = engineFor(fixtureCluster().index);
+    ask(engine, '_http._tcp.svc1.testns.svc.cluster.local', RRType.SRV);
+    const r = ask(engine, '_HtTp._TcP.sVc1.TeStNs.SvC.cLuStEr.LoCaL', RRType.SRV);
+    expect(stats.cacheHits).toBe(1);
+    expect(r.msg.questions[0]!.name).toBe('_HtTp._TcP.sVc1.TeStNs.SvC.cLuStEr.LoCaL');
+    expect(r.answer).toEqual(['_HtTp._TcP.sVc1.TeStNs.SvC.cLuStEr.LoCaL. 30 IN SRV 0 100 80 svc1.testns.svc.cLuStEr.LoCaL.']);
+    const neg = ask(engine, 'NoPe.PrOd.SvC.ClUsTeR.lOcAl', RRType.A);
+    expect(neg.rcode).toBe('NXDOMAIN');
+    const again = ask(engine, 'nope.prod.svc.CLUSTER.local', RRType.A);
+    expect(again.msg.questions[0]!.name).toBe('nope.prod.svc.CLUSTER.local');
+  });
+
+  it('copies RD, CD and the opcode; sets qr and aa, never ra', () => {
+    const { engine } = engineFor(fixtureCluster().index);
+    const plain = ask(engine, 'kubernetes.default.svc.cluster.local', RRType.A, { flags: 0 });
+    expect(plain.flags).toBe(FLAG_QR | FLAG_AA);
+    const cd = ask(engine, 'kubernetes.default.svc.cluster.local', RRType.A, { flags: FLAG_RD | FLAG_CD });
+    expect(cd.flags).toBe(FLAG_QR | FLAG_AA | FLAG_RD | FLAG_CD);
+    const notify = ask(engine, 'kubernetes.default.svc.cluster.local', RRType.A, { flags: Opcode.NOTIFY << 11 });
+    expect((notify.flags >> 11) & 0xf).toBe(Opcode.NOTIFY);
+  });
+
+  it('invalidates exactly the answers whose facts changed', () => {
+    const { informers, index } = fixtureCluster();
+    const { engine, stats } = engineFor(index);
+    ask(engine, 'web.prod.svc.cluster.local', RRType.A);
+    ask(engine, 'db.prod.svc.cluster.local', RRType.A);
+    // Another service changes: both answers stay cached.
+    informers.upsert(clusterIP('prod', 'unrelated', ['10.96.99.1'], [tcp('http', 80)]));
+    ask(engine, 'web.prod.svc.cluster.local', RRType.A);
+    expect(stats.cacheHits).toBe(1);
+    // db's endpoints change: its answer is recomputed at once, web's is still a hit.
+    informers.upsert(slice('prod', 'db', [{ ip: '10.244.1.7', hostname: 'db-0' }], [tcp('postgres', 5432)]));
+    expect(ask(engine, 'db.prod.svc.cluster.local', RRType.A).answer).toEqual(['db.prod.svc.cluster.local. 30 IN A 10.244.1.7']);
+    ask(engine, 'web.prod.svc.cluster.local', RRType.A);
+    expect(stats.cacheHits).toBe(2);
+  });
+
+  it('a cached NXDOMAIN turns into an answer when the service appears', () => {
+    const { informers, index } = fixtureCluster();
+    const { engine } = engineFor(index);
+    expect(ask(engine, 'late.prod.svc.cluster.local', RRType.A).rcode).toBe('NXDOMAIN');
+    informers.upsert(clusterIP('prod', 'late', ['10.96.99.2'], [tcp('http', 80)]));
+    expect(ask(engine, 'late.prod.svc.cluster.local', RRType.A).answer).toEqual(['late.prod.svc.cluster.local. 30 IN A 10.96.99.2']);
+  });
+
+  it('truncates per client size from one cache entry', () => {
+    const ips = Array.from({ length: 100 }, (_, i) => ({ ip: `10.244.20.${i + 1}` }));
+    const { index } = fixtureCluster([...fixtureObjects(), headless('prod', 'hundred', [tcp('http', 80)]), slice('prod', 'hundred', ips, [tcp('http', 80)])]);
+    const { engine, stats } = engineFor(index);
+    const small = ask(engine, 'hundred.prod.svc.cluster.local', RRType.A);
+    expect(small.flags & FLAG_TC).toBe(FLAG_TC);
+    expect(small.out.length).toBeLessThanOrEqual(512);
+    const big = ask(engine, 'hundred.prod.svc.cluster.local', RRType.A, { edns: 4096 });
+    expect(big.flags & FLAG_TC).toBe(0);
+    expect(big.answer).toHaveLength(100);
+    const viaTcp = ask(engine, 'hundred.prod.svc.cluster.local', RRType.A, { transport: 'tcp' });
+    expect(viaTcp.answer).toHaveLength(100);
+    expect(stats.cacheMisses).toBe(1);
+    expect(stats.cacheHits).toBe(2);
+  });
+
+  it('shuffles address records per response, keeping the set', () => {
+    const { engine } = engineFor(fixtureCluster().index, { shuffle: true });
+    const orders = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const r = ask(engine, 'three.prod.svc.cluster.local', RRType.A);
+      expect([...r.answer].sort()).toEqual([
+        'three.prod.svc.cluster.local. 30 IN A 10.244.7.1',
+        'three.prod.svc.cluster.local. 30 IN A 10.244.7.2',
+        'three.prod.svc.cluster.local. 30 IN A 10.244.7.3',
+      ]);
+      orders.add(r.answer.join('|'));
+    }
+    expect(orders.size).toBeGreaterThan(1);
+  });
+
+  it('answers BADVERS to EDNS version 1', () => {
+    const { engine } = engineFor(fixtureCluster().index);
+    const out = engine.handle(packet('kubernetes.default.svc.cluster.local', RRType.A, { edns: 1232, version: 1 }), 'udp') as Buffer;
+    expect(out.readUInt16BE(2) & 0xf).toBe(0);
+    expect(out.readUInt16BE(10)).toBe(1);
+    // OPT at the end: extended rcode byte = 16 >> 4.
+    expect(out[out.length - 11 + 5]).toBe(1);
+  });
+
+  it('before sync: SERVFAIL for would-be NXDOMAIN, nothing cached', () => {
+    const synced = { value: false };
+    const { informers } = fixtureCluster();
+    const gated: InformerFactory = {
+      informer<T extends KObject>(kind: Kind): Informer<T> {
+        const inner = informers.informer<T>(kind);
+        return { kind, list: () => inner.list(), get: (ns, n) => inner.get(ns, n), on: (h) => inner.on(h), hasSynced: () => synced.value };
+      },
+      waitForSync: async () => {},
+    };
+    const { engine } = engineFor(new RecordIndex(gated));
+    expect(ask(engine, 'nope.prod.svc.cluster.local', RRType.A).rcode).toBe('SERVFAIL');
+    synced.value = true;
+    expect(ask(engine, 'nope.prod.svc.cluster.local', RRType.A).rcode).toBe('NXDOMAIN');
+  });
+
+  it('never throws, and every reply answers the request ID', () => {
+    const { engine } = engineFor(fixtureCluster().index);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 300 }), (bytes) => {
+        const buf = Buffer.from(bytes);
+        const out = engine.handle(buf, 'udp');
+        if (out === null) return;
+        expect(Buffer.isBuffer(out)).toBe(true);
+        const b = out as Buffer;
+        expect(b.readUInt16BE(0)).toBe(buf.readUInt16BE(0));
+        expect(b.readUInt16BE(2) & FLAG_QR).toBe(FLAG_QR);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
