@@ -37,7 +37,10 @@ function base64Errors(obj: Record<string, unknown>, field: string): FieldError[]
 
 /** Errors that stop a manifest before validation; [] when it decodes. */
 export function decodeErrors(obj: unknown): FieldError[] {
-  if (!isPlainObject(obj)) return [invalid('', obj === null ? null : typeof obj, 'must be a JSON object')];
+  if (!isPlainObject(obj)) {
+    const shape = obj === null || obj === undefined ? null : Array.isArray(obj) ? 'array' : typeof obj;
+    return [invalid('', shape, 'must be a JSON object')];
+  }
   const kind = obj.kind;
   const apiVersion = obj.apiVersion;
   const errs: FieldError[] = [];

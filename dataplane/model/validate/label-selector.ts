@@ -104,7 +104,7 @@ export function goLabelSelector(sel: LabelSelector | undefined): GoLiteral {
       : `[]v1.LabelSelectorRequirement{${me
           .map(
             (r) =>
-              `v1.LabelSelectorRequirement{Key:${q(r.key)}, Operator:${q(r.operator)}, Values:${
+              `v1.LabelSelectorRequirement{Key:${q(r.key ?? '')}, Operator:${q(r.operator ?? '')}, Values:${
                 r.values === undefined ? '[]string(nil)' : `[]string{${r.values.map(q).join(', ')}}`
               }}`,
           )

@@ -88,7 +88,7 @@ describe('kinds and versions', () => {
   const rows: [string, unknown, string[]][] = [
     ['not an object', 'hello', ['Invalid value: "string": must be a JSON object']],
     ['null', null, ['Invalid value: null: must be a JSON object']],
-    ['an array', [], ['Invalid value: "object": must be a JSON object']],
+    ['an array', [], ['Invalid value: "array": must be a JSON object']],
     ['no kind', { apiVersion: 'v1', metadata: { name: 'x' } }, ['kind: Required value']],
     ['no apiVersion', { kind: 'Service', metadata: { name: 'x' } }, ['apiVersion: Required value']],
     ['an unknown kind', { apiVersion: 'v1', kind: 'Widget', metadata: { name: 'x' } }, ['no matches for kind "Widget" in version "v1"']],
