@@ -131,6 +131,20 @@ describe('ClusterIP', () => {
     expect((await waitFor(() => curl('http://127.51.96.20:8081/'), (r) => r.code === 0)).body).toBe(`${B2.ip}:8080`);
   });
 
+  it('a service without a selector forwards to a hand-written slice outside the pod range (a local db)', async () => {
+    const db = await startBackend('127.51.3.10', 5432);
+    try {
+      rig.informers.upsert(svc('db', { clusterIP: '127.51.96.22', ports: [{ port: 5432 }] }));
+      rig.informers.upsert({
+        ...slice('db', [{ port: 5432 }], [{ ip: '127.51.3.10' }], 'db-1'),
+        metadata: { name: 'db-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'db', 'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io' } },
+      });
+      expect((await waitFor(() => curl('http://127.51.96.22:5432/'), (r) => r.code === 0)).body).toBe('127.51.3.10:5432');
+    } finally {
+      await db.close();
+    }
+  });
+
   it('per-endpoint metrics show which pod served', async () => {
     apply('metered', '127.51.96.21', {}, [B2]);
     await waitFor(() => curl('http://127.51.96.21:8080/'), (r) => r.code === 0);
