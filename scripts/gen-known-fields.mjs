@@ -18,9 +18,10 @@
  *       | "{}" Ref   a map from string keys to Ref
  *
  * Run: npm run gen:schema   (node scripts/gen-known-fields.mjs)
+ *      node scripts/gen-known-fields.mjs --check   exits 1 when the committed file is stale
  */
 import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -124,5 +125,15 @@ const out =
   `{\n  "source": ${JSON.stringify(`kubernetes-models@${version}`)},\n` +
   `  "kinds": ${JSON.stringify(kinds)},\n  "types": {\n${lines.join(',\n')}\n  }\n}\n`;
 const target = path.join(root, 'dataplane/model/schema/known-fields.json');
-writeFileSync(target, out);
-console.log(`wrote ${path.relative(root, target)}: ${Object.keys(kinds).length} kinds, ${lines.length} types`);
+if (process.argv.includes('--check')) {
+  // For tests and CI: fail when the committed tree no longer matches the installed schema.
+  const current = existsSync(target) ? readFileSync(target, 'utf8') : '';
+  if (current !== out) {
+    console.error(`${path.relative(root, target)} is stale: run npm run gen:schema`);
+    process.exit(1);
+  }
+  console.log(`${path.relative(root, target)} is up to date`);
+} else {
+  writeFileSync(target, out);
+  console.log(`wrote ${path.relative(root, target)}: ${Object.keys(kinds).length} kinds, ${lines.length} types`);
+}

@@ -144,3 +144,11 @@ describe('formatErrors', () => {
     );
   });
 });
+
+describe('the generated field tree', () => {
+  it('matches the installed kubernetes-models schema (npm run gen:schema)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync(process.execPath, ['scripts/gen-known-fields.mjs', '--check'], { encoding: 'utf8' });
+    expect(out).toContain('up to date');
+  });
+});
