@@ -68,11 +68,11 @@ export class TcpForwarder {
     const labels = { service: conn.serviceKey, protocol: 'TCP' };
     this.ctx.metrics.connections.inc(labels);
     this.ctx.metrics.active.inc(labels);
-    client.setNoDelay(true);
     client.on('error', (err: NodeJS.ErrnoException) => {
       const up = conn.upstream;
       if (up && !up.destroyed) {
-        if (err.code === 'ECONNRESET') up.resetAndDestroy();
+        // Only an established upstream has a reset to pass on; one still connecting is dropped.
+        if (err.code === 'ECONNRESET' && conn.endpoint) up.resetAndDestroy();
         else up.destroy();
       }
     });

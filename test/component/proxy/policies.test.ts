@@ -73,9 +73,12 @@ describe('source address', () => {
       sock.on('data', (d) => (data += d.toString()));
       sock.on('end', () => resolve(data));
     });
-    sock.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    // Held: the request bytes are read and kept, nothing is answered.
+    await new Promise((r) => setTimeout(r, 200));
     rig.informers.upsert(slice('np-late', [{ port: 8080 }], [ON1, ON2]));
     expect(await reply).toContain(`${ON2.ip}:8080`);
+    sock.destroy();
   });
 
   it('LoadBalancer IP with Local: source kept; externalIP with Cluster: SNAT to the announcing node', async () => {
