@@ -64,7 +64,9 @@ function validateSelectorAndTemplate(
   if (!template) return [...errs, required('spec.template')];
   // A missing selector converts to "nothing", which matches no labels: upstream reports both.
   if (!selector || (!isEmptySelector(selector) && !selectorMatches(selector, template.metadata?.labels))) {
-    errs.push(invalid('spec.template.metadata.labels', template.metadata?.labels ?? {}, '`selector` does not match template `labels`'));
+    const labels = template.metadata?.labels;
+    const shown = labels === undefined ? new GoLiteral('map[string]string(nil)') : labels;
+    errs.push(invalid('spec.template.metadata.labels', shown, '`selector` does not match template `labels`'));
   }
   errs.push(...validatePodTemplateSpec(template, 'spec.template'));
   const rp = template.spec?.restartPolicy;

@@ -9,6 +9,9 @@ describe.each(KINDS)('%s validation', (kind) => {
   const rows: [string, Record<string, unknown>, string[]][] = [
     ['a minimal object is valid', {}, []],
     ['selector matches template labels', { template: template({ app: 'other' }) }, [MISMATCH]],
+    ['a template without labels', { template: { spec: podSpec() } }, [
+      'spec.template.metadata.labels: Invalid value: map[string]string(nil): `selector` does not match template `labels`',
+    ]],
     ['selector is required (and then matches nothing)', { selector: undefined }, [
       'spec.selector: Required value',
       'spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
