@@ -50,7 +50,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
   const events = opts.events ?? noopRecorder;
   const ip = nodeIP(config, ordinal);
   const allocator = new PodIPAllocator(config, ordinal);
-  const running = new Map<string, { handle: PodHandle; uid: string; ip: string; stopping?: Promise<void> }>();
+  const running = new Map<string, { handle: PodHandle; uid: string; ip: string; startTime: string; stopping?: Promise<void>; writing?: boolean; writeAgain?: boolean }>();
   const lastWritten = new Map<string, string>();
 
   await registerNode(store, config, name, ordinal);
@@ -96,7 +96,9 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
       if (node && ready?.status !== 'True') {
         await store.mutate<Node>('Node', undefined, name, (n) => ({ ...n, status: { ...n.status, conditions: [readyCondition()] } }), { status: true });
         log.info('node Ready again');
-        for (const key of running.keys()) queue.add(key);
+        // Re-report every pod: the node lifecycle controller marked them NotReady meanwhile.
+        lastWritten.clear();
+        for (const key of running.keys()) requestStatusWrite(key);
       }
     } catch (err) {
       log.warn('heartbeat failed', { error: err as Error });
@@ -161,15 +163,36 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
       },
       log: log.child(`${pod.metadata?.namespace}/${pod.metadata?.name}`),
       crashBackoffMs: opts.crashBackoffMs,
-      onStatus: (s: PodRuntimeStatus) => void writeStatus(key, s, podIP!, now),
+      onStatus: () => requestStatusWrite(key),
       onEvent: (type: 'Normal' | 'Warning', reason: string, message: string) => {
         const current = podInformer.get(pod.metadata?.namespace, pod.metadata?.name ?? '') ?? pod;
         events.record(current, type, reason, message);
       },
     });
-    running.set(key, { handle, uid: pod.metadata!.uid!, ip: podIP });
+    running.set(key, { handle, uid: pod.metadata!.uid!, ip: podIP, startTime: now });
     log.info('pod started', { pod: key, podIP });
-    await writeStatus(key, handle.status(), podIP, now);
+    requestStatusWrite(key);
+  }
+
+  /**
+   * Status writes of one pod are serialized and always carry the runtime's latest status, so
+   * an older status can never land after a newer one (which would leave a pod stuck NotReady).
+   */
+  function requestStatusWrite(key: string): void {
+    const r = running.get(key);
+    if (!r) return;
+    if (r.writing) {
+      r.writeAgain = true;
+      return;
+    }
+    r.writing = true;
+    void (async () => {
+      do {
+        r.writeAgain = false;
+        await writeStatus(key, r.handle.status(), r.ip, r.startTime);
+      } while (r.writeAgain && running.get(key) === r);
+      r.writing = false;
+    })();
   }
 
   async function claimIP(pod: Pod): Promise<string> {
@@ -224,8 +247,8 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
       );
       lastWritten.set(key, fingerprint);
     } catch (err) {
-      log.warn('could not write pod status', { pod: key, error: err as Error });
-      queue.addAfter(key, 500);
+      log.warn('could not write pod status; retrying', { pod: key, error: err as Error });
+      setTimeout(() => requestStatusWrite(key), 500).unref();
     }
   }
 

@@ -1,7 +1,6 @@
 /** Serializing objects for `-o yaml|json|name`, with metadata keys ordered as kubectl shows them. */
 import { stringify } from 'yaml';
 import type { KObject } from '../../model/object.js';
-import { pluralOf } from '../resources.js';
 import type { Kind } from '../../model/object.js';
 
 function ordered(o: KObject): KObject {
@@ -21,7 +20,6 @@ export function toJson(objects: KObject[], single: boolean): string {
 }
 
 export function toName(kind: Kind, o: KObject): string {
-  const plural = pluralOf(kind);
   const group = o.apiVersion?.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
-  return `${plural.replace(/s$/, '')}${group}/${o.metadata?.name}`;
+  return `${kind.toLowerCase()}${group}/${o.metadata?.name}`;
 }
