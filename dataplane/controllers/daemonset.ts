@@ -72,7 +72,7 @@ export function planDaemonSet(ds: DaemonSet, nodes: Node[], owned: Pod[], now: n
   let unavailableNodes = 0;
   for (const node of nodes) {
     const name = node.metadata!.name!;
-    const shouldRun = !podFitFailure({ ...probe, spec: { ...probe.spec!, nodeName: undefined } }, node);
+    const shouldRun = !podFitFailure(probe, node);
     const untoleratedNoExecute = (node.spec?.taints ?? []).some((t) => t.effect === 'NoExecute' && !tolerates(probe.spec?.tolerations, t));
     const shouldContinue = matchesNodeSelector(probe, node) && !untoleratedNoExecute;
     const pods = byNode.get(name) ?? [];

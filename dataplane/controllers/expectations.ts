@@ -28,6 +28,7 @@ export class Expectations {
   /** Last deletion rv seen per kind+key; bounded, only needs to outlive the pending window. */
   private readonly tombstones = new Map<string, number>();
   private readonly unsubscribe: Array<() => void> = [];
+  private adds = 0;
 
   constructor(
     private readonly informer: (kind: Kind) => Informer,
@@ -65,7 +66,7 @@ export class Expectations {
   satisfied(controllerKey: string): boolean {
     const p = this.pending.get(controllerKey);
     if (!p) return true;
-    if (Date.now() > p.expires) {
+    if (Date.now() >= p.expires) {
       this.pending.delete(controllerKey);
       return true;
     }
@@ -75,6 +76,11 @@ export class Expectations {
       return true;
     }
     return false;
+  }
+
+  /** Number of controller keys with pending expectations (for tests and metrics). */
+  get size(): number {
+    return this.pending.size;
   }
 
   /** Milliseconds until the pending expectations of a key expire (for a fallback requeue). */
@@ -93,6 +99,11 @@ export class Expectations {
   }
 
   private add(controllerKey: string, entry: Pending): void {
+    // Keys that are never checked again (a deleted owner, a one-off writer) must not pile up.
+    if (++this.adds % 256 === 0) {
+      const now = Date.now();
+      for (const [k, v] of this.pending) if (now > v.expires) this.pending.delete(k);
+    }
     const p = this.pending.get(controllerKey) ?? { entries: [], expires: 0 };
     p.entries.push(entry);
     p.expires = Date.now() + this.ttlMs;

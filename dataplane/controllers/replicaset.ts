@@ -41,6 +41,8 @@ export function planReplicaSet(rs: ReplicaSet, owned: Pod[], related: Pod[] = ow
   return { create: 0, delete: [] };
 }
 
+const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+
 /** Sorts pods most-deletable first, as ActivePodsWithRanks.Less. */
 export function rankForDeletion(pods: Pod[], related: Pod[] = pods): Pod[] {
   const onNode = new Map<string, number>();
@@ -48,7 +50,7 @@ export function rankForDeletion(pods: Pod[], related: Pod[] = pods): Pod[] {
     const n = p.spec?.nodeName;
     if (n && isPodActive(p)) onNode.set(n, (onNode.get(n) ?? 0) + 1);
   }
-  const phaseRank = (p: Pod) => ({ Pending: 0, Unknown: 1, Running: 2 })[p.status?.phase ?? 'Pending' as string] ?? 0;
+  const phaseRank = (p: Pod) => PHASE_RANK[p.status?.phase ?? 'Pending'] ?? 0;
   const readySince = (p: Pod) => Date.parse(podCondition(p, 'Ready')?.lastTransitionTime ?? '') || 0;
   const restarts = (p: Pod) => Math.max(0, ...(p.status?.containerStatuses ?? []).map((c) => c.restartCount ?? 0));
   const created = (p: Pod) => Date.parse(p.metadata?.creationTimestamp ?? '') || Number.MAX_SAFE_INTEGER;

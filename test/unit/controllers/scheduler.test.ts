@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { needsScheduling, schedulePod } from '../../../dataplane/controllers/scheduler.js';
+import { matchesNodeRequirement, podFitFailure, tolerates, unschedulableMessage } from '../../../dataplane/controllers/node-fit.js';
+import { node, pod, replicaSet } from './fixtures.js';
+
+const rsA = replicaSet('a', 3);
+const rsB = replicaSet('b', 3);
+
+function withSpec(p: Pod, spec: Partial<NonNullable<Pod['spec']>>): Pod {
+  return { ...p, spec: { ...p.spec!, ...spec } };
+}
+
+describe('schedulePod', () => {
+  const cases: Array<{ name: string; pod: Pod; nodes: ReturnType<typeof node>[]; existing: Pod[]; want: string }> = [
+    { name: 'empty cluster → the first node by name', pod: pod('p'), nodes: [node('node-2'), node('node-1')], existing: [], want: 'node-1' },
+    { name: 'numeric name order: node-2 before node-10', pod: pod('p'), nodes: [node('node-10'), node('node-2')], existing: [], want: 'node-2' },
+    {
+      name: 'fewest pods of the same owner wins over fewest pods overall',
+      pod: pod('p', { owner: rsA }),
+      nodes: [node('node-1'), node('node-2')],
+      existing: [pod('a1', { owner: rsA, node: 'node-1' }), pod('b1', { owner: rsB, node: 'node-2' }), pod('b2', { owner: rsB, node: 'node-2' })],
+      want: 'node-2',
+    },
+    {
+      name: 'same-owner tie → fewest pods overall',
+      pod: pod('p', { owner: rsA }),
+      nodes: [node('node-1'), node('node-2')],
+      existing: [pod('a1', { owner: rsA, node: 'node-1' }), pod('a2', { owner: rsA, node: 'node-2' }), pod('b1', { owner: rsB, node: 'node-1' })],
+      want: 'node-2',
+    },
+    {
+      name: 'finished pods do not count',
+      pod: pod('p', { owner: rsA }),
+      nodes: [node('node-1'), node('node-2')],
+      existing: [pod('a1', { owner: rsA, node: 'node-1', phase: 'Succeeded' }), pod('a2', { owner: rsA, node: 'node-2' })],
+      want: 'node-1',
+    },
+    { name: 'NotReady nodes are skipped', pod: pod('p'), nodes: [node('node-1', { ready: false }), node('node-2')], existing: [], want: 'node-2' },
+    { name: 'cordoned nodes are skipped', pod: pod('p'), nodes: [node('node-1', { unschedulable: true }), node('node-2')], existing: [], want: 'node-2' },
+    { name: 'nodeSelector', pod: withSpec(pod('p'), { nodeSelector: { disk: 'ssd' } }), nodes: [node('node-1'), node('node-2', { labels: { disk: 'ssd' } })], existing: [], want: 'node-2' },
+    {
+      name: 'required node affinity',
+      pod: withSpec(pod('p'), {
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['node-1'] }] }] } } },
+      }),
+      nodes: [node('node-1'), node('node-2')],
+      existing: [],
+      want: 'node-2',
+    },
+    {
+      name: 'NoSchedule taint without toleration',
+      pod: pod('p'),
+      nodes: [node('node-1', { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] }), node('node-2')],
+      existing: [pod('x', { node: 'node-2' }), pod('y', { node: 'node-2' })],
+      want: 'node-2',
+    },
+    {
+      name: 'NoSchedule taint with a toleration',
+      pod: withSpec(pod('p'), { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' }] }),
+      nodes: [node('node-1', { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] }), node('node-2')],
+      existing: [pod('x', { node: 'node-2' })],
+      want: 'node-1',
+    },
+  ];
+  it.each(cases)('$name', ({ pod: p, nodes, existing, want }) => {
+    expect(schedulePod(p, nodes, existing)).toEqual({ nodeName: want });
+  });
+
+  const failures: Array<[string, Pod, ReturnType<typeof node>[], string]> = [
+    ['no nodes at all', pod('p'), [], 'no nodes available to schedule pods'],
+    ['selector matches none', withSpec(pod('p'), { nodeSelector: { disk: 'ssd' } }), [node('node-1'), node('node-2')], "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."],
+    [
+      'mixed reasons are counted and sorted',
+      withSpec(pod('p'), { nodeSelector: { disk: 'ssd' } }),
+      [node('node-1', { ready: 'Unknown' }), node('node-2'), node('node-3', { ready: false })],
+      "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {node.kubernetes.io/not-ready: }, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }.",
+    ],
+    ['taint', pod('p'), [node('node-1', { taints: [{ key: 'gpu', value: 'yes', effect: 'NoExecute' }] })], '0/1 nodes are available: 1 node(s) had untolerated taint {gpu: yes}.'],
+  ];
+  it.each(failures)('unschedulable: %s', (_n, p, nodes, message) => {
+    expect(schedulePod(p, nodes, [])).toEqual({ unschedulable: message });
+  });
+
+  it('acts only on unbound, live pods of the default scheduler', () => {
+    expect(needsScheduling(pod('p'))).toBe(true);
+    expect(needsScheduling(pod('p', { node: 'node-1' }))).toBe(false);
+    expect(needsScheduling(pod('p', { deleting: true }))).toBe(false);
+    expect(needsScheduling(pod('p', { phase: 'Failed' }))).toBe(false);
+    expect(needsScheduling(withSpec(pod('p'), { schedulerName: 'other' }))).toBe(false);
+    expect(needsScheduling(withSpec(pod('p'), { schedulerName: 'default-scheduler' }))).toBe(true);
+  });
+});
+
+describe('node fit', () => {
+  const reqs: Array<[string, Parameters<typeof matchesNodeRequirement>[0], boolean]> = [
+    ['In', { key: 'zone', operator: 'In', values: ['a', 'b'] }, true],
+    ['In miss', { key: 'zone', operator: 'In', values: ['b'] }, false],
+    ['NotIn missing key', { key: 'gpu', operator: 'NotIn', values: ['x'] }, true],
+    ['Exists', { key: 'zone', operator: 'Exists' }, true],
+    ['DoesNotExist', { key: 'zone', operator: 'DoesNotExist' }, false],
+    ['Gt', { key: 'cores', operator: 'Gt', values: ['3'] }, true],
+    ['Lt', { key: 'cores', operator: 'Lt', values: ['3'] }, false],
+    ['Gt non-integer', { key: 'zone', operator: 'Gt', values: ['3'] }, false],
+    ['unknown operator', { key: 'zone', operator: 'Near', values: ['a'] }, false],
+  ];
+  it.each(reqs)('node requirement %s', (_n, r, want) => {
+    expect(matchesNodeRequirement(r, { zone: 'a', cores: '4' })).toBe(want);
+  });
+
+  const tol: Array<[string, Parameters<typeof tolerates>[0], boolean]> = [
+    ['Equal with value', [{ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule' }], true],
+    ['Equal wrong value', [{ key: 'k', operator: 'Equal', value: 'w', effect: 'NoSchedule' }], false],
+    ['Exists on key', [{ key: 'k', operator: 'Exists' }], true],
+    ['Exists with empty key tolerates everything', [{ operator: 'Exists' }], true],
+    ['wrong effect', [{ key: 'k', operator: 'Exists', effect: 'NoExecute' }], false],
+    ['none', undefined, false],
+  ];
+  it.each(tol)('toleration %s', (_n, t, want) => {
+    expect(tolerates(t, { key: 'k', value: 'v', effect: 'NoSchedule' })).toBe(want);
+  });
+
+  it('an empty node selector term matches nothing', () => {
+    const p = withSpec(pod('p'), { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{}] } } } });
+    expect(podFitFailure(p, node('node-1'))).toEqual({ reason: 'affinity' });
+  });
+
+  it('formats the message as the scheduler does', () => {
+    expect(unschedulableMessage(2, [{ reason: 'unschedulable' }, { reason: 'unschedulable' }])).toBe('0/2 nodes are available: 2 node(s) were unschedulable.');
+  });
+});

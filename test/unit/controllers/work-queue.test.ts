@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { WorkQueue } from '../../../dataplane/controllers/work-queue.js';
+import { Expectations } from '../../../dataplane/controllers/expectations.js';
+import { fnv32a, generateName, safeEncode, templateHash } from '../../../dataplane/controllers/names.js';
+import { canonicalJson, sameJson } from '../../../dataplane/controllers/canonical-json.js';
+import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
+import { silentLogger } from '../../../dataplane/log.js';
+import type { KObject } from '../../../dataplane/model/object.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+async function settle(q: WorkQueue): Promise<void> {
+  for (let i = 0; i < 200 && q.depth > 0; i++) await tick();
+  await tick();
+}
+
+describe('WorkQueue', () => {
+  it('coalesces a burst of adds of one key into one reconcile', async () => {
+    const seen: string[] = [];
+    const q = new WorkQueue('t', async (k) => void seen.push(k), { log: silentLogger });
+    for (let i = 0; i < 10; i++) q.add('a');
+    q.add('b');
+    await settle(q);
+    expect(seen).toEqual(['a', 'b']);
+    await q.close();
+  });
+
+  it('never reconciles one key twice at once, and reruns a key added meanwhile', async () => {
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue(
+      't',
+      async () => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        runs++;
+        if (runs === 1) await gate;
+        active--;
+      },
+      { log: silentLogger, concurrency: 4 },
+    );
+    q.add('a');
+    await tick();
+    q.add('a');
+    q.add('a');
+    await tick();
+    expect(runs).toBe(1);
+    release();
+    await settle(q);
+    expect(runs).toBe(2);
+    expect(maxActive).toBe(1);
+    await q.close();
+  });
+
+  it('retries a failing key with backoff until it succeeds', async () => {
+    let calls = 0;
+    const q = new WorkQueue(
+      't',
+      async () => {
+        if (++calls < 3) throw new Error('boom');
+      },
+      { log: silentLogger, baseBackoffMs: 1 },
+    );
+    q.add('a');
+    for (let i = 0; i < 200 && calls < 3; i++) await tick();
+    expect(calls).toBe(3);
+    await q.close();
+  });
+
+  it('requeues after the delay a reconcile asks for, and close cancels pending timers', async () => {
+    let calls = 0;
+    const q = new WorkQueue('t', async () => (++calls === 1 ? { requeueAfterMs: 10 } : undefined), { log: silentLogger });
+    q.add('a');
+    for (let i = 0; i < 200 && calls < 2; i++) await tick();
+    expect(calls).toBe(2);
+    q.addAfter('a', 60_000);
+    await q.close();
+    q.add('a');
+    await tick();
+    expect(calls).toBe(2);
+  });
+});
+
+describe('Expectations', () => {
+  const cm = (name: string, rv: string): KObject => ({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name, namespace: 'default', resourceVersion: rv } });
+
+  it('holds a key until the cache has seen its writes and deletes', () => {
+    const f = new MemoryInformerFactory();
+    const e = new Expectations((k) => f.informer(k));
+    e.track('ConfigMap');
+    e.expectWrite('ctl', cm('a', '1'));
+    expect(e.satisfied('ctl')).toBe(false);
+    f.upsert(cm('a', '0')); // the memory factory stamps rv 1
+    expect(e.satisfied('ctl')).toBe(true);
+    e.expectDelete('ctl', 'ConfigMap', 'default', 'a');
+    expect(e.satisfied('ctl')).toBe(false);
+    f.remove(cm('a', '1'));
+    expect(e.satisfied('ctl')).toBe(true);
+    e.close();
+  });
+
+  it('counts a delete seen after the write as the write seen', () => {
+    const f = new MemoryInformerFactory();
+    const e = new Expectations((k) => f.informer(k));
+    e.track('ConfigMap');
+    f.upsert(cm('a', '0'));
+    e.expectWrite('ctl', cm('a', '2'));
+    f.remove(cm('a', '3'));
+    expect(e.satisfied('ctl')).toBe(true);
+    e.close();
+  });
+
+  it('expires so a lost event cannot wedge a controller', () => {
+    const f = new MemoryInformerFactory();
+    const e = new Expectations((k) => f.informer(k), 0);
+    e.expectWrite('ctl', cm('never', '99'));
+    expect(e.satisfied('ctl')).toBe(true);
+    e.close();
+  });
+});
+
+describe('names and canonical JSON', () => {
+  it('FNV-1a 32 matches the reference vectors', () => {
+    expect(fnv32a('')).toBe(0x811c9dc5);
+    expect(fnv32a('a')).toBe(0xe40c292c);
+    expect(fnv32a('foobar')).toBe(0xbf9cf968);
+  });
+  it('encodes as Kubernetes SafeEncodeString and hashes templates independent of key order', () => {
+    expect(safeEncode('0123456789')).toBe('456789bcdf');
+    expect(templateHash({ a: 1, b: { c: 2, d: 3 } })).toBe(templateHash({ b: { d: 3, c: 2 }, a: 1 }));
+    expect(templateHash({ a: 1 })).not.toBe(templateHash({ a: 1 }, 1));
+  });
+  it('generates names of 5 safe characters within 63', () => {
+    expect(generateName('web-abc')).toMatch(/^web-abc-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    expect(generateName('x'.repeat(80)).length).toBe(63);
+  });
+  it('compares canonically', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 1, c: undefined }] })).toBe('{"a":[{"d":1}],"b":1}');
+    expect(sameJson({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(true);
+    expect(sameJson([1, 2], [2, 1])).toBe(false);
+  });
+});
