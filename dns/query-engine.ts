@@ -14,18 +14,8 @@ import { formatQueryLog } from './query-log.js';
 import type { DependencyVersions, RecordView } from './record-index.js';
 import { Rcode, type Question } from './records.js';
 import { encodeReply, ResponseCache, upperAscii, type CacheEntry } from './response-cache.js';
-import { parseQuery, type ParsedQuery } from './wire-decode.js';
-import {
-  encodeMessage,
-  encodeOpt,
-  FLAG_AD,
-  FLAG_CD,
-  FLAG_QR,
-  FLAG_RD,
-  FLAG_TC,
-  type EdnsOption,
-  type Encoded,
-} from './wire-encode.js';
+import { questionOf, scanQuery, type Edns, type ScannedQuery } from './wire-decode.js';
+import { encodeMessage, encodeOpt, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, type Encoded } from './wire-encode.js';
 
 export type Transport = 'udp' | 'tcp';
 export interface Peer {
@@ -56,12 +46,10 @@ export interface QueryEngineOptions {
 export class QueryEngine {
   readonly cache: ResponseCache;
   private readonly shuffle: boolean;
-  private readonly optPlain: Buffer[];
 
   constructor(private readonly opts: QueryEngineOptions) {
     this.cache = new ResponseCache(opts.view, opts.cacheSize);
     this.shuffle = opts.shuffle ?? true;
-    this.optPlain = [encodeOpt(opts.ednsBufferSize, 0, false, []), encodeOpt(opts.ednsBufferSize, 0, true, [])];
   }
 
   /** The response to one packet, null for none. Cluster answers return synchronously. */
@@ -89,7 +77,7 @@ export class QueryEngine {
 
   private respond(packet: Buffer, transport: Transport): Buffer | null | Promise<Buffer | null> {
     const stats = this.opts.stats;
-    const parsed = parseQuery(packet);
+    const parsed = scanQuery(packet);
     if (parsed.kind === 'ignore') {
       stats.dropped++;
       return null;
@@ -99,12 +87,11 @@ export class QueryEngine {
       return headerOnly(parsed.id, parsed.flags, parsed.rcode);
     }
     const q = parsed.query;
-    stats.countQuery(q.question.type, transport);
+    stats.countQuery(q.qtype, transport);
     const edns = q.edns;
-    if (edns && edns.version > 0) return this.badVersion(q);
-    const opt = edns ? this.optFor(edns.dnssecOk, edns.options) : undefined;
+    if (edns && edns.version > 0) return this.badVersion(packet, q);
     const limit = transport === 'tcp' ? TCP_LIMIT : edns ? Math.max(UDP_MIN, edns.udpSize) : UDP_MIN;
-    const budget = limit - (opt ? opt.length : 0);
+    const budget = limit - (edns ? optLength(packet, edns) : 0);
 
     let key: string | undefined;
     if (!q.nameCompressed) {
@@ -112,18 +99,18 @@ export class QueryEngine {
       const hit = this.cache.lookup(key);
       if (hit) {
         stats.cacheHits++;
-        return this.finish(packet, q, ResponseCache.bodyFor(hit, budget), opt);
+        return this.finish(packet, q, ResponseCache.bodyFor(hit, budget));
       }
     }
     stats.cacheMisses++;
 
     // Spelled in upper case so the encoding can be re-spelled per client (response-cache.ts).
-    const question: Question = { ...q.question, name: upperAscii(q.question.name) };
+    const question: Question = { name: upperAscii(questionOf(packet, q).name), type: q.qtype, class: q.qclass };
     let body: Encoded;
     try {
       const res = answer(question, this.opts.view, this.opts.answerConfig);
-      if (res.kind === 'forward') return this.forward(packet, q, transport, opt);
-      if (res.chase) return this.chase(packet, q, question, res, budget, opt);
+      if (res.kind === 'forward') return this.forward(packet, q, transport);
+      if (res.chase) return this.chase(packet, q, question, res, budget);
       if (res.cacheable && key !== undefined) {
         const entry: CacheEntry = this.cache.store(key, question, res, encodeReply(question, res, TCP_LIMIT));
         body = ResponseCache.bodyFor(entry, budget);
@@ -132,15 +119,16 @@ export class QueryEngine {
       }
     } catch {
       // An answer that cannot be encoded (a generated name over 255 bytes): fail this query only.
-      return this.errorReply(q, Rcode.SERVFAIL, opt);
+      return this.errorReply(packet, q, Rcode.SERVFAIL);
     }
-    return this.finish(packet, q, body, opt);
+    return this.finish(packet, q, body);
   }
 
   /** Copies a body and makes it this query's response. */
-  private finish(packet: Buffer, q: ParsedQuery, body: Encoded, opt: Buffer | undefined): Buffer {
+  private finish(packet: Buffer, q: ScannedQuery, body: Encoded): Buffer {
     const src = body.bytes;
-    const out = Buffer.allocUnsafe(src.length + (opt ? opt.length : 0));
+    const optLen = q.edns ? optLength(packet, q.edns) : 0;
+    const out = Buffer.allocUnsafe(src.length + optLen);
     src.copy(out);
     out[0] = packet[0]!;
     out[1] = packet[1]!;
@@ -153,8 +141,8 @@ export class QueryEngine {
       for (let i = 0; i < p.length; i += 3) packet.copy(out, p[i]!, p[i + 2]!, p[i + 2]! + p[i + 1]!);
     }
     if (this.shuffle) shuffleRuns(out, src, body.runs);
-    if (opt) {
-      opt.copy(out, src.length);
+    if (q.edns) {
+      writeOpt(out, src.length, packet, q.edns, this.opts.ednsBufferSize);
       out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
     }
     this.opts.stats.countResponse(flags & 0xf);
@@ -162,19 +150,11 @@ export class QueryEngine {
     return out;
   }
 
-  private optFor(dnssecOk: boolean, options: EdnsOption[]): Buffer {
-    let kept: EdnsOption[] | undefined;
-    for (const o of options) {
-      if (ECHOED_OPTIONS.has(o.code)) (kept ??= []).push(o);
-    }
-    if (!kept) return this.optPlain[dnssecOk ? 1 : 0]!;
-    return encodeOpt(this.opts.ednsBufferSize, 0, dnssecOk, kept);
-  }
-
   /** EDNS version > 0: BADVERS (16) in the OPT's extended rcode (coredns plugin/pkg/edns). */
-  private badVersion(q: ParsedQuery): Buffer {
+  private badVersion(packet: Buffer, q: ScannedQuery): Buffer {
     const flags = FLAG_QR | (q.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD));
-    const enc = encodeMessage({ id: q.id, flags, question: q.question, answer: [], authority: [], additional: [], budget: TCP_LIMIT });
+    const question = questionOf(packet, q);
+    const enc = encodeMessage({ id: q.id, flags, question, answer: [], authority: [], additional: [], budget: TCP_LIMIT });
     const opt = encodeOpt(this.opts.ednsBufferSize, Rcode.BADVERS >> 4, false, []);
     const out = Buffer.concat([enc.bytes, opt]);
     out.writeUInt16BE(1, 10);
@@ -183,25 +163,28 @@ export class QueryEngine {
   }
 
   /** SERVFAIL/REFUSED written by the server itself: question, no aa, OPT if asked. */
-  private errorReply(q: ParsedQuery, rcode: number, opt: Buffer | undefined): Buffer {
+  private errorReply(packet: Buffer, q: ScannedQuery, rcode: number): Buffer {
     const flags = FLAG_QR | (q.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD)) | rcode;
-    const enc = encodeMessage({ id: q.id, flags, question: q.question, answer: [], authority: [], additional: [], budget: TCP_LIMIT });
+    const question = questionOf(packet, q);
+    const enc = encodeMessage({ id: q.id, flags, question, answer: [], authority: [], additional: [], budget: TCP_LIMIT });
     this.opts.stats.countResponse(rcode);
-    if (!opt) return enc.bytes;
-    const out = Buffer.concat([enc.bytes, opt]);
+    if (!q.edns) return enc.bytes;
+    const out = Buffer.alloc(enc.bytes.length + optLength(packet, q.edns));
+    enc.bytes.copy(out);
+    writeOpt(out, enc.bytes.length, packet, q.edns, this.opts.ednsBufferSize);
     out.writeUInt16BE(1, 10);
     return out;
   }
 
-  private async forward(packet: Buffer, q: ParsedQuery, transport: Transport, opt: Buffer | undefined): Promise<Buffer | null> {
+  private async forward(packet: Buffer, q: ScannedQuery, transport: Transport): Promise<Buffer | null> {
     const upstream = this.opts.upstream;
-    if (!upstream) return this.errorReply(q, Rcode.REFUSED, opt);
+    if (!upstream) return this.errorReply(packet, q, Rcode.REFUSED);
     this.opts.stats.forwarded++;
     const r = await upstream.forward(packet, transport === 'tcp');
-    if (r === 'busy') return this.errorReply(q, Rcode.REFUSED, opt);
+    if (r === 'busy') return this.errorReply(packet, q, Rcode.REFUSED);
     if (r === 'timeout') {
       this.opts.stats.forwardFailures++;
-      return this.errorReply(q, Rcode.SERVFAIL, opt);
+      return this.errorReply(packet, q, Rcode.SERVFAIL);
     }
     this.opts.stats.countResponse(r.readUInt16BE(2) & 0xf);
     return r;
@@ -209,21 +192,46 @@ export class QueryEngine {
 
   private async chase(
     packet: Buffer,
-    q: ParsedQuery,
+    q: ScannedQuery,
     question: Question,
     reply: Reply,
     budget: number,
-    opt: Buffer | undefined,
   ): Promise<Buffer | null> {
     const target = reply.chase!;
     const records = this.opts.upstream ? await this.opts.upstream.lookup(target.name, target.type) : [];
-    return this.finish(packet, q, encodeReply(question, completeChase(reply, records), budget), opt);
+    return this.finish(packet, q, encodeReply(question, completeChase(reply, records), budget));
   }
 
   private log(packet: Buffer, response: Buffer | null, transport: Transport, peer: Peer | undefined, started: bigint): void {
     const line = formatQueryLog(packet, response, transport, peer, process.hrtime.bigint() - started);
     if (line) this.opts.queryLog!(line);
   }
+}
+
+/** Size of our OPT record for a query's EDNS: 11 bytes plus the options we echo. */
+function optLength(packet: Buffer, edns: Edns): number {
+  let n = 11;
+  for (let off = edns.optionsStart; off < edns.optionsEnd; ) {
+    const len = 4 + packet.readUInt16BE(off + 2);
+    if (ECHOED_OPTIONS.has(packet.readUInt16BE(off))) n += len;
+    off += len;
+  }
+  return n;
+}
+
+/** Writes our OPT at `at`: our UDP size, version 0, the client's DO bit, echoed options. */
+function writeOpt(out: Buffer, at: number, packet: Buffer, edns: Edns, udpSize: number): void {
+  out[at] = 0;
+  out.writeUInt16BE(41, at + 1);
+  out.writeUInt16BE(udpSize, at + 3);
+  out.writeUInt32BE(edns.dnssecOk ? 0x8000 : 0, at + 5);
+  let w = at + 11;
+  for (let off = edns.optionsStart; off < edns.optionsEnd; ) {
+    const len = 4 + packet.readUInt16BE(off + 2);
+    if (ECHOED_OPTIONS.has(packet.readUInt16BE(off))) w += packet.copy(out, w, off, off + len);
+    off += len;
+  }
+  out.writeUInt16BE(w - at - 11, at + 9);
 }
 
 /** FORMERR / NOTIMP: header only, ID and RD/TC/AD/CD echoed (miekg/dns SetRcodeFormatError). */
@@ -235,14 +243,15 @@ function headerOnly(id: number, reqFlags: number, rcode: number): Buffer {
   return out;
 }
 
+const order = new Uint16Array(65536 / 16);
+
 /** Fisher–Yates over each run of equal-size address records, reading from the original body. */
 function shuffleRuns(out: Buffer, src: Buffer, runs: number[]): void {
   for (let r = 0; r < runs.length; r += 3) {
     const start = runs[r]!;
-    const count = runs[r + 1]!;
+    const count = Math.min(runs[r + 1]!, order.length);
     const size = runs[r + 2]!;
-    if (start + count * size > src.length) continue;
-    const order = Array.from({ length: count }, (_, i) => i);
+    for (let i = 0; i < count; i++) order[i] = i;
     for (let i = count - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
       const t = order[i]!;

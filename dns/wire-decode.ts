@@ -5,7 +5,7 @@
  */
 import { Opcode, Rcode, RRType, type Question, type ResourceRecord } from './records.js';
 import { HEADER_SIZE, FLAG_QR, type EdnsOption } from './wire-encode.js';
-import { readName } from './wire-name.js';
+import { MAX_NAME_WIRE, readName } from './wire-name.js';
 
 export interface Edns {
   udpSize: number;
@@ -13,14 +13,18 @@ export interface Edns {
   extRcode: number;
   version: number;
   dnssecOk: boolean;
-  options: EdnsOption[];
+  /** The OPT record's option bytes in the packet: [optionsStart, optionsEnd). */
+  optionsStart: number;
+  optionsEnd: number;
 }
 
-export interface ParsedQuery {
+/** A query's header, question position and EDNS, found without building any string. */
+export interface ScannedQuery {
   id: number;
   flags: number;
   opcode: number;
-  question: Question;
+  qtype: number;
+  qclass: number;
   /** Offset just past the question name (the question starts at 12). */
   nameEnd: number;
   /** Offset just past QTYPE and QCLASS. */
@@ -30,92 +34,141 @@ export interface ParsedQuery {
   edns: Edns | undefined;
 }
 
-export type QueryParse =
+export interface ParsedQuery extends ScannedQuery {
+  question: Question;
+  options: EdnsOption[];
+}
+
+export type QueryScan =
   /** Too short to answer, or a response (QR=1): no reply at all. */
   | { kind: 'ignore' }
   /** A header-only reply with this rcode (FORMERR or NOTIMP). */
   | { kind: 'reject'; rcode: number; id: number; flags: number }
-  | { kind: 'query'; query: ParsedQuery };
+  | { kind: 'query'; query: ScannedQuery };
 
-export function parseQuery(buf: Uint8Array): QueryParse {
-  if (buf.length < HEADER_SIZE) return { kind: 'ignore' };
+export type QueryParse = Exclude<QueryScan, { kind: 'query' }> | { kind: 'query'; query: ParsedQuery };
+
+const IGNORE = { kind: 'ignore' } as const;
+
+/** The query path's parser: validates like miekg/dns and locates the parts. */
+export function scanQuery(buf: Uint8Array): QueryScan {
+  if (buf.length < HEADER_SIZE) return IGNORE;
   const id = (buf[0]! << 8) | buf[1]!;
   const flags = (buf[2]! << 8) | buf[3]!;
-  if (flags & FLAG_QR) return { kind: 'ignore' };
+  if (flags & FLAG_QR) return IGNORE;
   const opcode = (flags >> 11) & 0xf;
   // miekg/dns defaultMsgAcceptFunc, in its order.
   if (opcode !== Opcode.QUERY && opcode !== Opcode.NOTIFY) return { kind: 'reject', rcode: Rcode.NOTIMP, id, flags };
-  const qd = u16(buf, 4);
   const an = u16(buf, 6);
   const ns = u16(buf, 8);
   const ar = u16(buf, 10);
   const formerr = { kind: 'reject', rcode: Rcode.FORMERR, id, flags } as const;
-  if (qd !== 1 || an > 1 || ns > 1 || ar > 2) return formerr;
+  if (u16(buf, 4) !== 1 || an > 1 || ns > 1 || ar > 2) return formerr;
 
-  const name = readName(buf, HEADER_SIZE);
-  if (!name || name.end + 4 > buf.length) return formerr;
-  const question: Question = { name: name.name, type: u16(buf, name.end), class: u16(buf, name.end + 2) };
+  const nameEnd = skipName(buf, HEADER_SIZE);
+  if (nameEnd < 0 || nameEnd + 4 > buf.length) return formerr;
   let nameCompressed = false;
-  for (let p = HEADER_SIZE; p < name.end; p += buf[p]! + 1) {
-    if ((buf[p]! & 0xc0) === 0xc0) {
+  for (let p = HEADER_SIZE; buf[p]! !== 0; p += buf[p]! + 1) {
+    if ((buf[p]! & 0xc0) !== 0) {
       nameCompressed = true;
       break;
     }
   }
-  let off = name.end + 4;
+  let off = nameEnd + 4;
   let edns: Edns | undefined;
   for (let i = 0; i < an + ns + ar; i++) {
-    const rr = skipRecord(buf, off);
-    if (!rr) return formerr;
-    if (rr.type === RRType.OPT && i >= an + ns) {
-      if (edns || !rr.rootOwner) return formerr;
-      const options = readOptions(buf, rr.rdata, rr.end);
-      if (!options) return formerr;
+    const ownerEnd = skipName(buf, off);
+    if (ownerEnd < 0 || ownerEnd + 10 > buf.length) return formerr;
+    const type = u16(buf, ownerEnd);
+    const rdata = ownerEnd + 10;
+    const end = rdata + u16(buf, ownerEnd + 8);
+    if (end > buf.length) return formerr;
+    if (type === RRType.OPT && i >= an + ns) {
+      // One OPT, owned by the root, with well-formed options.
+      if (edns || ownerEnd !== off + 1 || !optionsWellFormed(buf, rdata, end)) return formerr;
       edns = {
-        udpSize: rr.class,
-        extRcode: buf[rr.ttlAt]!,
-        version: buf[rr.ttlAt + 1]!,
-        dnssecOk: (buf[rr.ttlAt + 2]! & 0x80) !== 0,
-        options,
+        udpSize: u16(buf, ownerEnd + 2),
+        extRcode: buf[ownerEnd + 4]!,
+        version: buf[ownerEnd + 5]!,
+        dnssecOk: (buf[ownerEnd + 6]! & 0x80) !== 0,
+        optionsStart: rdata,
+        optionsEnd: end,
       };
     }
-    off = rr.end;
+    off = end;
   }
-  return {
-    kind: 'query',
-    query: { id, flags, opcode, question, nameEnd: name.end, questionEnd: name.end + 4, nameCompressed, edns },
+  const query: ScannedQuery = {
+    id,
+    flags,
+    opcode,
+    qtype: u16(buf, nameEnd),
+    qclass: u16(buf, nameEnd + 2),
+    nameEnd,
+    questionEnd: nameEnd + 4,
+    nameCompressed,
+    edns,
   };
+  return { kind: 'query', query };
+}
+
+/** scanQuery plus the question name and the EDNS options as values. */
+export function parseQuery(buf: Uint8Array): QueryParse {
+  const scan = scanQuery(buf);
+  if (scan.kind !== 'query') return scan;
+  const q = scan.query;
+  return { kind: 'query', query: { ...q, question: questionOf(buf, q), options: q.edns ? ednsOptions(buf, q.edns) : [] } };
+}
+
+/** The question of a scanned query (the name was validated by the scan). */
+export function questionOf(buf: Uint8Array, q: ScannedQuery): Question {
+  return { name: readName(buf, HEADER_SIZE)!.name, type: q.qtype, class: q.qclass };
+}
+
+export function ednsOptions(buf: Uint8Array, edns: Edns): EdnsOption[] {
+  const out: EdnsOption[] = [];
+  for (let off = edns.optionsStart; off < edns.optionsEnd; off += 4 + u16(buf, off + 2)) {
+    out.push({ code: u16(buf, off), data: buf.slice(off + 4, off + 4 + u16(buf, off + 2)) });
+  }
+  return out;
 }
 
 function u16(buf: Uint8Array, off: number): number {
   return (buf[off]! << 8) | buf[off + 1]!;
 }
 
-function skipRecord(
-  buf: Uint8Array,
-  off: number,
-): { type: number; class: number; ttlAt: number; rdata: number; end: number; rootOwner: boolean } | undefined {
-  const owner = readName(buf, off);
-  if (!owner || owner.end + 10 > buf.length) return undefined;
-  const p = owner.end;
-  const rdlen = u16(buf, p + 8);
-  const end = p + 10 + rdlen;
-  if (end > buf.length) return undefined;
-  return { type: u16(buf, p), class: u16(buf, p + 2), ttlAt: p + 4, rdata: p + 10, end, rootOwner: owner.name === '' };
+/** The offset after a name, or -1 if malformed (same rules as readName, no strings). */
+function skipName(buf: Uint8Array, offset: number): number {
+  let pos = offset;
+  let end = -1;
+  let wire = 1;
+  let hops = 0;
+  for (;;) {
+    if (pos >= buf.length) return -1;
+    const len = buf[pos]!;
+    if (len === 0) return end < 0 ? pos + 1 : end;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 1 >= buf.length) return -1;
+      const target = ((len & 0x3f) << 8) | buf[pos + 1]!;
+      if (end < 0) end = pos + 2;
+      if (target >= pos || ++hops > 127) return -1;
+      pos = target;
+      continue;
+    }
+    if ((len & 0xc0) !== 0 || pos + 1 + len > buf.length) return -1;
+    wire += len + 1;
+    if (wire > MAX_NAME_WIRE) return -1;
+    pos += 1 + len;
+  }
 }
 
-function readOptions(buf: Uint8Array, start: number, end: number): EdnsOption[] | undefined {
-  const out: EdnsOption[] = [];
+function optionsWellFormed(buf: Uint8Array, start: number, end: number): boolean {
   let off = start;
   while (off < end) {
-    if (off + 4 > end) return undefined;
-    const code = u16(buf, off);
-    const len = u16(buf, off + 2);
-    if (off + 4 + len > end) return undefined;
-    out.push({ code, data: buf.slice(off + 4, off + 4 + len) });
-    off += 4 + len;
+    if (off + 4 > end) return false;
+    off += 4 + u16(buf, off + 2);
+    if (off > end) return false;
   }
-  return out;
+  return true;
 }
 
 export interface DecodedMessage {
