@@ -23,8 +23,9 @@ export function admit(raw: KObject): Admitted {
 
 /** Returns the object to write for an update of `current` by `desired`, or its errors. */
 export function admitUpdate(current: KObject, desired: KObject): Admitted {
-  let next = desired;
-  if (desired.kind === 'Service') next = dropTypeDependentFields(current as Service, patchAllocatedValues(current as Service, desired as Service)) as KObject;
+  // As the apiserver orders it: defaults, then carry allocations over, then drop what the new type no longer uses.
+  let next = applyDefaults(normalizeManifest(desired));
+  if (next.kind === 'Service') next = dropTypeDependentFields(current as Service, patchAllocatedValues(current as Service, next as Service)) as KObject;
   const errors = validateUpdate(current, next).map((e) => e.message);
   return { object: errors.length ? next : applyDefaults(next), errors };
 }
