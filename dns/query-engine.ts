@@ -104,8 +104,10 @@ export class QueryEngine {
     }
     stats.cacheMisses++;
 
-    // Spelled in upper case so the encoding can be re-spelled per client (response-cache.ts).
-    const question: Question = { name: upperAscii(questionOf(packet, q).name), type: q.qtype, class: q.qclass };
+    // Spelled in upper case so the encoding can be re-spelled per client (response-cache.ts);
+    // a compressed question name cannot be copied over ours, so it is answered as spelled.
+    const name = questionOf(packet, q).name;
+    const question: Question = { name: q.nameCompressed ? name : upperAscii(name), type: q.qtype, class: q.qclass };
     let body: Encoded;
     try {
       const res = answer(question, this.opts.view, this.opts.answerConfig);

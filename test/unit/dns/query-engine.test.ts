@@ -179,3 +179,17 @@ describe('QueryEngine', () => {
     );
   });
 });
+
+describe('QueryEngine: a question name with a compression pointer', () => {
+  it('is answered with its own spelling (it cannot be re-spelled in place)', () => {
+    const { engine, stats } = engineFor(fixtureCluster().index);
+    // Header with ARCOUNT 0, then "KubErnetes" + a pointer to offset 11 (ARCOUNT's low byte, 0):
+    // the name "KubErnetes.", outside every zone.
+    const header = Buffer.from([0, 5, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    const q = Buffer.concat([header, Buffer.from('\x0aKubErnetes', 'latin1'), Buffer.from([0xc0, 11, 0, 1, 0, 1])]);
+    const msg = decodeMessage(engine.handle(q, 'udp') as Buffer)!;
+    expect(msg.rcode).toBe(5);
+    expect(msg.questions[0]!.name).toBe('KubErnetes');
+    expect(stats.cacheHits + stats.cacheMisses).toBe(1);
+  });
+});
