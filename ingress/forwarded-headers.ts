@@ -34,6 +34,7 @@ const DROPPED = new Set([
   'upgrade',
   'proxy',
   'host',
+  'expect', // 100-continue is answered by the controller itself
   'x-request-id',
   'x-real-ip',
   'x-forwarded-for',

@@ -1,38 +1,27 @@
 /**
- * Forwarding one HTTP request to a pod and its response back — a thin pass pipeline on
- * node:http (chosen over http-proxy 1.18 and http-proxy-3; see ingress/README.md for the
- * leak tests and numbers). What it guarantees:
- *  - keep-alive connections to pods, bound to the controller's pod address;
+ * Forwarding one HTTP request to a pod and its response back: a thin pass pipeline with
+ * node:http on the client side and undici's dispatcher on the pod side (chosen over
+ * http-proxy 1.18, http-proxy-3 and a node:http client by the leak tests and CPU cost per
+ * request; see ingress/README.md). What it guarantees:
+ *  - keep-alive connections per pod (upstream-pools.ts), bound to the controller's pod IP;
  *  - a connect failure or connect timeout moves to the next endpoint (nginx
  *    `proxy_next_upstream error timeout`, up to proxy-next-upstream-tries); an error after
- *    the request was sent is retried only for idempotent methods; a request body is
- *    streamed only once connected, so a connect failure never loses it;
- *  - 502 for connection errors, 504 for timeouts, after the tries;
- *  - a client that goes away destroys the upstream request, so no socket is left behind;
+ *    the request was sent is retried only for idempotent methods whose body was not read;
+ *  - 502 for connection errors, 504 for timeouts, after the tries; 413 when a streamed body
+ *    passes proxy-body-size;
+ *  - a client that goes away aborts the upstream request, which frees its socket;
  *  - every error is handled here: nothing reaches the process as an uncaught exception.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { UpstreamTry } from './access-log.js';
-import type { Endpoint } from './endpoints.js';
 import { downstreamHeaders, upstreamHeaders, type ForwardContext } from './forwarded-headers.js';
 import type { ProxyDecision } from './route.js';
-import type { Upstream } from './route-table.js';
-
-export interface Agents {
-  http: http.Agent;
-  https: https.Agent;
-}
-
-export function createAgents(): Agents {
-  // nginx upstream keepalive: idle connections kept 60 s; LIFO reuse keeps the hot ones warm.
-  const opts = { keepAlive: true, maxFreeSockets: 320, timeout: 60_000, scheduling: 'lifo' as const };
-  return { http: new http.Agent(opts), https: new https.Agent({ ...opts, rejectUnauthorized: false }) };
-}
+import type { UpstreamPools } from './upstream-pools.js';
 
 export interface PassEnv {
-  agents: Agents;
-  sourceAddress?: string;
+  pools: UpstreamPools;
   /** Writes a local (nginx-generated) response: error pages. */
   respond(res: ServerResponse, status: number): void;
   /** Headers added to every response to the client (Server, HSTS). */
@@ -42,21 +31,17 @@ export interface PassEnv {
 export interface PassResult {
   status: number;
   tries: UpstreamTry[];
-  connectSeconds?: number;
   headerSeconds?: number;
   upstreamSeconds?: number;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET_CONNECT', 'ETIMEDOUT_CONNECT']);
+/** Errors raised before the request reached the pod: safe to retry for any method. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
-class PassError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
+class BodyTooLarge extends Error {
+  readonly code = 'KNET_BODY_TOO_LARGE';
 }
 
 export function proxyPass(req: IncomingMessage, res: ServerResponse, d: ProxyDecision, fwd: ForwardContext, env: PassEnv, done: (r: PassResult) => void): void {
@@ -67,10 +52,10 @@ export function proxyPass(req: IncomingMessage, res: ServerResponse, d: ProxyDec
   const maxTries = Math.max(1, Math.min(d.tries, d.endpoints.length));
   const tries: UpstreamTry[] = [];
   const result: PassResult = { status: 0, tries };
-  let current: http.ClientRequest | undefined;
+  const headers = errorFetch ? withoutBodyHeaders(upstreamHeaders(req.rawHeaders, { ...fwd, extra: errorHeaders(req, d, fwd) })) : upstreamHeaders(req.rawHeaders, fwd);
+  let abortCurrent: ((err?: Error) => void) | undefined;
   let bodyStarted = false;
   let finished = false;
-  const headers = errorFetch ? withoutBodyHeaders(upstreamHeaders(req.rawHeaders, { ...fwd, extra: errorHeaders(req, d, fwd) })) : upstreamHeaders(req.rawHeaders, fwd);
 
   const finish = () => {
     if (finished) return;
@@ -80,150 +65,135 @@ export function proxyPass(req: IncomingMessage, res: ServerResponse, d: ProxyDec
   };
   // The client went away (or the response completed): nothing upstream may outlive it.
   res.once('close', () => {
-    if (!res.writableFinished) current?.destroy();
+    if (!res.writableFinished) abortCurrent?.();
     finish();
   });
-  req.once('error', () => current?.destroy());
 
-  const attempt = (index: number, freeRetry: boolean) => {
+  /** The request body, counted against proxy-body-size as it streams (chunked bodies too). */
+  async function* body(): AsyncGenerator<Buffer> {
+    bodyStarted = true;
+    let bytes = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (d.bodyLimit > 0 && bytes > d.bodyLimit) throw new BodyTooLarge('request body larger than proxy-body-size');
+      yield chunk;
+    }
+  }
+
+  const attempt = (index: number) => {
     const ep = d.endpoints[index]!;
     const started = performance.now();
     const t: UpstreamTry = { addr: ep.id, responseTime: 0 };
     tries.push(t);
-    let connectTimer: NodeJS.Timeout | undefined;
-    let connected = false;
     let responded = false;
-    const up = request(d, ep, method, headers, env);
-    current = up;
+    let discard = false;
+    let length = 0;
+    let resume: (() => void) | undefined;
+    const onDrain = () => resume?.();
 
-    const startBody = () => {
-      connected = true;
-      result.connectSeconds = (performance.now() - started) / 1000;
-      if (!hasBody) {
-        up.end();
-        return;
-      }
-      if (bodyStarted) return;
-      bodyStarted = true;
-      let bytes = 0;
-      req.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (d.bodyLimit > 0 && bytes > d.bodyLimit && !res.headersSent) {
-          // client_max_body_size for chunked bodies: 413, the upstream request is dropped.
-          up.destroy();
-          current = undefined;
-          result.status = 413;
-          env.respond(res, 413);
+    const handler: Dispatcher.DispatchHandler = {
+      onConnect(abort) {
+        abortCurrent = abort;
+      },
+      onHeaders(statusCode, rawHeaders, resumeFn) {
+        if (statusCode < 200) return true; // interim responses are not relayed
+        responded = true;
+        resume = resumeFn;
+        result.headerSeconds = (performance.now() - started) / 1000;
+        t.status = statusCode;
+        if (res.headersSent || res.destroyed) {
+          discard = true;
+          return true;
         }
-      });
-      req.pipe(up);
-    };
-
-    up.on('socket', (socket) => {
-      if (socket.connecting) {
-        connectTimer = setTimeout(() => up.destroy(new PassError('upstream connect timed out', 'ETIMEDOUT_CONNECT')), d.connectTimeoutMs);
-        socket.once('connect', () => {
-          clearTimeout(connectTimer);
-          startBody();
-        });
-      } else {
-        startBody();
-      }
-    });
-    up.setTimeout(d.readTimeoutMs, () => up.destroy(new PassError('upstream timed out', 'ETIMEDOUT')));
-
-    up.on('response', (upRes) => {
-      responded = true;
-      clearTimeout(connectTimer);
-      result.headerSeconds = (performance.now() - started) / 1000;
-      const status = upRes.statusCode ?? 502;
-      t.status = status;
-      let length = 0;
-      upRes.on('data', (c: Buffer) => (length += c.length));
-      upRes.on('end', () => {
+        if (d.interceptErrors && !errorFetch && d.interceptErrors.codes.includes(statusCode)) {
+          discard = true;
+          return true;
+        }
+        result.status = statusCode;
+        const raw: string[] = new Array(rawHeaders.length);
+        for (let i = 0; i < rawHeaders.length; i++) raw[i] = (rawHeaders[i] as Buffer).toString('latin1');
+        const out = downstreamHeaders(raw);
+        for (const [k, v] of d.responseHeaders) out.push(k, v);
+        out.push(...env.responseHeaders);
+        try {
+          res.writeHead(statusCode, out);
+        } catch {
+          // A header the pod sent that Node refuses to relay: answer 502 instead.
+          discard = true;
+          result.status = 502;
+          env.respond(res, 502);
+          return true;
+        }
+        res.on('drain', onDrain);
+        return true;
+      },
+      onData(chunk) {
+        length += chunk.length;
+        if (discard) return true;
+        return res.write(chunk);
+      },
+      onComplete() {
+        res.off('drain', onDrain);
         t.responseLength = length;
         t.responseTime = (performance.now() - started) / 1000;
         result.upstreamSeconds = tries.reduce((s, x) => s + x.responseTime, 0);
-      });
-      upRes.on('error', () => res.destroy());
-      upRes.on('close', () => {
-        if (!upRes.complete) res.destroy(); // the pod died mid-body: the client sees a truncated reply
-      });
-      if (res.headersSent || res.destroyed) {
-        upRes.resume();
-        return;
-      }
-      if (d.interceptErrors && d.interceptErrors.codes.includes(status) && d.errorCode === undefined) {
-        upRes.resume();
-        interceptError(req, res, d, fwd, env, status, tries, finish);
-        return;
-      }
-      result.status = status;
-      const out = downstreamHeaders(upRes.rawHeaders);
-      for (const [k, v] of d.responseHeaders) out.push(k, v);
-      out.push(...env.responseHeaders);
-      try {
-        res.writeHead(status, out);
-      } catch {
-        // A header value the pod sent that Node refuses to relay: answer 502 instead.
-        upRes.resume();
-        result.status = 502;
-        env.respond(res, 502);
-        return;
-      }
-      upRes.pipe(res);
-    });
+        abortCurrent = undefined;
+        if (discard && d.interceptErrors && !errorFetch && t.status !== undefined && d.interceptErrors.codes.includes(t.status) && !res.headersSent) {
+          interceptError(req, res, d, fwd, env, t.status, tries, finish);
+          return;
+        }
+        if (!discard) res.end();
+      },
+      onError(err: Error & { code?: string }) {
+        res.off('drain', onDrain);
+        abortCurrent = undefined;
+        if (t.responseTime === 0) t.responseTime = (performance.now() - started) / 1000;
+        if (finished || res.destroyed) return;
+        if (responded) {
+          res.destroy(); // the pod died mid-response: the client must see a truncated reply
+          return;
+        }
+        if (err instanceof BodyTooLarge || err.code === 'KNET_BODY_TOO_LARGE') {
+          result.status = 413;
+          env.respond(res, 413);
+          return;
+        }
+        const code = err.code ?? '';
+        const retryable = !bodyStarted && (CONNECT_ERRORS.has(code) || IDEMPOTENT.has(method));
+        if (retryable && index + 1 < maxTries) {
+          attempt(index + 1);
+          return;
+        }
+        const status = TIMEOUTS.has(code) ? 504 : 502;
+        if (d.interceptErrors?.codes.includes(status) && !errorFetch) {
+          interceptError(req, res, d, fwd, env, status, tries, finish);
+          return;
+        }
+        result.status = status;
+        env.respond(res, status);
+      },
+    };
 
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(connectTimer);
-      if (t.responseTime === 0) t.responseTime = (performance.now() - started) / 1000;
-      if (finished || res.destroyed) return;
-      if (responded) {
-        res.destroy(); // the pod died mid-response: the client must see a truncated reply
-        return;
-      }
-      const code = !connected && err.code === 'ECONNRESET' ? 'ECONNRESET_CONNECT' : err.code ?? '';
-      const stale = up.reusedSocket && err.code === 'ECONNRESET' && !bodyStarted && IDEMPOTENT.has(method);
-      const retryable = CONNECT_ERRORS.has(code) || (!connected && !bodyStarted) || (IDEMPOTENT.has(method) && !bodyStarted);
-      if (stale && !freeRetry) {
-        tries.pop(); // a keep-alive socket the pod had just closed: not a real try
-        attempt(index, true);
-        return;
-      }
-      if (retryable && index + 1 < maxTries) {
-        attempt(index + 1, false);
-        return;
-      }
-      current = undefined;
-      const status = code.startsWith('ETIMEDOUT') ? 504 : 502;
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (d.interceptErrors?.codes.includes(status) && d.errorCode === undefined) {
-        interceptError(req, res, d, fwd, env, status, tries, finish);
-        return;
-      }
-      result.status = status;
-      env.respond(res, status);
-    });
+    try {
+      env.pools.get(ep, d.backendProtocol, d.connectTimeoutMs).dispatch(
+        {
+          path: d.uri,
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          // undici accepts async iterables as bodies at runtime; its types only list streams.
+          body: hasBody && !bodyStarted ? (body() as unknown as Readable) : null,
+          headersTimeout: d.readTimeoutMs,
+          bodyTimeout: d.readTimeoutMs,
+        },
+        handler,
+      );
+    } catch (err) {
+      // undici refuses some requests outright (e.g. a header it cannot send): 502.
+      handler.onError!(Object.assign(err as Error, { code: 'KNET_INVALID_REQUEST' }));
+    }
   };
 
-  attempt(0, false);
-}
-
-function request(d: ProxyDecision, ep: Endpoint, method: string, headers: string[], env: PassEnv): http.ClientRequest {
-  const options: http.RequestOptions & https.RequestOptions = {
-    host: ep.address,
-    port: ep.port,
-    method,
-    path: d.uri,
-    headers: headers as unknown as http.OutgoingHttpHeaders, // raw [name, value, …] pairs, kept in order
-    setHost: false,
-    agent: d.backendProtocol === 'https' ? env.agents.https : env.agents.http,
-  };
-  if (env.sourceAddress) options.localAddress = env.sourceAddress;
-  return d.backendProtocol === 'https' ? https.request(options) : http.request(options);
+  attempt(0);
 }
 
 function withoutBodyHeaders(raw: string[]): string[] {
@@ -253,7 +223,7 @@ function errorHeaders(req: IncomingMessage, d: ProxyDecision, fwd: ForwardContex
  * the built-in default backend, which answers 404.
  */
 function interceptError(req: IncomingMessage, res: ServerResponse, d: ProxyDecision, fwd: ForwardContext, env: PassEnv, status: number, tries: UpstreamTry[], finish: () => void): void {
-  const backend: Upstream | undefined = d.interceptErrors?.backend;
+  const backend = d.interceptErrors?.backend;
   if (!backend || backend.endpoints.length === 0) {
     env.respond(res, 404);
     return;

@@ -96,6 +96,7 @@ export interface RespondDecision {
 export type RouteDecision = ProxyDecision | RedirectDecision | RespondDecision;
 
 const ACME_PREFIX = '/.well-known/acme-challenge';
+const NO_COOKIES: ReadonlyMap<string, string> = new Map();
 
 export function route(table: RouteTable, req: RouteRequest, state: BalancerState = new BalancerState()): RouteDecision {
   const headers = req.headers ?? {};
@@ -156,16 +157,18 @@ export function route(table: RouteTable, req: RouteRequest, state: BalancerState
 
   // 7. proxy
   if (!upstream) return respond(info, 404, 'default backend', cors, true);
-  const cookies = req.cookies ?? parseCookies(headers.cookie);
-  if (upstream === loc.upstream && routeToCanary(upstream, { headers, cookies }, state)) {
-    upstream = upstream.alternative!;
+  // Cookies are parsed only when a balancer or canary rule looks at them (hot path).
+  let parsedCookies = req.cookies;
+  const cookies = () => (parsedCookies ??= parseCookies(headers.cookie));
+  if (upstream === loc.upstream && upstream.alternative && routeToCanary(upstream, { headers, cookies: cookies() }, state)) {
+    upstream = upstream.alternative;
     info.canary = true;
     info.alternativeUpstreamName = upstream.name;
   }
   const hashKey = upstream.hashBy
-    ? expandVariables(upstream.hashBy, { requestUri: uri.raw, uri: uri.path, query: uri.query, host, remoteAddr: req.clientIp, scheme: req.scheme, method, headers, cookies })
+    ? expandVariables(upstream.hashBy, { requestUri: uri.raw, uri: uri.path, query: uri.query, host, remoteAddr: req.clientIp, scheme: req.scheme, method, headers, cookies: cookies() })
     : undefined;
-  const pick = pickEndpoint(upstream, cookies, hashKey, state);
+  const pick = pickEndpoint(upstream, upstream.affinity ? cookies() : NO_COOKIES, hashKey, state);
   const responseHeaders = [...cors];
   if (pick.newCookieKey !== undefined && upstream.affinity && shouldSetCookie(upstream, host, server, loc)) {
     responseHeaders.push(['Set-Cookie', affinityCookie(upstream, pick.newCookieKey, loc, req.scheme, state.now())]);

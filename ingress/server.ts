@@ -23,13 +23,14 @@ import { IngressReporter, type StatusWriter } from './ingress-reporter.js';
 import { writeLocal } from './local-response.js';
 import { normalizeHost } from './match-host.js';
 import { IngressMetrics } from './metrics.js';
-import { createAgents, proxyPass, type PassEnv, type PassResult } from './proxy-pass.js';
+import { proxyPass, type PassEnv, type PassResult } from './proxy-pass.js';
 import { route, type RouteDecision } from './route.js';
 import type { RouteTable } from './route-table.js';
 import { fakeCertificate, type PemPair } from './self-signed-certificate.js';
 import { TableSync } from './table-sync.js';
 import { TlsContexts } from './tls-contexts.js';
 import { upgradePass, writeError } from './upgrade-pass.js';
+import { UpstreamPools } from './upstream-pools.js';
 
 export { nginxIngressClass } from './ingress-class.js';
 export { ingressStatuses } from './status.js';
@@ -86,14 +87,15 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
   const accessLog = opts.accessLog ?? ((line: string) => log.child('access').info(line));
   const metrics = new IngressMetrics();
   const balancer = new BalancerState();
-  const agents = createAgents();
   const sourceAddress = opts.sourceAddress && (await canBind(opts.sourceAddress)) ? opts.sourceAddress : undefined;
   if (opts.sourceAddress && !sourceAddress) log.warn(`cannot bind ${opts.sourceAddress}; connections to pods use the kernel's choice of source address`);
   const defaultCertificate = opts.defaultCertificate ?? (await fakeCertificate());
+  const pools = new UpstreamPools(sourceAddress ? { localAddress: sourceAddress } : {});
 
   const reporter = new IngressReporter(opts.informers.informer<Ingress & { kind?: string }>('Ingress') as never, opts.httpAddress, log, opts.events, opts.store);
   const sync = new TableSync(opts.informers, log, (table) => {
     tls.prune(table);
+    pools.prune(table);
     metrics.syncs.inc();
     metrics.reloadSuccessful.set(1);
     metrics.reloadTimestamp.set(Date.now() / 1000);
@@ -147,7 +149,7 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
           }),
         );
         const obs = { info, host: normalizeHost(req.headers.host), method: req.method ?? '-', status, requestSeconds: seconds, requestBytes: requestLength, responseBytes: bytesSent };
-        metrics.observe(pass ? { ...obs, upstreamSeconds: pass.upstreamSeconds, connectSeconds: pass.connectSeconds, headerSeconds: pass.headerSeconds } : obs);
+        metrics.observe(pass ? { ...obs, upstreamSeconds: pass.upstreamSeconds, headerSeconds: pass.headerSeconds } : obs);
       } catch (err) {
         log.warn('access log or metrics failed', { error: err as Error });
       }
@@ -159,11 +161,10 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
       if (decision.action === 'proxy') {
         const fwd = forwardContext(req, clientIp, scheme, requestId, decision.hostHeader, decision.xForwardedPrefix);
         const env: PassEnv = {
-          agents,
+          pools,
           responseHeaders: extra,
           respond: (r, status) => writeLocal(r, status, decision!.responseHeaders, extra, req.method),
         };
-        if (sourceAddress) env.sourceAddress = sourceAddress;
         proxyPass(req, res, decision, fwd, env, (result) => {
           const last = result.tries[result.tries.length - 1];
           record(result.status || res.statusCode, result.tries, last?.responseLength ?? 0, result);
@@ -261,8 +262,7 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
       closed = true;
       sync.close();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))).concat(destroyAll(sockets, tunnels)));
-      agents.http.destroy();
-      agents.https.destroy();
+      await pools.destroy();
       await reporter.flush();
     },
   };
