@@ -78,6 +78,11 @@ export class ListenerSet {
     return [...this.held.values()].filter((h) => h.state === 'bound').map((h) => h.spec);
   }
 
+  /** Ids of listeners whose bind is in flight (a retry of a failed one, or a new one). */
+  binding(): Set<string> {
+    return new Set([...this.held.values()].filter((h) => h.state === 'binding').map((h) => h.spec.id));
+  }
+
   failures(): BindFailure[] {
     return [...this.held.values()].filter((h) => h.state === 'failed').map((h) => ({ spec: h.spec, error: h.error ?? 'bind failed' }));
   }

@@ -10,8 +10,10 @@ import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Registry } from 'prom-client';
 import { nodeIP, nodeOrdinal, podSubnet, type ClusterConfig } from '../dataplane/cluster-config.js';
+import type { EventRecorder } from '../dataplane/api/events.js';
 import type { InformerFactory } from '../dataplane/informer-types.js';
 import { createLogger, type Logger } from '../dataplane/log.js';
+import { BindErrorEvents } from './bind-events.js';
 import { EndpointChooser } from './endpoint-choice.js';
 import { desiredListeners, type ListenerProblem, type ListenerSpec } from './frontends.js';
 import { healthCheckResponse, localReadyEndpoints } from './health-check.js';
@@ -51,6 +53,8 @@ export interface ProxyOptions {
   metricsBindAddress?: string;
   /** "HOST:PORT" for /healthz and /livez (kube-proxy: node IP :10256). Off when unset. */
   healthzBindAddress?: string;
+  /** Where listeners that cannot be bound are reported, as Warning events on their Service. */
+  events?: EventRecorder;
 }
 
 export interface ListenerInfo {
@@ -108,6 +112,12 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   let scheduled: NodeJS.Immediate | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   const servedNodes = (): NodeAddress[] => opts.nodes.map((n) => withZone(n, opts.config));
+  const bindEvents = opts.events
+    ? new BindErrorEvents(opts.events, (nsName) => {
+        const [ns, name] = nsName.split('/');
+        return services.get(ns, name ?? '');
+      })
+    : undefined;
 
   const listenerSet = new ListenerSet(
     {
@@ -164,7 +174,12 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   function refreshListenerMetrics(): void {
     metrics.listeners.reset();
     for (const l of listenerSet.bound()) metrics.listeners.inc({ protocol: l.protocol, role: l.role });
-    metrics.bindErrors.set(listenerSet.failures().length + problems.length);
+    const failures = [...listenerSet.failures(), ...problems];
+    metrics.bindErrors.set(failures.length);
+    bindEvents?.update(
+      failures.map(({ spec, error }) => ({ id: spec.id, service: spec.service, error })),
+      listenerSet.binding(),
+    );
   }
 
   const onChange = { add: scheduleSync, update: scheduleSync, delete: scheduleSync };

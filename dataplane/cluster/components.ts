@@ -54,7 +54,7 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
       const k = nodeOrdinal(n)!;
       return { name: n, ip: nodeIP(ctx.config, k), podCIDR: podSubnet(ctx.config, k) };
     });
-    const proxy = await startProxy({ informers: ctx.informers, config: ctx.config, nodes, log });
+    const proxy = await startProxy({ informers: ctx.informers, config: ctx.config, nodes, log, events, metricsBindAddress: `${nodes[0]!.ip}:10249`, healthzBindAddress: `${nodes[0]!.ip}:10256` });
     return { name, close: () => proxy.close() };
   }
   if (name === 'dns') {

@@ -10,9 +10,13 @@ import { curl, slice, startBackend, startRawBackend, startRig, svc, tcpConnect, 
 
 let rig: Rig;
 const cleanups: Array<() => Promise<void>> = [];
+const warnings: Array<{ service?: string; reason: string; message: string }> = [];
 
 beforeAll(async () => {
-  rig = await startRig({ bindRetryMs: 200 });
+  rig = await startRig({
+    bindRetryMs: 200,
+    events: { record: (o, _type, reason, message) => warnings.push({ service: o.metadata?.name, reason, message }), flush: async () => {} },
+  });
 });
 
 afterAll(async () => {
@@ -209,6 +213,9 @@ describe('TCP', () => {
     expect(errs[0]).toMatchObject({ service: 'default/blocked', port: 8080, protocol: 'TCP' });
     expect(errs[0]!.error).toMatch(/another program holds it.*Fix/);
     expect((await curl('http://127.51.96.70:8080/')).body).toBe('127.51.1.69:9000');
+    // A few retries later (every 200 ms) the Service still has one Warning event, with the fix.
+    await new Promise((r) => setTimeout(r, 700));
+    expect(warnings.filter((w) => w.service === 'blocked')).toEqual([{ service: 'blocked', reason: 'FailedToBindServicePort', message: errs[0]!.error }]);
     // Once the port is free the retry binds it.
     await new Promise<void>((r) => squatter.close(() => r()));
     let r = await curl('http://127.51.96.69:8080/');
