@@ -3,9 +3,13 @@
  * and answers following informer changes. Server on 127.50.0.10:53.
  */
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
+import { formatRecord, RRClass, RRType } from '../../../dns/records.js';
 import type { DnsServerHandle } from '../../../dns/server.js';
+import { decodeMessage } from '../../../dns/wire-decode.js';
+import { encodeMessage, FLAG_RD } from '../../../dns/wire-encode.js';
 import { clusterIP, externalName, headless, slice, tcp } from '../../unit/dns/fixtures.js';
 import { dig, startFixtureServer } from './support.js';
 
@@ -117,6 +121,47 @@ describe('protocol details', () => {
     expect(dns.stats().cacheHits - before).toBeGreaterThanOrEqual(2);
     expect(await dns.metrics.metrics()).toMatch(/knet_dns_cache_hits_total \d+/);
     expect(await dns.metrics.metrics()).toMatch(/knet_dns_requests_total\{type="A",proto="udp"\} \d+/);
+  });
+
+  it('answers pipelined queries on one TCP connection (RFC 7766), however the bytes arrive', async () => {
+    const names = ['kubernetes.default.svc.cluster.local', 'db-0.db.prod.svc.cluster.local', 'nope.prod.svc.cluster.local'];
+    const frames = names.map((name, i) => {
+      const q = encodeMessage({ id: 1000 + i, flags: FLAG_RD, question: { name, type: RRType.A, class: RRClass.IN }, answer: [], authority: [], additional: [], budget: 512 }).bytes;
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(q.length);
+      return Buffer.concat([len, q]);
+    });
+    const all = Buffer.concat(frames);
+    const replies = await new Promise<Buffer[]>((resolve, reject) => {
+      const sock = net.connect({ host: ADDRESS, port: 53, localAddress: '127.50.0.1' });
+      let buf = Buffer.alloc(0);
+      const got: Buffer[] = [];
+      sock.on('error', reject);
+      sock.on('data', (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          got.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+          buf = buf.subarray(2 + got.at(-1)!.length);
+        }
+        if (got.length === names.length) {
+          sock.end();
+          resolve(got);
+        }
+      });
+      // First frame whole, the rest one byte at a time.
+      sock.on('connect', async () => {
+        sock.write(frames[0]!);
+        for (let i = frames[0]!.length; i < all.length; i++) {
+          sock.write(all.subarray(i, i + 1));
+          if (i % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+        }
+      });
+    });
+    const msgs = replies.map((r) => decodeMessage(r)!);
+    expect(msgs.map((m) => m.id)).toEqual([1000, 1001, 1002]);
+    expect(msgs[0]!.answer.map(formatRecord)).toEqual([`kubernetes.default${S} 30 IN A 10.96.0.1`]);
+    expect(msgs[1]!.answer.map(formatRecord)).toEqual([`db-0.db.prod${S} 30 IN A 10.244.1.7`]);
+    expect(msgs[2]!.rcode).toBe(3);
   });
 
   it('logs one CoreDNS-style line per query', async () => {
