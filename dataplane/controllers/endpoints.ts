@@ -109,7 +109,8 @@ export function startEndpointsController(ctx: ControllerContext): Controller {
   const services = ctx.informers.informer<Service>('Service');
   const pods = ctx.informers.informer<Pod>('Pod');
   const endpoints = ctx.informers.informer<Endpoints>('Endpoints');
-  const queue = new WorkQueue('endpoints', reconcile, { log, concurrency: 2 });
+  // Legacy Endpoints hold every address in one object: batch bursts harder than slices.
+  const queue = new WorkQueue('endpoints', reconcile, { log, concurrency: 2, minIntervalMs: 100 });
   const deleted = new Set<string>();
   const enqueuePod = (...ps: Pod[]) => {
     for (const s of servicesSelecting(services.list(), ...ps)) queue.add(key(s));

@@ -122,7 +122,8 @@ export function startEndpointSliceController(ctx: ControllerContext): Controller
   const pods = ctx.informers.informer<Pod>('Pod');
   const nodes = ctx.informers.informer<Node>('Node');
   const slices = ctx.informers.informer<EndpointSlice>('EndpointSlice');
-  const queue = new WorkQueue('endpointslice', reconcile, { log, concurrency: 4 });
+  // A short per-service interval batches bursts of pod changes; a lone change is written at once.
+  const queue = new WorkQueue('endpointslice', reconcile, { log, concurrency: 4, minIntervalMs: 20 });
   const enqueuePod = (...ps: Pod[]) => {
     for (const s of servicesSelecting(services.list(), ...ps)) queue.add(key(s));
   };

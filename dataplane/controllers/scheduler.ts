@@ -10,8 +10,9 @@
  * PodScheduled=False/Unschedulable and a FailedScheduling event naming why, and is retried
  * when a node changes (and every 10 s).
  *
- * Pods bound here but not yet seen back through the watch are "assumed" on their node so a
- * burst of pods is spread by counts that include each other, as the scheduler cache does.
+ * Pods bound here but not yet seen back through the watch are "assumed" on their node (from
+ * the moment of decision, before the write) so a burst of pods is spread by counts that
+ * include each other, as the scheduler cache does, while several binds are in flight.
  */
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { StoreError } from '../store/errors.js';
@@ -68,7 +69,8 @@ export function startScheduler(ctx: ControllerContext): Controller {
   const assumed = new Map<string, Pod>();
   const keyOf = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
-  const queue = new WorkQueue('scheduler', reconcile, { log });
+  // Several binds in flight; decisions stay sequential (each is synchronous up to its write).
+  const queue = new WorkQueue('scheduler', reconcile, { log, concurrency: 16 });
   const enqueuePending = () => {
     for (const p of pods.list()) if (needsScheduling(p)) queue.add(keyOf(p));
   };
@@ -99,9 +101,15 @@ export function startScheduler(ctx: ControllerContext): Controller {
     const bound = pods.list().filter((p) => p.spec?.nodeName && !assumed.has(keyOf(p)));
     const decision = schedulePod(pod, nodes.list(), [...bound, ...assumed.values()]);
     if ('nodeName' in decision) {
-      const done = await bind(pod, decision.nodeName);
+      // Assume before writing: reconciles of other pods decide while this write is in flight.
+      assumed.set(key, { ...pod, spec: { ...pod.spec!, nodeName: decision.nodeName } });
+      let done: Pod | undefined;
+      try {
+        done = await bind(pod, decision.nodeName);
+      } finally {
+        if (!done) assumed.delete(key);
+      }
       if (done) {
-        assumed.set(key, done);
         events.record(done, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${decision.nodeName}`);
         log.debug('bound', { pod: key, node: decision.nodeName });
       }
@@ -113,8 +121,10 @@ export function startScheduler(ctx: ControllerContext): Controller {
 
   /** spec.nodeName and PodScheduled=True in one write, as POST pods/binding does. */
   async function bind(pod: Pod, nodeName: string): Promise<Pod | undefined> {
+    // First try against the cached object (one round trip); on a conflict, read it fresh.
+    let current: Pod | undefined = pod;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await ctx.store.get<Pod>('Pod', pod.metadata?.namespace, pod.metadata?.name ?? '');
+      if (attempt > 0) current = await ctx.store.get<Pod>('Pod', pod.metadata?.namespace, pod.metadata?.name ?? '');
       if (!current || current.metadata?.uid !== pod.metadata?.uid || !needsScheduling(current)) return undefined;
       const now = new Date(ctx.now()).toISOString();
       const next: Pod = {

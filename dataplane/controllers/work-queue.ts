@@ -4,7 +4,10 @@
  *  - a key is never reconciled by two workers at once; a key added while it is being
  *    reconciled is queued again once that reconcile ends, so no event is lost;
  *  - a failed reconcile is retried with per-key exponential backoff (reset on success);
- *  - a reconcile can ask to run again after a delay (a minReadySeconds or grace timer).
+ *  - a reconcile can ask to run again after a delay (a minReadySeconds or grace timer);
+ *  - optionally a key runs at most once per `minIntervalMs`: the first change is handled at
+ *    once, changes arriving during the interval are batched into one run at its end (under
+ *    a burst of pod updates an Endpoints object is rewritten a few times, not once per pod).
  * Additions are processed on the next macrotask, so all events of one watch batch land
  * before the first reconcile reads the caches.
  */
@@ -23,6 +26,8 @@ export interface WorkQueueOptions {
   concurrency?: number;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /** At most one reconcile of a key per this many ms (0 = no limit). */
+  minIntervalMs?: number;
 }
 
 export class WorkQueue {
@@ -33,6 +38,7 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly lastStart = new Map<string, number>();
   private pumpScheduled: NodeJS.Immediate | undefined;
   private running = true;
   private readonly concurrency: number;
@@ -50,7 +56,16 @@ export class WorkQueue {
   }
 
   add(key: string): void {
-    if (!this.running) return;
+    if (!this.running || this.queued.has(key)) return;
+    const minInterval = this.opts.minIntervalMs ?? 0;
+    if (minInterval > 0 && !this.processing.has(key)) {
+      const last = this.lastStart.get(key);
+      if (last !== undefined) {
+        const wait = last + minInterval - Date.now();
+        if (wait > 0) return this.addAfter(key, wait);
+        this.lastStart.delete(key);
+      }
+    }
     if (this.processing.has(key)) {
       this.dirty.add(key);
       return;
@@ -89,6 +104,7 @@ export class WorkQueue {
     this.queue.length = 0;
     this.queued.clear();
     this.dirty.clear();
+    this.lastStart.clear();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -105,9 +121,18 @@ export class WorkQueue {
       const key = this.queue.shift()!;
       this.queued.delete(key);
       this.processing.add(key);
+      if (this.opts.minIntervalMs) this.rememberStart(key);
       const p = this.run(key);
       this.inFlight.add(p);
       void p.finally(() => this.inFlight.delete(p));
+    }
+  }
+
+  private rememberStart(key: string): void {
+    const now = Date.now();
+    this.lastStart.set(key, now);
+    if (this.lastStart.size > 10_000) {
+      for (const [k, t] of this.lastStart) if (now - t > (this.opts.minIntervalMs ?? 0)) this.lastStart.delete(k);
     }
   }
 

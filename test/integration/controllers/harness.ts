@@ -75,11 +75,14 @@ export async function startTestCluster(redisUrl: string, opts: { nodes?: number;
   const podInformer = informers.informer<Pod>('Pod');
   const ips = new Map<string, number>();
   const handled = new Map<string, string>();
-  let chain = Promise.resolve();
+  const inFlight = new Set<Promise<void>>();
   const later = (ms: number, fn: () => Promise<unknown>) => {
     const t = setTimeout(() => {
       timers.delete(t);
-      chain = chain.then(() => (closed ? undefined : fn().then(() => undefined))).catch(ignoreGone);
+      if (closed) return;
+      const p = fn().then(() => undefined, ignoreGone);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
     }, ms);
     timers.add(t);
   };
@@ -138,7 +141,7 @@ export async function startTestCluster(redisUrl: string, opts: { nodes?: number;
       clearInterval(heartbeat);
       for (const t of timers) clearTimeout(t);
       await cm.close();
-      await chain;
+      await Promise.all([...inFlight]);
       await informers.close();
       await store.close();
     },

@@ -83,6 +83,25 @@ describe('WorkQueue', () => {
   });
 });
 
+describe('WorkQueue minIntervalMs', () => {
+  it('handles the first change at once and batches the rest of a burst into one more run', async () => {
+    const runs: number[] = [];
+    const q = new WorkQueue('t', async () => void runs.push(Date.now()), { log: silentLogger, minIntervalMs: 50 });
+    q.add('a');
+    await tick();
+    expect(runs).toHaveLength(1);
+    for (let i = 0; i < 5; i++) {
+      q.add('a');
+      await tick();
+    }
+    expect(runs).toHaveLength(1);
+    for (let i = 0; i < 100 && runs.length < 2; i++) await tick();
+    expect(runs).toHaveLength(2);
+    expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(49);
+    await q.close();
+  });
+});
+
 describe('Expectations', () => {
   const cm = (name: string, rv: string): KObject => ({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name, namespace: 'default', resourceVersion: rv } });
 
