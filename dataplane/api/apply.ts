@@ -18,6 +18,7 @@ import type { ClusterConfig } from '../cluster-config.js';
 import { allocateService, emptyTaken, ownerOf, type Pool, type Taken } from './service-allocation.js';
 import type { ManifestDoc } from './manifests.js';
 import { admit, admitUpdate } from './admission.js';
+import { threeWayMerge, withLastApplied } from './three-way-merge.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged';
 
@@ -110,14 +111,15 @@ async function applyOnce(store: ObjectStore, config: ClusterConfig, docs: Manife
     let claims: Array<[Pool, string]> = [];
     let releases: Array<[Pool, string]> = [];
     if (p.current) {
-      const admitted = admitUpdate(p.current, p.object);
+      const admitted = admitUpdate(p.current, threeWayMerge(p.current, p.doc.object));
       if (admitted.errors.length) {
         problems.push(`${where(p.doc)}: ${kind} "${name}" is invalid: ${admitted.errors.join('; ')}`);
         continue;
       }
       next = store.prepareUpdate(p.current, admitted.object);
     } else {
-      next = store.prepareCreate({ ...p.object, status: undefined });
+      const annotated = withLastApplied(p.doc.object);
+      next = store.prepareCreate({ ...p.object, metadata: { ...p.object.metadata, annotations: annotated.metadata?.annotations }, status: undefined });
       delete next.status;
     }
     if (kind === 'Service') {

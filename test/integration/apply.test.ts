@@ -10,6 +10,8 @@ import { parseManifestText, readManifestPaths } from '../../dataplane/api/manife
 import { clusterConfig } from '../../dataplane/cluster-config.js';
 import { bootstrapObjects } from '../../dataplane/cluster/bootstrap.js';
 
+type KObjectWithSpec = import('../../dataplane/model/object.js').KObject & { spec?: { replicas?: number } };
+
 let redis: TestRedis;
 let seq = 0;
 const config = clusterConfig(0);
@@ -110,6 +112,33 @@ describe('knet apply', () => {
     await expect(applyManifests(store, config, parseManifestText(inNs, 'n.yaml'))).rejects.toThrow('namespaces "shop" not found');
     await applyManifests(store, config, parseManifestText(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n${inNs}`, 'n.yaml'));
     expect(await store.get('Service', 'shop', 'n')).toBeDefined();
+    await store.close();
+  });
+
+  it('merges three ways like kubectl apply: keeps what others set, removes what the manifest dropped', async () => {
+    const store = await freshStore();
+    const deploy = (extra: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+  labels: { app: d${extra} }
+spec:
+  selector: { matchLabels: { app: d } }
+  template:
+    metadata: { labels: { app: d } }
+    spec: { containers: [{ name: c, image: nginx }] }
+`;
+    await applyManifests(store, config, parseManifestText(deploy(', team: a'), 'd.yaml'));
+    // A controller annotates it and someone scales it.
+    await store.mutate('Deployment', 'default', 'd', (o) => ({ ...o, metadata: { ...o.metadata, annotations: { ...o.metadata?.annotations, 'deployment.kubernetes.io/revision': '1' } }, spec: { ...(o.spec as object), replicas: 5 } }));
+    const [same] = await applyManifests(store, config, parseManifestText(deploy(', team: a'), 'd.yaml'));
+    expect(same!.action).toBe('unchanged');
+    const [dropped] = await applyManifests(store, config, parseManifestText(deploy(''), 'd.yaml'));
+    expect(dropped!.action).toBe('configured');
+    const live = await store.get<KObjectWithSpec>('Deployment', 'default', 'd');
+    expect(live?.metadata?.labels).toEqual({ app: 'd' });
+    expect(live?.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
+    expect(live?.spec?.replicas).toBe(5);
     await store.close();
   });
 
