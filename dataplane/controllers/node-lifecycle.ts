@@ -28,10 +28,15 @@ export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 export const NODE_STATUS_UNKNOWN = 'NodeStatusUnknown';
 export const POD_MARK_REASON = 'NodeNotReady';
 
-/** Ms since the node was last heard from. */
-export function silenceMs(node: Node, lastHeartbeat: number | undefined, firstSeen: number, now: number): number {
+/**
+ * Ms since the node was last heard from. `notBefore` is when this controller began watching
+ * the node (or regained the store after an outage): like upstream's probe timestamps, every
+ * node gets a full grace period from then, so a controller restart or a Redis outage (during
+ * which agents could not heartbeat either) does not mark healthy nodes NotReady.
+ */
+export function silenceMs(node: Node, lastHeartbeat: number | undefined, notBefore: number, now: number): number {
   const created = Date.parse(node.metadata?.creationTimestamp ?? '') || 0;
-  return now - (lastHeartbeat ?? Math.max(firstSeen, created));
+  return now - Math.max(lastHeartbeat ?? 0, notBefore, created);
 }
 
 export function isMarkedUnreachable(node: Node): boolean {
@@ -87,6 +92,8 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pol
   const graceMs = ctx.config.nodeGraceSeconds * 1000;
   const firstSeen = new Map<string, number>();
   const podEventSent = new Set<string>();
+  let blind = false;
+  let resumedAt = 0;
   let closed = false;
   let running: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -97,17 +104,23 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pol
       beats = await ctx.store.redis.hgetall(ctx.store.keys.heartbeats);
     } catch (err) {
       // Without the store nothing can be written anyway; judge nobody on stale data.
-      log.warn('could not read heartbeats', { error: err as Error });
+      if (!blind) log.warn('could not read heartbeats; judging no node until the store is back', { error: err as Error });
+      blind = true;
       return;
     }
     const now = ctx.now();
+    if (blind) {
+      blind = false;
+      resumedAt = now;
+      log.info('heartbeats readable again; every node gets a fresh grace period');
+    }
     const nowIso = new Date(now).toISOString();
     const unreachable = new Set<string>();
     for (const node of nodes.list()) {
       const name = node.metadata!.name!;
       if (!firstSeen.has(name)) firstSeen.set(name, now);
       const last = beats[name] !== undefined ? Number(beats[name]) : undefined;
-      const stale = silenceMs(node, last, firstSeen.get(name)!, now) > graceMs;
+      const stale = silenceMs(node, last, Math.max(firstSeen.get(name)!, resumedAt), now) > graceMs;
       if (stale) {
         unreachable.add(name);
         if (!isMarkedUnreachable(node) || isNodeReady(node)) await markUnreachable(node, nowIso);

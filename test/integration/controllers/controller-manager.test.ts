@@ -269,6 +269,18 @@ describe('controller-manager against a real store', () => {
     await until(() => pod()?.spec?.nodeName === 'node-2', 'scheduled once a node fits');
   });
 
+  it('carries on after the store is SIGKILLed and restarted', async () => {
+    cluster = await startTestCluster(redis.url, { graceSeconds: 2 });
+    await c().store.create(deployment('web', 2));
+    await until(() => readyLive('web').length === 2, '2 ready');
+    redis = await redis.crashAndRestart();
+    await c().store.mutate<Deployment>('Deployment', 'default', 'web', (d) => ({ ...d, spec: { ...d.spec!, replicas: 4 } }));
+    await until(() => readyLive('web').length === 4 && appPods('web').length === 4, '4 ready after the restart');
+    // No node was judged on heartbeats it could not have written while the store was down.
+    const nodes = c().list<Node>('Node');
+    expect(nodes.every((n) => n.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True')).toBe(true);
+  });
+
   it('garbage-collects a pod whose controller owner is gone', async () => {
     cluster = await startTestCluster(redis.url);
     await c().store.create({

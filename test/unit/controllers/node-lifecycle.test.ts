@@ -16,6 +16,7 @@ describe('node lifecycle', () => {
   const cases: Array<[string, number | undefined, number, number]> = [
     ['heartbeat known', T0 + 1000, T0, 4000],
     ['never heartbeat: since first seen', undefined, T0 + 2000, 3000],
+    ['old heartbeat, controller just started (or store just back): a full grace from then', T0 - 60_000, T0 + 4000, 1000],
   ];
   it.each(cases)('silence: %s', (_n, last, firstSeen, want) => {
     expect(silenceMs(node('node-1'), last, firstSeen, T0 + 5000)).toBe(want);
