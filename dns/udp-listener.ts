@@ -14,7 +14,13 @@ export function serveUdp(sock: dgram.Socket, engine: QueryEngine, log: Logger): 
     // Capped by net.core.rmem_max; the defaults still work.
   }
   // No per-send callback (it costs on every packet); send errors arrive as 'error' events.
-  const send = (out: Buffer, rinfo: dgram.RemoteInfo) => sock.send(out, rinfo.port, rinfo.address);
+  const send = (out: Buffer, rinfo: dgram.RemoteInfo) => {
+    try {
+      sock.send(out, rinfo.port, rinfo.address);
+    } catch {
+      // A forwarded answer completing after close(): dropped.
+    }
+  };
   sock.on('message', (msg, rinfo) => {
     const out = engine.handle(msg, 'udp', rinfo);
     if (out === null) return;

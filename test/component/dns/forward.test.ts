@@ -95,6 +95,17 @@ describe('ExternalName chase', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('closes cleanly with forwarded queries still in flight', async () => {
+    const { dns: other } = await startFixtureServer('127.50.0.16', { upstream: UPSTREAM, forwardTimeoutMs: 5000 });
+    const pending = dig(other, ['+time=1', 'slow.example.test']).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(other.stats().forwarded).toBe(1);
+    await other.close();
+    await pending;
+  });
+});
+
 describe('Forwarder', () => {
   it('refuses beyond maxConcurrent and times out without hanging', async () => {
     const f = new Forwarder({ host: UPSTREAM, port: 53, timeoutMs: 300, maxConcurrent: 1, log: silentLogger });
