@@ -138,7 +138,7 @@ export class StoreInformerFactory implements InformerFactory {
     const kinds = [...this.caches.keys()];
     const { resourceVersion, byKind } = await this.store.listKinds(kinds);
     for (const kind of kinds) this.caches.get(kind)!.replace(byKind.get(kind) ?? []);
-    if (this.lastRv !== 0) this.log.info('relisted', { from: this.lastRv, to: resourceVersion });
+    if (this.lastRv !== 0 && resourceVersion !== this.lastRv) this.log.info('relisted', { from: this.lastRv, to: resourceVersion, kinds });
     this.stats.relists++;
     this.lastRv = resourceVersion;
     if (this.needRelist) return;
