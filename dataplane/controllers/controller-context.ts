@@ -82,6 +82,11 @@ export class ControllerWrites {
   }
 }
 
+/** "namespace/name": the work-queue key of a namespaced object. */
+export function namespacedKey(obj: { metadata?: { namespace?: string; name?: string } }): string {
+  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+}
+
 /** Runs `fn` over items with at most `limit` in flight; collects the first error. */
 export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -13,8 +13,7 @@
  */
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod, Toleration } from 'kubernetes-types/core/v1.js';
-import type { Controller, ControllerContext } from './controller-context.js';
-import { forEachLimited } from './controller-context.js';
+import { forEachLimited, namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
 import { controllerRefOf } from './owner-references.js';
 import { isPodAvailable, isPodReady, isPodTerminating, msUntilAvailable } from './pod-conditions.js';
 import { podFromTemplate, podsControlledBy } from './pod-template.js';
@@ -192,8 +191,4 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
       await queue.close();
     },
   };
-}
-
-function key(obj: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 }

@@ -10,7 +10,7 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { StoreError } from '../store/errors.js';
-import type { Controller, ControllerContext } from './controller-context.js';
+import { namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
 import { controllerRefOf, isControlledBy } from './owner-references.js';
 import { isPodTerminal } from './pod-conditions.js';
 import { podsControlledBy } from './pod-template.js';
@@ -146,8 +146,4 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
       await queue.close();
     },
   };
-}
-
-function key(obj: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 }

@@ -12,7 +12,7 @@
  * Service is deleted, its Endpoints go too (as upstream).
  */
 import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
-import type { Controller, ControllerContext } from './controller-context.js';
+import { namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
 import { hasServiceSelector, matchesServiceSelector } from '../model/selector.js';
 import { isPodReady, isPodTerminal } from './pod-conditions.js';
 import { resolveTargetPort, servicesSelecting, shouldSetHostname, HEADLESS_LABEL } from './endpointslice.js';
@@ -184,8 +184,4 @@ function mergeAnnotations(cur: Endpoints, want: Endpoints): Record<string, strin
   delete out[OVER_CAPACITY];
   Object.assign(out, want.metadata?.annotations);
   return Object.keys(out).length ? out : undefined;
-}
-
-function key(obj: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 }

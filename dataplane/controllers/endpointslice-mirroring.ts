@@ -16,7 +16,7 @@
  */
 import type { EndpointAddress, Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Controller, ControllerContext } from './controller-context.js';
+import { namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
 import { hasServiceSelector } from '../model/selector.js';
 import { newControllerRef } from './owner-references.js';
 import { planSlices, type EndpointGroup } from './slice-packing.js';
@@ -124,8 +124,4 @@ export function startEndpointSliceMirroringController(ctx: ControllerContext): C
       await queue.close();
     },
   };
-}
-
-function key(obj: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 }

@@ -18,7 +18,7 @@
  */
 import type { Node, Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Controller, ControllerContext } from './controller-context.js';
+import { namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
 import { hasServiceSelector, matchesServiceSelector } from '../model/selector.js';
 import { isPodReady, isPodTerminal } from './pod-conditions.js';
 import { newControllerRef } from './owner-references.js';
@@ -183,8 +183,4 @@ export async function applySlicePlan(ctx: ControllerContext, expectKey: string, 
   }
   for (const s of plan.create) await ctx.writes.createGenerated(expectKey, base, s);
   for (const s of plan.delete) await ctx.writes.delete(expectKey, 'EndpointSlice', s.metadata?.namespace, s.metadata!.name!);
-}
-
-function key(obj: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 }

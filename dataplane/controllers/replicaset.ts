@@ -15,8 +15,7 @@
  */
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { Controller, ControllerContext } from './controller-context.js';
-import { forEachLimited } from './controller-context.js';
+import { forEachLimited, namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
 import { controllerRefOf } from './owner-references.js';
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, podCondition } from './pod-conditions.js';
 import { podFromTemplate, podsControlledBy } from './pod-template.js';
@@ -168,8 +167,4 @@ export function startReplicaSetController(ctx: ControllerContext): Controller {
       await queue.close();
     },
   };
-}
-
-function key(obj: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 }

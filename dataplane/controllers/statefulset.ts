@@ -17,7 +17,7 @@
  */
 import type { StatefulSet, StatefulSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import type { Controller, ControllerContext } from './controller-context.js';
+import { namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
 import { controllerRefOf } from './owner-references.js';
 import { isPodAvailable, isPodTerminal, isPodTerminating, isRunningAndReady, msUntilAvailable } from './pod-conditions.js';
 import { podFromTemplate, podsControlledBy } from './pod-template.js';
@@ -193,8 +193,4 @@ export function startStatefulSetController(ctx: ControllerContext): Controller {
       await queue.close();
     },
   };
-}
-
-function key(obj: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 }
