@@ -3,8 +3,14 @@
  * upstream keepalive cache per peer too). Connections are bound to the controller's pod
  * address, idle ones close after 60 s, and pools of endpoints that left the route table
  * are closed once their in-flight requests finish.
+ *
+ * undici 7.30 reconnects after a request is aborted mid-response (nodejs/undici#5845; fix in
+ * PR #5846, unreleased): the aborted request is put back as pending, a new connection is
+ * opened for it and then left idle. A client that hangs up would so leave an open socket
+ * to the pod. `dropIdleReconnect` undoes that: a connection opened right after an abort
+ * that finds nothing to send is closed and its Client leaves the pool.
  */
-import { Pool } from 'undici';
+import { Client, Pool } from 'undici';
 import type { Endpoint } from './endpoints.js';
 import type { RouteTable } from './route-table.js';
 
@@ -24,6 +30,7 @@ export class UpstreamPools {
     let pool = this.pools.get(key);
     if (!pool) {
       pool = new Pool(`${protocol}://${ep.address}:${ep.port}`, {
+        factory: (origin, options) => dropIdleReconnect(new Client(origin, options)),
         keepAliveTimeout: 60_000,
         keepAliveMaxTimeout: 60_000,
         connectTimeout: connectTimeoutMs,
@@ -60,4 +67,25 @@ export class UpstreamPools {
     this.pools.clear();
     await Promise.all(all.map((p) => p.destroy().catch(() => {})));
   }
+}
+
+/** See the module comment: close a connection undici opened only for an aborted request. */
+function dropIdleReconnect(client: Client): Client {
+  let afterAbort = false;
+  client.on('disconnect', (_origin, _targets, err) => {
+    // InformationalError: the socket was closed on purpose (abort, idle timeout, reset).
+    if ((err as { code?: string } | undefined)?.code === 'UND_ERR_INFO') afterAbort = true;
+  });
+  client.on('connect', (origin) => {
+    if (!afterAbort) return;
+    afterAbort = false;
+    setImmediate(() => {
+      const s = client.stats;
+      if (s.running > 0 || s.pending > 0 || client.destroyed) return;
+      // 'connectionError' is how a Pool learns to drop a Client; then the socket is closed.
+      client.emit('connectionError', origin, [client], new Error('idle connection opened for an aborted request'));
+      client.destroy().catch(() => {});
+    });
+  });
+  return client;
 }

@@ -25,6 +25,9 @@ function track(server: http.Server): { open: () => number; destroyAll: () => voi
 }
 
 async function serve(server: http.Server, address: string, port: number): Promise<Backend> {
+  // Idle keep-alive connections stay open for the whole test: a socket the proxy leaves
+  // behind is then seen as open, not closed by the backend's own idle timer.
+  server.keepAliveTimeout = 120_000;
   const t = track(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
