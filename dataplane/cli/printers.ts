@@ -8,11 +8,16 @@ import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
 import type { KObject, Kind } from '../model/object.js';
 import { age } from './age.js';
 
+/** Other objects a wide column is computed from (the CLI reads the store, not the proxy). */
+export interface PrintContext {
+  endpointSlices?: EndpointSlice[];
+}
+
 export interface Columns {
   headers: string[];
   wide?: string[];
   row(o: KObject): string[];
-  wideRow?(o: KObject): string[];
+  wideRow?(o: KObject, context: PrintContext): string[];
 }
 
 const none = '<none>';
@@ -43,6 +48,29 @@ export function externalIP(s: Service): string {
   return type === 'LoadBalancer' ? '<pending>' : none;
 }
 
+/**
+ * The endpoints a Service's traffic goes to, as the proxy picks them: the ready endpoints of
+ * its EndpointSlices, or — when none is ready — the serving terminating ones (kube-proxy's
+ * fallback). "ip:port", at most three and a count, as kubectl shows Endpoints.
+ */
+export function serviceEndpoints(s: Service, slices: readonly EndpointSlice[]): string {
+  if ((s.spec?.type ?? 'ClusterIP') === 'ExternalName') return none;
+  const ns = s.metadata?.namespace ?? 'default';
+  const ready = new Set<string>();
+  const fallback = new Set<string>();
+  for (const slice of slices) {
+    if ((slice.metadata?.namespace ?? 'default') !== ns || slice.metadata?.labels?.['kubernetes.io/service-name'] !== s.metadata?.name) continue;
+    for (const ep of slice.endpoints ?? []) {
+      const c = ep.conditions ?? {};
+      const into = c.ready !== false ? ready : c.serving !== false && c.terminating === true ? fallback : undefined;
+      for (const p of slice.ports ?? []) if (into && ep.addresses[0] && p.port != null) into.add(`${ep.addresses[0]}:${p.port}`);
+    }
+  }
+  const inUse = [...(ready.size ? ready : fallback)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (!inUse.length) return none;
+  return inUse.slice(0, 3).join(',') + (inUse.length > 3 ? ` + ${inUse.length - 3} more...` : '');
+}
+
 const PRINTERS: Record<Kind, Columns> = {
   Pod: {
     headers: ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'],
@@ -61,12 +89,12 @@ const PRINTERS: Record<Kind, Columns> = {
   },
   Service: {
     headers: ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
-    wide: ['SELECTOR'],
+    wide: ['SELECTOR', 'ENDPOINTS'],
     row: (o) => {
       const s = o as Service;
       return [s.metadata!.name!, s.spec?.type ?? 'ClusterIP', s.spec?.clusterIP ?? none, externalIP(s), servicePorts(s), age(s.metadata?.creationTimestamp)];
     },
-    wideRow: (o) => [labelsText((o as Service).spec?.selector)],
+    wideRow: (o, context) => [labelsText((o as Service).spec?.selector), serviceEndpoints(o as Service, context.endpointSlices ?? [])],
   },
   Endpoints: {
     headers: ['NAME', 'ENDPOINTS', 'AGE'],
@@ -177,10 +205,10 @@ const PRINTERS: Record<Kind, Columns> = {
   },
 };
 
-export function printTable(kind: Kind, objects: KObject[], opts: { wide?: boolean; allNamespaces?: boolean; noHeaders?: boolean } = {}): string {
+export function printTable(kind: Kind, objects: KObject[], opts: { wide?: boolean; allNamespaces?: boolean; noHeaders?: boolean; context?: PrintContext } = {}): string {
   const p = PRINTERS[kind];
   const headers = [...(opts.allNamespaces ? ['NAMESPACE'] : []), ...p.headers, ...(opts.wide && p.wide ? p.wide : [])];
-  const rows = objects.map((o) => [...(opts.allNamespaces ? [o.metadata?.namespace ?? ''] : []), ...p.row(o), ...(opts.wide && p.wideRow ? p.wideRow(o) : [])]);
+  const rows = objects.map((o) => [...(opts.allNamespaces ? [o.metadata?.namespace ?? ''] : []), ...p.row(o), ...(opts.wide && p.wideRow ? p.wideRow(o, opts.context ?? {}) : [])]);
   return formatTable(opts.noHeaders ? rows : [headers, ...rows]);
 }
 

@@ -5,7 +5,8 @@ import { parseSelector, matchesRequirements } from '../../model/selector.js';
 import { StoreInformerFactory } from '../../store/watch.js';
 import { connect, type GlobalOptions } from '../connect.js';
 import { resolveKind } from '../resources.js';
-import { printTable } from '../printers.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { printTable, type PrintContext } from '../printers.js';
 import { toJson, toName, toYaml } from './output.js';
 
 export interface GetOptions extends GlobalOptions {
@@ -32,12 +33,14 @@ export async function getCommand(kindArg: string, name: string | undefined, opts
     if (kind === 'Event') objects = objects.sort((a, b) => String((a as { lastTimestamp?: string }).lastTimestamp).localeCompare(String((b as { lastTimestamp?: string }).lastTimestamp)));
     if (name && objects.length === 0) throw new Error(`${kindArg} "${name}" not found`);
     const showNs = !!opts.allNamespaces && namespaced;
-    render(kind, objects, opts, showNs, !!name, out);
+    // `get svc -o wide` shows the endpoints in use, from the EndpointSlices.
+    const context: PrintContext = kind === 'Service' && opts.output === 'wide' ? { endpointSlices: (await conn.store.list<EndpointSlice & KObject>('EndpointSlice')).items } : {};
+    render(kind, objects, opts, showNs, !!name, out, false, context);
     if (!opts.watch) return;
     const informers = new StoreInformerFactory(conn.store, { redisUrl: conn.redisUrl });
     const inf = informers.informer(kind);
     await informers.waitForSync();
-    const emit = (o: KObject) => filter(o) && render(kind, [o], opts, showNs, true, out, true);
+    const emit = (o: KObject) => filter(o) && render(kind, [o], opts, showNs, true, out, true, context);
     inf.on({ add: emit, update: (_o, n) => emit(n), delete: emit });
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -49,7 +52,7 @@ export async function getCommand(kindArg: string, name: string | undefined, opts
   }
 }
 
-function render(kind: Kind, objects: KObject[], opts: GetOptions, allNamespaces: boolean, single: boolean, out: (s: string) => void, noHeaders = false): void {
+function render(kind: Kind, objects: KObject[], opts: GetOptions, allNamespaces: boolean, single: boolean, out: (s: string) => void, noHeaders = false, context: PrintContext = {}): void {
   switch (opts.output) {
     case 'yaml':
       out(toYaml(objects, single) + (noHeaders ? '---' : ''));
@@ -66,7 +69,7 @@ function render(kind: Kind, objects: KObject[], opts: GetOptions, allNamespaces:
         out(allNamespaces || !KINDS[kind].namespaced ? 'No resources found' : `No resources found in ${opts.namespace ?? 'default'} namespace.`);
         return;
       }
-      out(printTable(kind, objects, { wide: opts.output === 'wide', allNamespaces, noHeaders }));
+      out(printTable(kind, objects, { wide: opts.output === 'wide', allNamespaces, noHeaders, context }));
       return;
     default:
       throw new Error(`unable to match a printer suitable for the output format "${opts.output}", allowed formats are: json,name,wide,yaml`);
