@@ -1,15 +1,17 @@
 /**
  * A Pod made from a controller's pod template (controller.GetPodFromTemplate): the
- * template's labels, annotations and spec, a controller reference to the owner, and the
- * Pending phase the apiserver gives every new pod.
+ * template's labels, annotations and spec, a controller reference to the owner, and what the
+ * apiserver adds on create — the Pending phase and the Pod-only defaults (enableServiceLinks,
+ * requests from limits) that templates do not get.
  */
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { KObject } from '../model/object.js';
 import { newControllerRef } from './owner-references.js';
+import { applyDefaults } from '../model/defaults/index.js';
 
 export function podFromTemplate(owner: KObject, template: PodTemplateSpec | undefined, extra: { labels?: Record<string, string>; name?: string } = {}): Pod {
   const md = template?.metadata ?? {};
-  return {
+  return applyDefaults<Pod>({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
@@ -22,7 +24,7 @@ export function podFromTemplate(owner: KObject, template: PodTemplateSpec | unde
     },
     spec: structuredClone(template?.spec ?? { containers: [] }),
     status: { phase: 'Pending' },
-  };
+  });
 }
 
 /** Pods of an owner, by controller reference. */
