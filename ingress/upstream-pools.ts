@@ -83,7 +83,8 @@ function dropIdleReconnect(client: Client): Client {
       const s = client.stats;
       if (s.running > 0 || s.pending > 0 || client.destroyed) return;
       // 'connectionError' is how a Pool learns to drop a Client; then the socket is closed.
-      client.emit('connectionError', origin, [client], new Error('idle connection opened for an aborted request'));
+      const reason = Object.assign(new Error('idle connection opened for an aborted request'), { code: 'KNET_IDLE_RECONNECT', name: 'KnetIdleReconnect' });
+      client.emit('connectionError', origin, [client], reason);
       client.destroy().catch(() => {});
     });
   });
