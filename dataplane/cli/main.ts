@@ -8,6 +8,7 @@ import { getCommand } from './commands/get.js';
 import { describeCommand } from './commands/describe.js';
 import { applyCommand, deleteCommand, nodeFaultCommand, rolloutRestartCommand, scaleCommand } from './commands/change.js';
 import { logsCommand } from './commands/logs.js';
+import { portForwardCommand } from './commands/port-forward.js';
 import { upCommand, downCommand } from './commands/up.js';
 import { componentCommand } from './commands/component.js';
 import { RESOURCE_HELP } from './resources.js';
@@ -114,6 +115,16 @@ program
     if (action !== 'restart') throw new Error(`unknown rollout action "${action}" (supported: restart)`);
     return rolloutRestartCommand(ref, { ...g(cmd), ...opts }, out);
   });
+
+program
+  .command('port-forward')
+  .description('forward local ports to a pod, as kubectl: `knet port-forward svc/web 8080:80` (pods are real listeners; the copy connects to the pod IP)')
+  .argument('<target>', 'pod/NAME, svc/NAME, deploy/NAME (also rs/, sts/, ds/), or a pod name')
+  .argument('<ports...>', '[LOCAL:]REMOTE: REMOTE is a port number or name (a Service port for svc/); an empty LOCAL picks a free port')
+  .option('-n, --namespace <ns>', 'namespace')
+  .option('--address <addresses>', 'addresses to listen on, comma-separated (localhost = 127.0.0.1 and ::1)', 'localhost')
+  .option('--pod-running-timeout <seconds>', 'how long to wait for a pod of a service or workload to exist', int, 60)
+  .action((target: string, ports: string[], opts, cmd: Command) => portForwardCommand(target, ports, { ...g(cmd), ...opts }, out));
 
 program
   .command('logs')

@@ -10,11 +10,6 @@ import { nodeIP, podSubnet, loadBalancerAddresses, nodeOrdinal, type ClusterConf
 import type { Logger } from '../log.js';
 import type { ClusterDir } from './state-dir.js';
 import { createEventRecorder } from '../api/events.js';
-import { startNodeAgent } from '../node/node-agent.js';
-import { startControllerManager } from '../controllers/controller-manager.js';
-import { startProxy } from '../../proxy/proxier.js';
-import { startDns } from '../../dns/server.js';
-import { startIngress } from '../../ingress/server.js';
 import { INGRESS_NAMESPACE, INGRESS_SERVICE } from './bootstrap.js';
 
 export type ComponentName = 'controller-manager' | 'proxy' | 'dns' | 'ingress' | `node-${number}`;
@@ -46,6 +41,8 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
   const log = ctx.log.child(name);
   const events = createEventRecorder(ctx.store, name, log);
   if (name === 'controller-manager') {
+    // Each component is imported only where it runs: a process loads its own code, not all of knet's.
+    const { startControllerManager } = await import('../controllers/controller-manager.js');
     const cm = await startControllerManager({ store: ctx.store, informers: ctx.informers, config: ctx.config, log, events });
     return { name, close: () => cm.close() };
   }
@@ -54,10 +51,12 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
       const k = nodeOrdinal(n)!;
       return { name: n, ip: nodeIP(ctx.config, k), podCIDR: podSubnet(ctx.config, k) };
     });
+    const { startProxy } = await import('../../proxy/proxier.js');
     const proxy = await startProxy({ informers: ctx.informers, config: ctx.config, nodes, log, events, metricsBindAddress: `${nodes[0]!.ip}:10249`, healthzBindAddress: `${nodes[0]!.ip}:10256` });
     return { name, close: () => proxy.close() };
   }
   if (name === 'dns') {
+    const { startDns } = await import('../../dns/server.js');
     const dns = await startDns({ informers: ctx.informers, config: ctx.config, log });
     await recordDnsPort(ctx.store, dns.port);
     return { name, info: { address: dns.address, port: dns.port }, close: () => dns.close() };
@@ -68,6 +67,7 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
     const extraListeners = ctx.nodes.flatMap((n) =>
       (svc?.spec?.ports ?? []).filter((p) => p.nodePort).map((p) => ({ address: nodeIP(ctx.config, nodeOrdinal(n)!), port: p.nodePort!, tls: p.port === 443 })),
     );
+    const { startIngress } = await import('../../ingress/server.js');
     const ingress = await startIngress({
       informers: ctx.informers,
       config: ctx.config,
@@ -80,6 +80,7 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
     });
     return { name, info: { address: lbIP, ...ingress.ports }, close: () => ingress.close() };
   }
+  const { startNodeAgent } = await import('../node/node-agent.js');
   const agent = await startNodeAgent({
     store: ctx.store,
     informers: ctx.informers,
