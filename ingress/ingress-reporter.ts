@@ -1,6 +1,6 @@
 /**
  * What the controller tells the cluster after each table rebuild: Warning events for
- * refused Ingresses and ignored annotations (once per Ingress version and message), and
+ * refused Ingresses and ignored annotations (once per Ingress generation and message), and
  * `status.loadBalancer` on the Ingresses we serve (written only when it differs, and
  * cleared from Ingresses we stop serving, as ingress-nginx's status sync does).
  */
@@ -34,7 +34,8 @@ export class IngressReporter {
     for (const r of table.ingresses) {
       const ing = this.ingresses.get(r.namespace, r.name);
       if (!ing) continue;
-      const version = ing.metadata?.resourceVersion ?? '';
+      // Once per spec version: status writes bump resourceVersion, not generation.
+      const version = `${ing.metadata?.uid ?? ''}/${ing.metadata?.generation ?? ''}`;
       const say = (reason: string, message: string) => {
         const key = `${r.namespace}/${r.name}@${version}|${reason}|${message}`;
         if (this.reported.has(key)) return;

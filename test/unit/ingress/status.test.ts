@@ -1,0 +1,83 @@
+/** Ingress status and events after a table rebuild (no sockets: a fake store and recorder). */
+import { describe, expect, it } from 'vitest';
+import type { Ingress } from 'kubernetes-types/networking/v1.js';
+import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
+import { silentLogger } from '../../../dataplane/log.js';
+import type { KObject, Kind } from '../../../dataplane/model/object.js';
+import { nginxIngressClass } from '../../../ingress/ingress-class.js';
+import { IngressReporter, type StatusWriter } from '../../../ingress/ingress-reporter.js';
+import { ingressStatuses } from '../../../ingress/status.js';
+import { TableSync } from '../../../ingress/table-sync.js';
+import { ingress, nginx, path, rule } from './fixtures.js';
+
+class FakeStore implements StatusWriter {
+  writes: Array<{ name: string; status: unknown }> = [];
+  constructor(private readonly f: MemoryInformerFactory) {}
+  async mutate<T extends KObject>(kind: Kind, namespace: string | undefined, name: string, mutate: (current: T) => T | undefined): Promise<T | undefined> {
+    const cur = this.f.informer(kind).get(namespace, name) as T | undefined;
+    if (!cur) return undefined;
+    const next = mutate(structuredClone(cur));
+    if (next) {
+      this.writes.push({ name, status: next.status });
+      this.f.upsert(next); // the watch echoes the write back, as the real store does
+    }
+    return next;
+  }
+}
+
+function setup() {
+  const f = new MemoryInformerFactory();
+  f.upsert(nginxIngressClass() as KObject);
+  const store = new FakeStore(f);
+  const events: Array<{ name: string; type: string; reason: string; message: string }> = [];
+  const recorder = { record: (o: KObject, type: string, reason: string, message: string) => events.push({ name: o.metadata?.name ?? '', type, reason, message }), flush: async () => {} };
+  const reporter = new IngressReporter(f.informer<Ingress & KObject>('Ingress') as never, '127.18.255.200', silentLogger, recorder, store);
+  const sync = new TableSync(f, silentLogger, (t) => reporter.report(t));
+  return { f, store, events, reporter, sync };
+}
+
+describe('Ingress status', () => {
+  it('ingressStatuses: our served Ingresses get the controller IP', async () => {
+    const { f, sync } = setup();
+    f.upsert(ingress('ours', [rule('a.example', path('/', 'Prefix', 'svc'))]) as KObject);
+    f.upsert(ingress('theirs', [rule('b.example', path('/', 'Prefix', 'svc'))], { className: 'traefik' }) as KObject);
+    await sync.start();
+    expect(ingressStatuses(sync.current(), '127.18.255.200')).toEqual([{ namespace: 'default', name: 'ours', status: { loadBalancer: { ingress: [{ ip: '127.18.255.200' }] } } }]);
+    sync.close();
+  });
+
+  it('writes status once, leaves other classes alone, and clears it when the Ingress stops being ours', async () => {
+    const { f, store, reporter, sync } = setup();
+    const ours = ingress('ours', [rule('a.example', path('/', 'Prefix', 'svc'))]);
+    f.upsert(ours as KObject);
+    f.upsert(ingress('theirs', [rule('b.example', path('/', 'Prefix', 'svc'))], { className: 'traefik' }) as KObject);
+    await sync.start();
+    await reporter.flush();
+    await new Promise((r) => setImmediate(r));
+    await reporter.flush();
+    expect(store.writes).toEqual([{ name: 'ours', status: { loadBalancer: { ingress: [{ ip: '127.18.255.200' }] } } }]);
+    expect(f.informer<Ingress & KObject>('Ingress').get('default', 'ours')?.status).toEqual({ loadBalancer: { ingress: [{ ip: '127.18.255.200' }] } });
+
+    store.writes.length = 0;
+    const moved = { ...ours, spec: { ...ours.spec, ingressClassName: 'traefik' } };
+    f.upsert({ ...(f.informer('Ingress').get('default', 'ours') as KObject), spec: moved.spec });
+    await new Promise((r) => setImmediate(r));
+    await reporter.flush();
+    expect(store.writes).toEqual([{ name: 'ours', status: { loadBalancer: {} } }]);
+    sync.close();
+  });
+
+  it('refused Ingresses and ignored annotations become Warning events, once per version', async () => {
+    const { f, events, sync } = setup();
+    f.upsert(ingress('snippet', [rule('s.example', path('/', 'Prefix', 'svc'))], { annotations: nginx({ 'server-snippet': 'x' }) }) as KObject);
+    f.upsert(ingress('unknown', [rule('u.example', path('/', 'Prefix', 'svc'))], { annotations: nginx({ 'made-up': 'x' }) }) as KObject);
+    await sync.start();
+    await new Promise((r) => setImmediate(r)); // the status write echoes back and triggers a rebuild
+    sync.rebuild();
+    expect(events).toEqual([
+      { name: 'unknown', type: 'Warning', reason: 'IngressWarning', message: 'unknown annotation nginx.ingress.kubernetes.io/made-up is ignored' },
+      { name: 'snippet', type: 'Warning', reason: 'Rejected', message: 'Ingress is not served: nginx.ingress.kubernetes.io/server-snippet annotation cannot be used. Snippet directives are disabled by the Ingress administrator' },
+    ]);
+    sync.close();
+  });
+});
