@@ -34,6 +34,12 @@ program
   .configureHelp({ sortSubcommands: false });
 
 const g = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+/** The cluster DNS's flags, on `knet dns` and (stored as the cluster's settings) on `knet up`. */
+const dnsFlags = (cmd: Command) =>
+  cmd
+    .option('--upstream <host[:port]>', 'DNS: resolver for names outside the cluster zone (default: the first nameserver of /etc/resolv.conf)')
+    .option('--no-forward', 'DNS: do not forward names outside the cluster zone (answer REFUSED)')
+    .option('--log-queries', 'DNS: print one line per query (CoreDNS log format)');
 
 program
   .command('up')
@@ -48,6 +54,7 @@ program
   .option('--no-dns', 'do not run the cluster DNS')
   .option('--no-proxy', 'do not run kube-proxy')
   .action((opts, cmd: Command) => upCommand({ ...g(cmd), ...opts }, out));
+dnsFlags(program.commands.find((c) => c.name() === 'up')!);
 
 program.command('down').description('stop the cluster started by `knet up` (all its processes and its embedded Redis)').action((_o, cmd: Command) => downCommand(g(cmd), out));
 
@@ -157,12 +164,13 @@ for (const [name, description] of [
   ['dns', 'run the cluster DNS server'],
   ['ingress', 'run the ingress controller'],
 ] as const) {
-  program
+  const command = program
     .command(name)
     .description(description)
     .option('--nodes <names>', 'comma-separated nodes this machine serves (default: all)')
     .option('--log-level <level>', 'debug, info, warn, error', 'info')
     .action((opts, cmd: Command) => componentCommand(name, { ...g(cmd), ...opts }));
+  if (name === 'dns') dnsFlags(command);
 }
 
 program.parseAsync(process.argv).catch((err: unknown) => {
