@@ -18,7 +18,9 @@ export interface EventRecorder {
 
 export function createEventRecorder(store: ObjectStore, component: string, log?: Logger, host?: string): EventRecorder {
   const seen = new Map<string, { name: string; namespace: string; count: number }>();
-  let chain: Promise<void> = Promise.resolve();
+  // Writes for one (object, reason, message) are ordered (they bump one Event's count);
+  // different events are written concurrently so a burst of pods does not queue behind itself.
+  const chains = new Map<string, Promise<void>>();
   const write = async (involved: KObject, type: EventType, reason: string, message: string) => {
     const namespace = involved.metadata?.namespace ?? 'default';
     const dedupeKey = `${involved.metadata?.uid ?? involved.metadata?.name}|${reason}|${message}`;
@@ -56,9 +58,18 @@ export function createEventRecorder(store: ObjectStore, component: string, log?:
   return {
     record(involved, type, reason, message) {
       log?.[type === 'Warning' ? 'warn' : 'info']('event', { object: `${involved.kind}/${involved.metadata?.namespace ?? ''}/${involved.metadata?.name}`, reason, message });
-      chain = chain.then(() => write(involved, type, reason, message)).catch((err) => log?.warn('could not record event', { error: err as Error, reason }));
+      const key = `${involved.metadata?.uid ?? involved.metadata?.name}|${reason}|${message}`;
+      const next = (chains.get(key) ?? Promise.resolve())
+        .then(() => write(involved, type, reason, message))
+        .catch((err) => log?.warn('could not record event', { error: err as Error, reason }));
+      chains.set(key, next);
+      void next.then(() => {
+        if (chains.get(key) === next) chains.delete(key);
+      });
     },
-    flush: () => chain,
+    flush: async () => {
+      await Promise.all([...chains.values()]);
+    },
   };
 }
 

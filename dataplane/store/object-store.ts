@@ -223,7 +223,8 @@ export class ObjectStore {
     // A deleted Service gives back its ClusterIP, NodePorts and LoadBalancer IP.
     const releases = kind === 'Service' ? { releases: heldBy(current as Service), owner: ownerOf(current as Service) } : {};
     await this.commit([{ kind, key: keyOf(current), mode: 'delete', ...releases, ...extra }], [current]);
-    if (opts.propagationPolicy !== 'Orphan') await this.deleteDependents(current);
+    if (opts.propagationPolicy === 'Orphan') await this.orphanDependents(current);
+    else await this.deleteDependents(current);
     return current;
   }
 
@@ -241,6 +242,23 @@ export class ObjectStore {
         } catch (err) {
           if (!(err instanceof StoreError && err.reason === 'NotFound')) throw err;
         }
+      }
+    }
+  }
+
+  /** Orphan propagation: dependents stay, without their reference to the deleted owner. */
+  private async orphanDependents(owner: KObject): Promise<void> {
+    const uid = owner.metadata?.uid;
+    const { byKind } = await this.listKinds(Object.keys(KINDS) as Kind[]);
+    for (const [kind, objects] of byKind) {
+      for (const obj of objects) {
+        if (!obj.metadata?.ownerReferences?.some((r) => r.uid === uid)) continue;
+        await this.mutate(kind, obj.metadata.namespace, obj.metadata.name ?? '', (o) => {
+          const refs = (o.metadata?.ownerReferences ?? []).filter((r) => r.uid !== uid);
+          const md = { ...o.metadata, ownerReferences: refs };
+          if (!refs.length) delete md.ownerReferences;
+          return { ...o, metadata: md };
+        });
       }
     }
   }
