@@ -126,3 +126,25 @@ export function websocketEchoBackend(address: string, port = 8080): Promise<Back
   });
   return serve(server, address, port);
 }
+
+/** Answers with the status named in the path (`/status/503`), or 200, and echoes X-Code. */
+export function statusBackend(name: string, address: string, port = 8080): Promise<Backend> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    const m = /^\/status\/(\d{3})/.exec(req.url ?? '');
+    res.writeHead(m ? Number(m[1]) : 200, { 'X-Pod': name, 'Content-Type': 'text/plain' });
+    res.end(`${name} saw ${req.method} ${req.url} x-code=${req.headers['x-code'] ?? ''} x-original-uri=${req.headers['x-original-uri'] ?? ''}`);
+  });
+  return serve(server, address, port);
+}
+
+/** An HTTPS pod (backend-protocol: HTTPS) with the given certificate. */
+export async function httpsBackend(name: string, address: string, pair: { cert: string; key: string }, port = 8443): Promise<Backend> {
+  const https = await import('node:https');
+  const server = https.createServer(pair, (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end(`${name} over ${(req.socket as import('node:tls').TLSSocket).encrypted ? 'tls' : 'plain'}`);
+  });
+  return serve(server as unknown as http.Server, address, port);
+}

@@ -8,7 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { WebSocket } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { namedBackend, resettingBackend, silentBackend, streamingBackend, websocketEchoBackend, type Backend } from './backends.js';
+import { httpsBackend, namedBackend, resettingBackend, silentBackend, statusBackend, streamingBackend, websocketEchoBackend, type Backend } from './backends.js';
+import { selfSignedCertificateSync } from '../../../ingress/self-signed-certificate.js';
 import { curl, curlMany, endpointSlice, NS, service, World } from './harness.js';
 
 const w = new World('127.52.0.4');
@@ -41,7 +42,10 @@ beforeAll(async () => {
   const good = await namedBackend('good', '127.52.4.3');
   const reset = await resettingBackend('127.52.4.4');
   const silent = await silentBackend('127.52.4.5');
-  backends.push(stream, ws, good, reset, silent);
+  const app = await statusBackend('app', '127.52.4.6');
+  const errors = await statusBackend('errors', '127.52.4.7');
+  const secure = await httpsBackend('secure', '127.52.4.8', selfSignedCertificateSync({ commonName: 'pod' }));
+  backends.push(stream, ws, good, reset, silent, app, errors, secure);
   await w.start();
   w.apply(
     service('stream'), endpointSlice('stream', [ep('stream-1', '127.52.4.1')]),
@@ -60,6 +64,14 @@ beforeAll(async () => {
     ing('reset-only', '/reset-only', 'reset-only'),
     ing('dead-only', '/dead-only', 'dead-only'),
     ing('silent', '/silent', 'silent', { 'nginx.ingress.kubernetes.io/proxy-read-timeout': '1' }),
+    service('app'), endpointSlice('app', [ep('app-1', '127.52.4.6')]),
+    service('errors'), endpointSlice('errors', [ep('errors-1', '127.52.4.7')]),
+    service('secure', 443, 8443), endpointSlice('secure', [ep('secure-1', '127.52.4.8', 8443)]),
+    ing('app', '/status', 'app', { 'nginx.ingress.kubernetes.io/custom-http-errors': '503,404', 'nginx.ingress.kubernetes.io/default-backend': 'errors' }),
+    {
+      ...ing('secure', '/secure', 'secure', { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' }),
+      spec: { ingressClassName: 'nginx', rules: [{ http: { paths: [{ path: '/secure', pathType: 'Prefix', backend: { service: { name: 'secure', port: { number: 443 } } } }] } }] },
+    },
   );
   await w.settle();
 });
@@ -140,6 +152,24 @@ describe('upstream failures', () => {
     const r = await curl([`${w.http}/silent`]);
     expect(r.status).toBe(504);
     expect(r.body).toContain('504 Gateway Time-out');
+  });
+});
+
+describe('annotations that change the proxying', () => {
+  it('custom-http-errors: a listed status from the pod is replaced by the default-backend Service\'s page, with X-Code', async () => {
+    const r = await curl([`${w.http}/status/503`]);
+    expect(r.body).toBe('errors saw GET / x-code=503 x-original-uri=/status/503');
+    const ok = await curl([`${w.http}/status/200`]);
+    expect(ok.body).toMatch(/^app saw GET \/status\/200/);
+    const unlisted = await curl([`${w.http}/status/500`]);
+    expect(unlisted.status).toBe(500);
+    expect(unlisted.body).toMatch(/^app saw/);
+  });
+
+  it('backend-protocol HTTPS: the pod is reached over TLS', async () => {
+    const r = await curl([`${w.http}/secure`]);
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('secure over tls');
   });
 });
 

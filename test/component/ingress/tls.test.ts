@@ -74,6 +74,12 @@ describe('TLS (curl --resolve, SNI)', () => {
     expect(insecure.stderr).toMatch(/subject: O=Acme Co; CN=Kubernetes Ingress Controller Fake Certificate/);
   });
 
+  it('a client sending no SNI gets the default certificate', async () => {
+    const r = await curl(['-k', '-v', '-H', 'Host: shop.example.com', `https://${w.controllerIp}:${w.httpsPort}/`]);
+    expect(r.status).toBe(200);
+    expect(r.stderr).toMatch(/subject: O=Acme Co; CN=Kubernetes Ingress Controller Fake Certificate/);
+  });
+
   it('HTTP to a TLS host redirects with 308 to https://host<uri>', async () => {
     const r = await curl(['-H', 'Host: shop.example.com', `${w.http}/cart/`]);
     expect(r.status).toBe(308);
