@@ -255,9 +255,8 @@ export class ObjectStore {
         if (!obj.metadata?.ownerReferences?.some((r) => r.uid === uid)) continue;
         await this.mutate(kind, obj.metadata.namespace, obj.metadata.name ?? '', (o) => {
           const refs = (o.metadata?.ownerReferences ?? []).filter((r) => r.uid !== uid);
-          const md = { ...o.metadata, ownerReferences: refs };
-          if (!refs.length) delete md.ownerReferences;
-          return { ...o, metadata: md };
+          const { ownerReferences: _old, ...md } = o.metadata ?? {};
+          return { ...o, metadata: refs.length ? { ...md, ownerReferences: refs } : md };
         });
       }
     }
