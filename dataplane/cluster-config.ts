@@ -25,6 +25,13 @@ export interface ClusterConfig {
   /** Port the DNS server listens on; 53 unless privilege forces a fallback. */
   dnsPort: number;
   dnsTTL: number;
+  /**
+   * Where the cluster DNS forwards names outside its zones (the Corefile's `forward . …`):
+   * "host[:port]", null = forwarding off (REFUSED), unset = the host's /etc/resolv.conf.
+   */
+  dnsUpstream?: string | null;
+  /** One line per DNS query in the dns component's output (the Corefile's `log`). */
+  dnsLogQueries?: boolean;
   loadBalancerPool: { first: string; last: string };
   nodePortRange: { min: number; max: number };
   /** A node that has not heartbeat for this long goes NotReady. */

@@ -41,7 +41,7 @@ const dnsFlags = (cmd: Command) =>
     .option('--no-forward', 'DNS: do not forward names outside the cluster zone (answer REFUSED)')
     .option('--log-queries', 'DNS: print one line per query (CoreDNS log format)');
 
-program
+const up = program
   .command('up')
   .description('start a cluster (embedded Redis, controller-manager, nodes, proxy, dns, ingress), apply manifests, wait until ready')
   .option('-f, --filename <path>', 'manifest file or directory to apply once up (repeatable; - for stdin)', collect)
@@ -54,7 +54,7 @@ program
   .option('--no-dns', 'do not run the cluster DNS')
   .option('--no-proxy', 'do not run kube-proxy')
   .action((opts, cmd: Command) => upCommand({ ...g(cmd), ...opts }, out));
-dnsFlags(program.commands.find((c) => c.name() === 'up')!);
+dnsFlags(up);
 
 program.command('down').description('stop the cluster started by `knet up` (all its processes and its embedded Redis)').action((_o, cmd: Command) => downCommand(g(cmd), out));
 

@@ -24,6 +24,8 @@ export interface ComponentContext {
   nodes: string[];
   /** Tests shorten the kubelet's crash back-off. */
   crashBackoffMs?: number;
+  /** `knet dns` flags: override the cluster's dnsUpstream / dnsLogQueries for this process. */
+  dns?: { upstream?: string | null; logQueries?: boolean };
 }
 
 export interface RunningComponent {
@@ -57,9 +59,12 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
   }
   if (name === 'dns') {
     const { startDns } = await import('../../dns/server.js');
-    const dns = await startDns({ informers: ctx.informers, config: ctx.config, log });
+    // A flag given to this process wins over the cluster's setting; neither = /etc/resolv.conf.
+    const upstream = ctx.dns?.upstream !== undefined ? ctx.dns.upstream : ctx.config.dnsUpstream;
+    const logQueries = ctx.dns?.logQueries ?? ctx.config.dnsLogQueries ?? false;
+    const dns = await startDns({ informers: ctx.informers, config: ctx.config, log, upstream, logQueries });
     await recordDnsPort(ctx.store, dns.port);
-    return { name, info: { address: dns.address, port: dns.port }, close: () => dns.close() };
+    return { name, info: { address: dns.address, port: dns.port, upstream: dns.upstream ?? 'off' }, close: () => dns.close() };
   }
   if (name === 'ingress') {
     const svc = await ctx.store.get<Service>('Service', INGRESS_NAMESPACE, INGRESS_SERVICE);

@@ -8,19 +8,21 @@ import { StoreInformerFactory } from '../../store/watch.js';
 import { startComponent, type ComponentName } from '../../cluster/components.js';
 import { createLogger, type Level } from '../../log.js';
 import { nodeOrdinal } from '../../cluster-config.js';
+import { dnsSettingsFromFlags, type DnsFlags } from '../../../dns/dns-flags.js';
 
-export interface ComponentOptions extends GlobalOptions {
+export interface ComponentOptions extends GlobalOptions, DnsFlags {
   nodes?: string;
   logLevel?: Level;
 }
 
 export async function componentCommand(name: ComponentName, opts: ComponentOptions): Promise<void> {
+  const dns = name === 'dns' ? dnsSettingsFromFlags(opts) : undefined; // a bad flag fails before connecting
   const log = createLogger('knet', { level: opts.logLevel });
   const conn = await connect(opts);
   const informers = new StoreInformerFactory(conn.store, { redisUrl: conn.redisUrl, log });
   // The proxy and ingress serve the node IPs of this machine's nodes.
   const nodes = opts.nodes ? opts.nodes.split(',') : await localNodes(conn.store, name);
-  const component = await startComponent(name, { store: conn.store, informers, config: conn.config, log, clusterDir: conn.clusterDir, nodes, crashBackoffMs: process.env.KNET_CRASH_BACKOFF_MS ? Number(process.env.KNET_CRASH_BACKOFF_MS) : undefined });
+  const component = await startComponent(name, { store: conn.store, informers, config: conn.config, log, clusterDir: conn.clusterDir, nodes, crashBackoffMs: process.env.KNET_CRASH_BACKOFF_MS ? Number(process.env.KNET_CRASH_BACKOFF_MS) : undefined, dns });
   log.info('component started', { component: name, ...component.info });
   process.send?.({ ready: true, info: component.info });
   let stopping = false;

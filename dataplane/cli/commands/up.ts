@@ -18,8 +18,9 @@ import { pidAlive } from '../../cluster/state-dir.js';
 import { clusterDirOf, UsageError, type GlobalOptions } from '../connect.js';
 import type { Kind } from '../../model/object.js';
 import { toName } from './output.js';
+import { dnsSettingsFromFlags, type DnsFlags } from '../../../dns/dns-flags.js';
 
-export interface UpOptions extends GlobalOptions {
+export interface UpOptions extends GlobalOptions, DnsFlags {
   filename?: string[];
   nodes?: number;
   detach?: boolean;
@@ -35,6 +36,8 @@ export async function upCommand(opts: UpOptions, out: (s: string) => void): Prom
   const started = Date.now();
   if (!opts.redis && !process.env.KNET_REDIS_URL && !redisAvailable()) throw new UsageError(REDIS_INSTALL_HINT);
   const docs = readManifestPaths(opts.filename ?? []); // fail on a bad path before starting anything
+  // The DNS flags become the cluster's settings (stored with it, read by every dns process).
+  const dns = dnsSettingsFromFlags(opts);
   const dir = clusterDirOf(opts);
   if (opts.detach) return detach(opts, dir.dir, out);
 
@@ -47,7 +50,11 @@ export async function upCommand(opts: UpOptions, out: (s: string) => void): Prom
     nodes: opts.nodes ?? 2,
     mode: opts.singleProcess ? 'single-process' : 'processes',
     components: { proxy: opts.proxy !== false, dns: opts.dns !== false, ingress: opts.ingress !== false },
-    config: opts.dnsPort ? { dnsPort: opts.dnsPort } : undefined,
+    config: {
+      ...(opts.dnsPort ? { dnsPort: opts.dnsPort } : {}),
+      ...('upstream' in dns ? { dnsUpstream: dns.upstream } : {}),
+      ...(dns.logQueries ? { dnsLogQueries: true } : {}),
+    },
     log,
     crashBackoffMs: process.env.KNET_CRASH_BACKOFF_MS ? Number(process.env.KNET_CRASH_BACKOFF_MS) : undefined,
   });
@@ -58,6 +65,7 @@ export async function upCommand(opts: UpOptions, out: (s: string) => void): Prom
   try {
     const info = cluster.componentInfo();
     if (info.dns && Number(info.dns.port) !== 53) out(`note: DNS serves on ${info.dns.address}:${info.dns.port} because port 53 could not be bound (see the dns log); use dig -p ${info.dns.port}`);
+    if (info.dns && dns.logQueries) out(`DNS queries are logged ${cluster.mode === 'single-process' ? 'here' : `to ${cluster.dir.componentLog('dns')}`}`);
     if (docs.length) {
       const results = await cluster.apply(docs);
       for (const r of results) out(`${toName(r.object.kind as Kind, r.object)} ${r.action}`);
