@@ -84,7 +84,8 @@ const HSTS = ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'
 
 export async function startIngress(opts: IngressOptions): Promise<IngressHandle> {
   const log = opts.log ?? silentLogger;
-  const accessLog = opts.accessLog ?? ((line: string) => log.child('access').info(line));
+  const accessLogger = log.child('access');
+  const accessLog = opts.accessLog ?? ((line: string) => accessLogger.info(line));
   const metrics = new IngressMetrics();
   const balancer = new BalancerState();
   const sourceAddress = opts.sourceAddress && (await canBind(opts.sourceAddress)) ? opts.sourceAddress : undefined;
