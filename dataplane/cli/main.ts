@@ -16,6 +16,8 @@ import type { GlobalOptions } from './connect.js';
 import { nodeOrdinal } from '../cluster-config.js';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+// `knet get pods | head -1` closes our stdout early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const int = (v: string) => {
   const n = Number(v);
