@@ -46,20 +46,24 @@ export async function clusterSummary(s: SummaryInput): Promise<string> {
   }
   lines.push('');
   lines.push('Try:');
+  const tries: Array<[string, string]> = [];
+  const hostPort = (host: string, port: number) => (port === 80 ? host : `${host}:${port}`);
   const web = userServices.find((v) => v.spec?.clusterIP && v.spec.clusterIP !== 'None' && v.spec.ports?.length);
   if (web) {
     const port = web.spec!.ports![0]!;
-    lines.push(`  curl http://${web.spec!.clusterIP}:${port.port}/hostname                # ClusterIP, round robin over the pods`);
-    if (port.nodePort) lines.push(`  curl http://${nodeIP(s.config, 1)}:${port.nodePort}/hostname            # NodePort on node-1`);
-    lines.push(`  ${dig} ${web.metadata!.name}.${web.metadata!.namespace}.svc.${s.config.clusterDomain} +short`);
+    tries.push([`curl http://${hostPort(web.spec!.clusterIP!, port.port)}/hostname`, 'ClusterIP: round robin over the pods']);
+    if (port.nodePort) tries.push([`curl http://${nodeIP(s.config, 1)}:${port.nodePort}/clientip`, 'NodePort on node-1 (the pod sees node-1: SNAT)']);
+    tries.push([`${dig} ${web.metadata!.name}.${web.metadata!.namespace}.svc.${s.config.clusterDomain} +short`, 'cluster DNS']);
   } else {
-    lines.push(`  ${dig} kubernetes.default.svc.${s.config.clusterDomain} +short`);
+    tries.push([`${dig} kubernetes.default.svc.${s.config.clusterDomain} +short`, 'cluster DNS']);
   }
   const ing = ingresses[0]?.spec?.rules?.find((r) => r.host);
-  if (ing && s.info.ingress) lines.push(`  curl -H 'Host: ${ing.host}' http://${s.info.ingress.address}:${s.info.ingress.http ?? 80}/`);
-  lines.push('  knet get pods -o wide        knet get svc -A        knet get endpointslices');
+  if (ing && s.info.ingress) tries.push([`curl -H 'Host: ${ing.host}' http://${hostPort(String(s.info.ingress.address), Number(s.info.ingress.http ?? 80))}/`, 'through the ingress controller']);
   const clusterFlag = s.name === 'default' ? '' : ` --cluster ${s.name}`;
-  lines.push(`  knet down${clusterFlag}                     (or Ctrl-C) to stop everything`);
+  tries.push([`knet get pods -o wide${clusterFlag}`, 'pod IPs and nodes']);
+  tries.push([`knet down${clusterFlag}`, 'stop everything (or Ctrl-C without --detach)']);
+  const width = Math.max(...tries.map(([c]) => c.length));
+  for (const [cmd, why] of tries) lines.push(`  ${cmd.padEnd(width)}   # ${why}`);
   return lines.join('\n');
 }
 
