@@ -11,13 +11,13 @@ import type { Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress, IngressClass, IngressServiceBackend } from 'kubernetes-types/networking/v1.js';
 import { createHash } from 'node:crypto';
-import { defaultAnnotations, parseAnnotations, type CanaryConfig, type CookieAffinity, type IngressAnnotations } from './annotations.js';
+import { defaultAnnotations, parseAnnotations, type AnnotationResult, type CanaryConfig, type CookieAffinity, type IngressAnnotations } from './annotations.js';
 import { findServicePort, indexSlices, resolveEndpoints, type Endpoint } from './endpoints.js';
 import { classSelector, isOurIngress } from './ingress-class.js';
 import { checkIngress } from './ingress-validation.js';
 import { CATCH_ALL } from './match-host.js';
 import { compilePathRegex, orderLocations, type PathType } from './match-path.js';
-import { certificateCovers, parseTlsSecret, type TlsEntry } from './tls-secrets.js';
+import { certificateCovers, parseTlsSecret, type ParsedSecret, type TlsEntry } from './tls-secrets.js';
 
 export const DEFAULT_UPSTREAM = 'upstream-default-backend';
 
@@ -118,7 +118,7 @@ export function buildRouteTable(input: RouteTableInput): RouteTable {
   for (const ing of sortIngresses(input.ingresses.filter((i) => isOurIngress(i, sel)))) {
     const ref = { namespace: ing.metadata?.namespace ?? 'default', name: ing.metadata?.name ?? '' };
     const check = checkIngress(ing);
-    const ann = parseAnnotations(ing.metadata?.annotations);
+    const ann = annotationsOf(ing);
     const report: IngressReport = { ...ref, served: false, warnings: [...check.warnings, ...ann.warnings] };
     reports.push(report);
     const refused = check.error ?? ann.refused;
@@ -264,6 +264,26 @@ export function buildRouteTable(input: RouteTableInput): RouteTable {
   return { servers: sorted, names, certificates, upstreams, ingresses: reports };
 }
 
+/*
+ * Informer objects are replaced, never mutated, on every change, so parse results can be
+ * cached by object identity: an EndpointSlice event (the common one) then rebuilds the table
+ * without re-parsing annotations or PEM.
+ */
+const annotationCache = new WeakMap<Ingress, AnnotationResult>();
+const secretCache = new WeakMap<Secret, ParsedSecret>();
+
+function annotationsOf(ing: Ingress): AnnotationResult {
+  let r = annotationCache.get(ing);
+  if (!r) annotationCache.set(ing, (r = parseAnnotations(ing.metadata?.annotations)));
+  return r;
+}
+
+function secretOf(secret: Secret): ParsedSecret {
+  let r = secretCache.get(secret);
+  if (!r) secretCache.set(secret, (r = parseTlsSecret(secret)));
+  return r;
+}
+
 /** Oldest first; equal timestamps by `ns/name` descending (ingress-nginx store.go). */
 export function sortIngresses(list: readonly Ingress[]): Ingress[] {
   return [...list].sort((a, b) => {
@@ -289,7 +309,7 @@ function tlsEntryFor(host: string, p: Parsed, secrets: Map<string, Secret>): Tls
     for (const t of tls) {
       if (!t.secretName) continue;
       const s = secrets.get(`${p.ref.namespace}/${t.secretName}`);
-      const parsed = s && parseTlsSecret(s);
+      const parsed = s && secretOf(s);
       if (parsed?.ok && certificateCovers(parsed.certificate, host)) {
         secretName = t.secretName;
         break;
@@ -300,7 +320,7 @@ function tlsEntryFor(host: string, p: Parsed, secrets: Map<string, Secret>): Tls
   const key = `${p.ref.namespace}/${secretName}`;
   const secret = secrets.get(key);
   if (!secret) return { kind: 'default', reason: `Secret ${key} not found` };
-  const parsed = parseTlsSecret(secret);
+  const parsed = secretOf(secret);
   if (!parsed.ok) return { kind: 'default', reason: parsed.reason };
   if (!certificateCovers(parsed.certificate, host)) return { kind: 'default', reason: `the certificate in Secret ${key} does not cover ${host}` };
   return { kind: 'secret', certificate: parsed.certificate };
