@@ -1,0 +1,328 @@
+/**
+ * kube-proxy benchmark, in one run:
+ *   1. wrk (keep-alive, and `Connection: close` = one new connection per request) against an
+ *      nginx backend directly, through knet's ClusterIP, through its NodePort, and through
+ *      haproxy in TCP mode to the same backend;
+ *   2. endpoint change → new routing latency: an EndpointSlice write, then new connections
+ *      until one reaches the new endpoint (store → watch → sync → listener, end to end);
+ *   3. 1,000 services × 3 endpoints: time until every ClusterIP listener is bound, and the
+ *      proxy's RSS before and after.
+ * The cluster runs one process per component (as `knet up`), so the proxy's RSS is its own.
+ *
+ *   apt-get install -y nginx-light haproxy wrk      # once
+ *   npm run bench:proxy [-- --seconds 5 --connections 16 --changes 100 --services 1000 --out FILE]
+ *   (or, with a fresh build: node --import ./test/bench/dns/register.mjs test/bench/proxy/run.ts)
+ *
+ * Targets (issue #5): keep-alive req/s through the ClusterIP ≥ 0.9× haproxy's; new
+ * connections/s ≥ 0.75× haproxy's; change → new routing p99 < 20 ms. Bounded: each wrk run
+ * lasts --seconds (≤ 5 by default), everything is on loopback (nginx and haproxy on
+ * 127.61.0.x with config files in a temp dir; the system services are never touched).
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { KObject } from '../../../dataplane/model/object.js';
+import { nodeIP } from '../../../dataplane/cluster-config.js';
+import { startCluster, type KnetCluster } from '../../../dataplane/cluster-api.js';
+
+const run = promisify(execFile);
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+const SECONDS = Math.min(Number(args.get('seconds') ?? 5), 5);
+const CONNECTIONS = Number(args.get('connections') ?? 16);
+const CHANGES = Number(args.get('changes') ?? 100);
+const SCALE = Number(args.get('services') ?? 1000);
+const here = dirname(fileURLToPath(import.meta.url));
+const OUT = args.get('out') ?? join(here, '..', 'results', 'proxy.json');
+
+const BACKEND_A = { host: '127.61.0.10', port: 18080 };
+const BACKEND_B = { host: '127.61.0.11', port: 18080 };
+const HAPROXY = { host: '127.61.0.20', port: 18080 };
+
+interface WrkResult {
+  target: string;
+  mode: 'keep-alive' | 'close';
+  requestsPerSec: number;
+  p50ms: number;
+  p99ms: number;
+  requests: number;
+  socketErrors: number;
+  non2xx: number;
+}
+
+function need(tool: string, pkg: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    process.stderr.write(`error: ${tool} is not installed (apt-get install -y ${pkg})\n`);
+    process.exit(1);
+  }
+}
+
+function startNginx(dir: string): ChildProcess {
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  default_type text/plain;
+  keepalive_requests 10000000;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  server { listen ${BACKEND_A.host}:${BACKEND_A.port}; location / { return 200 "A\\n"; } }
+  server { listen ${BACKEND_B.host}:${BACKEND_B.port}; location / { return 200 "B\\n"; } }
+}
+`,
+  );
+  return spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function startHaproxy(dir: string): ChildProcess {
+  const conf = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    conf,
+    `global
+  maxconn 8000
+  nbthread 1
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend bench
+  bind ${HAPROXY.host}:${HAPROXY.port}
+  default_backend nginx
+backend nginx
+  server a ${BACKEND_A.host}:${BACKEND_A.port}
+`,
+  );
+  return spawn('haproxy', ['-db', '-f', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, headers: { Connection: 'close' } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const ms = (text: string | undefined): number => {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text ?? '');
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+};
+
+async function wrk(target: string, url: string, mode: WrkResult['mode']): Promise<WrkResult> {
+  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '--timeout', '5s', ...(mode === 'close' ? ['-H', 'Connection: close'] : []), url]);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const result: WrkResult = {
+    target,
+    mode,
+    requestsPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
+    p50ms: ms(/^\s+50%\s+(\S+)/m.exec(stdout)?.[1]),
+    p99ms: ms(/^\s+99%\s+(\S+)/m.exec(stdout)?.[1]),
+    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0),
+    socketErrors: socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0),
+  };
+  // Let TIME_WAIT and the proxy settle between runs.
+  await new Promise((r) => setTimeout(r, 1000));
+  return result;
+}
+
+const selectorless = (name: string, type: 'ClusterIP' | 'NodePort'): KObject =>
+  ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type, ports: [{ port: 80, targetPort: 18080 }] } }) as KObject;
+
+const slice = (service: string, ips: string[], port = 18080): KObject =>
+  ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${service}-1`, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    ports: [{ name: '', port, protocol: 'TCP' }],
+    endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+  }) as KObject;
+
+function proxyPid(cluster: KnetCluster): number {
+  const file = JSON.parse(readFileSync(join(cluster.stateDir, 'cluster.json'), 'utf8')) as { processes: Record<string, number> };
+  return file.processes.proxy!;
+}
+
+const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function metric(cluster: KnetCluster, pattern: RegExp): Promise<number> {
+  const body = (await get(`http://${nodeIP(cluster.config, 1)}:10249/metrics`)).body;
+  return Number(pattern.exec(body)?.[1] ?? 0);
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+async function changeLatency(cluster: KnetCluster): Promise<{ samples: number; p50ms: number; p99ms: number; maxMs: number }> {
+  const { host, port } = await cluster.serviceAddress('switch');
+  const url = `http://${host}:${port}/`;
+  const samples: number[] = [];
+  let current = 'A';
+  for (let i = 0; i < CHANGES; i++) {
+    const next = current === 'A' ? 'B' : 'A';
+    const ip = next === 'A' ? BACKEND_A.host : BACKEND_B.host;
+    const start = process.hrtime.bigint();
+    await cluster.store.mutate('EndpointSlice', 'default', 'switch-1', (s) => ({ ...s, endpoints: [{ addresses: [ip], conditions: { ready: true } }] }) as KObject);
+    for (;;) {
+      const r = await get(url).catch(() => ({ status: 0, body: '' }));
+      if (r.body.trim() === next) break;
+      if (Number(process.hrtime.bigint() - start) > 5e9) throw new Error(`endpoint change ${i} not routed within 5 s`);
+    }
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    current = next;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  samples.sort((a, b) => a - b);
+  return { samples: samples.length, p50ms: percentile(samples, 50), p99ms: percentile(samples, 99), maxMs: samples[samples.length - 1]! };
+}
+
+async function scale(cluster: KnetCluster): Promise<{ services: number; endpointsEach: number; writeMs: number; allBoundMs: number; boundAfterLastWriteMs: number; rssBeforeMiB: number; rssAfterMiB: number; syncP50ms?: number }> {
+  const pid = proxyPid(cluster);
+  const listeners = /knet_proxy_listeners\{protocol="TCP",role="clusterIP"\} (\d+)/;
+  const base = await metric(cluster, listeners);
+  const rssBefore = rssMiB(pid);
+  const objects: KObject[] = [];
+  for (let i = 0; i < SCALE; i++) {
+    objects.push(selectorless(`s${i}`, 'ClusterIP'));
+    // Endpoints need not answer: binding the listeners is what is measured.
+    objects.push(slice(`s${i}`, [1, 2, 3].map((k) => `127.62.${Math.floor(i / 250)}.${(i % 250) + k}`)));
+  }
+  const start = Date.now();
+  for (let i = 0; i < objects.length; i += 200) await cluster.apply(objects.slice(i, i + 200), { wait: false });
+  const written = Date.now();
+  await until(`${SCALE} ClusterIP listeners`, async () => (await metric(cluster, listeners)) >= base + SCALE, 120_000);
+  const bound = Date.now();
+  // Spot-check: the listeners accept.
+  for (const i of [0, Math.floor(SCALE / 2), SCALE - 1]) {
+    const { host, port } = await cluster.serviceAddress(`s${i}`);
+    await new Promise<void>((resolve, reject) => {
+      const s = net.connect({ host, port }, () => {
+        s.destroy();
+        resolve();
+      });
+      s.on('error', reject);
+    });
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  return {
+    services: SCALE,
+    endpointsEach: 3,
+    writeMs: written - start,
+    allBoundMs: bound - start,
+    boundAfterLastWriteMs: bound - written,
+    rssBeforeMiB: Math.round(rssBefore),
+    rssAfterMiB: Math.round(rssMiB(pid)),
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  need('wrk', 'wrk');
+  need('nginx', 'nginx-light');
+  need('haproxy', 'haproxy');
+  const dir = mkdtempSync(join(tmpdir(), 'knet-proxy-bench-'));
+  const children: ChildProcess[] = [];
+  let cluster: KnetCluster | undefined;
+  try {
+    children.push(startNginx(dir), startHaproxy(dir));
+    await until('nginx', async () => (await get(`http://${BACKEND_A.host}:${BACKEND_A.port}/`)).body === 'A\n');
+    await until('haproxy', async () => (await get(`http://${HAPROXY.host}:${HAPROXY.port}/`)).body === 'A\n');
+
+    process.stdout.write('starting a cluster (one process per component)…\n');
+    cluster = await startCluster({ mode: 'processes', nodes: 1, components: { dns: false, ingress: false } });
+    await cluster.apply([selectorless('bench', 'NodePort'), slice('bench', [BACKEND_A.host]), selectorless('switch', 'ClusterIP'), slice('switch', [BACKEND_A.host])], { wait: false });
+    const cip = await cluster.serviceAddress('bench');
+    const np = await cluster.serviceAddress('bench', undefined, { type: 'NodePort' });
+    const targets: Array<[string, string]> = [
+      ['nginx direct', `http://${BACKEND_A.host}:${BACKEND_A.port}/`],
+      ['knet ClusterIP', `http://${cip.host}:${cip.port}/`],
+      ['knet NodePort', `http://${np.host}:${np.port}/`],
+      ['haproxy (tcp)', `http://${HAPROXY.host}:${HAPROXY.port}/`],
+    ];
+    for (const [name, url] of targets.slice(1, 3)) await until(name, async () => (await get(url)).body === 'A\n');
+
+    const runs: WrkResult[] = [];
+    for (const mode of ['keep-alive', 'close'] as const) {
+      for (const [name, url] of targets) {
+        process.stdout.write(`wrk ${mode} ${name}…\n`);
+        runs.push(await wrk(name, url, mode));
+      }
+    }
+    process.stdout.write(`endpoint change → new routing, ${CHANGES} changes…\n`);
+    const change = await changeLatency(cluster);
+    process.stdout.write(`${SCALE} services × 3 endpoints…\n`);
+    const scaled = await scale(cluster);
+
+    const rate = (target: string, mode: string) => runs.find((r) => r.target === target && r.mode === mode)!.requestsPerSec;
+    const ratios = {
+      keepAliveClusterIPvsHaproxy: rate('knet ClusterIP', 'keep-alive') / rate('haproxy (tcp)', 'keep-alive'),
+      newConnClusterIPvsHaproxy: rate('knet ClusterIP', 'close') / rate('haproxy (tcp)', 'close'),
+    };
+    const verdict = {
+      keepAlive: ratios.keepAliveClusterIPvsHaproxy >= 0.9,
+      newConnections: ratios.newConnClusterIPvsHaproxy >= 0.75,
+      changeP99: change.p99ms < 20,
+    };
+
+    const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+    process.stdout.write('\n' + table([['target', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'], ...runs.map((r) => [r.target, r.mode, f(r.requestsPerSec), f(r.p50ms, 2), f(r.p99ms, 2), String(r.socketErrors), String(r.non2xx)])]) + '\n\n');
+    process.stdout.write(
+      table([
+        ['measure', 'value', 'target'],
+        ['ClusterIP / haproxy, keep-alive req/s', f(ratios.keepAliveClusterIPvsHaproxy, 2), `≥ 0.90 ${verdict.keepAlive ? 'met' : 'MISSED'}`],
+        ['ClusterIP / haproxy, new connections/s', f(ratios.newConnClusterIPvsHaproxy, 2), `≥ 0.75 ${verdict.newConnections ? 'met' : 'MISSED'}`],
+        [`endpoint change → routing p50 (${change.samples})`, `${f(change.p50ms, 1)} ms`, ''],
+        ['endpoint change → routing p99', `${f(change.p99ms, 1)} ms`, `< 20 ms ${verdict.changeP99 ? 'met' : 'MISSED'}`],
+        [`${scaled.services} services × 3: writes`, `${scaled.writeMs} ms`, ''],
+        [`${scaled.services} services × 3: all listeners bound`, `${scaled.allBoundMs} ms`, ''],
+        ['  … after the last write', `${scaled.boundAfterLastWriteMs} ms`, ''],
+        ['proxy RSS before → after', `${scaled.rssBeforeMiB} → ${scaled.rssAfterMiB} MiB`, ''],
+      ]) + '\n',
+    );
+    mkdirSync(dirname(OUT), { recursive: true });
+    // A shared machine's load moves every number here; it is recorded with them.
+    const machine = { cpus: cpus().length, loadavg1m: Number(loadavg()[0]!.toFixed(2)) };
+    process.stdout.write(`\nmachine: ${machine.cpus} CPUs, load average ${machine.loadavg1m}\n`);
+    writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), machine, seconds: SECONDS, connections: CONNECTIONS, wrk: runs, ratios, change, scale: scaled, verdict }, null, 2) + '\n');
+    process.stdout.write(`\nwrote ${OUT}\n`);
+  } finally {
+    await cluster?.close();
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
