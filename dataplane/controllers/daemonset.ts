@@ -21,7 +21,7 @@ import { isNodeReady, matchesNodeSelector, podFitFailure, tolerates } from './no
 import { templateHash } from './names.js';
 import { scaledValue } from './deployment-rollout.js';
 import { sameJson } from './canonical-json.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../work-queue.js';
 
 export const REVISION_LABEL = 'controller-revision-hash';
 

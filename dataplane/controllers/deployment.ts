@@ -18,7 +18,7 @@ import { replicaSetStatus } from './replicaset.js';
 import { planRollout, REVISION, revisionOf, runsTemplate, splitSets, type RSInfo, type ScaleStep } from './deployment-rollout.js';
 import { deploymentStatus } from './deployment-status.js';
 import { sameJson } from './canonical-json.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../work-queue.js';
 
 /** What the pods of each ReplicaSet say, and the soonest a pod turns available. */
 export function replicaSetInfos(sets: ReplicaSet[], pods: Pod[], now: number): { infos: RSInfo[]; recheckMs?: number } {

@@ -18,7 +18,7 @@ import { isPodReady, isPodTerminal } from './pod-conditions.js';
 import { resolveTargetPort, servicesSelecting, shouldSetHostname, HEADLESS_LABEL } from './endpointslice.js';
 import { canonicalJson, sameJson } from './canonical-json.js';
 import { StoreError } from '../store/errors.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../work-queue.js';
 
 export const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';
 export const OVER_CAPACITY = 'endpoints.kubernetes.io/over-capacity';

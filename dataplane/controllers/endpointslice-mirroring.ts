@@ -23,7 +23,7 @@ import { planSlices, type EndpointGroup } from './slice-packing.js';
 import { applySlicePlan, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, slicesOf } from './endpointslice.js';
 import { SKIP_MIRROR_LABEL } from './endpoints.js';
 import { canonicalJson } from './canonical-json.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../work-queue.js';
 
 export const MIRROR_CONTROLLER_NAME = 'endpointslicemirroring-controller.k8s.io';
 const MAX_MIRRORED = 1000;

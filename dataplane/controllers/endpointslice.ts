@@ -24,7 +24,7 @@ import { isPodReady, isPodTerminal } from './pod-conditions.js';
 import { newControllerRef } from './owner-references.js';
 import { planSlices, type EndpointGroup } from './slice-packing.js';
 import { canonicalJson } from './canonical-json.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../work-queue.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';

@@ -20,7 +20,7 @@ import { controllerRefOf } from './owner-references.js';
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, podCondition } from './pod-conditions.js';
 import { podFromTemplate, podsControlledBy } from './pod-template.js';
 import { sameJson } from './canonical-json.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../work-queue.js';
 
 export const BURST_REPLICAS = 500;
 

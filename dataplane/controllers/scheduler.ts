@@ -20,7 +20,7 @@ import type { ControllerContext, Controller } from './controller-context.js';
 import { controllerRefOf } from './owner-references.js';
 import { isPodTerminal, withCondition } from './pod-conditions.js';
 import { podFitFailure, unschedulableMessage, type FitFailure } from './node-fit.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../work-queue.js';
 
 export type SchedulingDecision = { nodeName: string } | { unschedulable: string };
 

@@ -23,7 +23,7 @@ import { isPodAvailable, isPodTerminal, isPodTerminating, isRunningAndReady, msU
 import { podFromTemplate, podsControlledBy } from './pod-template.js';
 import { templateHash } from './names.js';
 import { sameJson } from './canonical-json.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../work-queue.js';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';

@@ -65,10 +65,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
   let faulted = false;
   let closed = false;
 
-  const queue = new WorkQueue((key) => reconcile(key), {
-    concurrency: 8,
-    onError: (key, err, attempt) => log.warn('pod sync failed; retrying', { pod: key, attempt, error: err as Error }),
-  });
+  const queue = new WorkQueue('pods', (key) => reconcile(key), { log, concurrency: 8 });
 
   const mine = (p: Pod) => p.spec?.nodeName === name;
   const keyOfPod = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
@@ -280,7 +277,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
     async close() {
       closed = true;
       clearInterval(heartbeat);
-      queue.close();
+      await queue.close();
       for (const u of unsubscribe) u();
       await Promise.all([...running.keys()].map((k) => stopPod(k, 0).catch(() => {})));
     },

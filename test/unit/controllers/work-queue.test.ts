@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from '../../../dataplane/controllers/work-queue.js';
+import { WorkQueue } from '../../../dataplane/work-queue.js';
 import { Expectations } from '../../../dataplane/controllers/expectations.js';
 import { fnv32a, generateName, safeEncode, templateHash } from '../../../dataplane/controllers/names.js';
 import { canonicalJson, sameJson } from '../../../dataplane/controllers/canonical-json.js';
