@@ -137,7 +137,7 @@ describe('knet get svc -o wide and describe svc', () => {
 
   it('shows a listener the proxy could not bind as a Warning event, with the fix', async () => {
     const squatter = net.createServer();
-    await new Promise<void>((r) => squatter.listen({ host: '127.60.4.1', port: 80 }, r));
+    await new Promise<void>((r) => squatter.listen({ host: '127.60.4.1', port: 8080 }, r));
     try {
       await cluster.apply(`apiVersion: v1
 kind: Service
@@ -145,11 +145,11 @@ metadata: { name: web-ext }
 spec:
   selector: { app: web }
   externalIPs: [127.60.4.1]
-  ports: [{ port: 80, targetPort: 8080 }]
+  ports: [{ port: 8080, targetPort: 8080 }]
 `);
       let text = '';
       await cluster.waitFor(async () => (text = (await knet('describe', 'svc', 'web-ext')).stdout).includes('FailedToBindServicePort'), 'describe to show the event', 20_000, async () => text);
-      expect(text).toMatch(/Warning\s+FailedToBindServicePort\s+.*cannot bind 127\.60\.4\.1:80\/TCP: another program holds it.*Fix/);
+      expect(text).toMatch(/Warning\s+FailedToBindServicePort\s+.*cannot bind 127\.60\.4\.1:8080\/TCP: another program holds it.*Fix/);
     } finally {
       await new Promise((r) => squatter.close(r));
     }
