@@ -2,6 +2,13 @@
  * Bringing a whole cluster up and down: the embedded Redis (or a given one), the cluster's
  * settings and bootstrap objects, then the components — as supervised child processes
  * (`knet up`, DESIGN.md §2) or all inside this process (`--single-process`, the test API).
+ *
+ * Start is on the critical path of every test that uses knet, so independent steps run
+ * side by side: the bootstrap writes go out together, and in single-process mode every
+ * component starts at once over one shared watch (components only meet through the store,
+ * so their order does not matter). Close undoes it in the opposite order: components first
+ * (they may still write), then the store connections and Redis, then the files, and the
+ * address block last, so a block is never reused while anything of ours still holds it.
  */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +20,7 @@ import { StoreInformerFactory } from '../store/watch.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../store/embedded-redis.js';
 import { applyManifests } from '../api/apply.js';
 import type { ManifestDoc } from '../api/manifests.js';
+import { KINDS, type Kind } from '../model/object.js';
 import { silentLogger, type Logger } from '../log.js';
 import { bootstrapObjects } from './bootstrap.js';
 import { claimClusterIndex, ClusterDir, defaultStateDir, pidAlive, releaseClusterIndex, type ClusterFile } from './state-dir.js';
@@ -35,8 +43,13 @@ export interface ClusterOptions {
   config?: Partial<ClusterConfig>;
   log?: Logger;
   crashBackoffMs?: number;
-  /** Remove the state dir on close (the test API's temp dirs). */
+  /**
+   * A throwaway cluster (the test API's): its state dir is removed on close, so nothing in it
+   * needs to survive a crash — the embedded Redis skips fsync and is killed, not shut down.
+   */
   removeStateOnClose?: boolean;
+  /** Single-process mode: also cache Events in the shared watch (the test API explains failures from them). */
+  watchEvents?: boolean;
 }
 
 export interface Cluster {
@@ -48,10 +61,14 @@ export interface Cluster {
   mode: 'processes' | 'single-process';
   /** The embedded Redis's pid (undefined with --redis). */
   redisPid?: number;
+  /** The components' shared watch (single-process mode only; processes each have their own). */
+  informers?: StoreInformerFactory;
   /** Component name → pid (all the same in single-process mode). */
   pids(): Record<string, number | undefined>;
   /** Component name → info it reported (DNS port, ingress ports, node IPs). */
   componentInfo(): Record<string, Record<string, string | number> | undefined>;
+  /** Milliseconds each start phase took (redis, bootstrap, components), and close once closed. */
+  timings: Record<string, number>;
   apply(docs: ManifestDoc[]): ReturnType<typeof applyManifests>;
   close(): Promise<void>;
 }
@@ -66,65 +83,111 @@ export function cliEntry(): string {
   throw new Error(`cannot find the knet CLI build (${built}); run \`npm run build\``);
 }
 
+/** Every kind a component watches (Events are written, not watched), listed in one go. */
+const WATCHED_KINDS = (Object.keys(KINDS) as Kind[]).filter((k) => k !== 'Event');
+
+/** What close() has to undo, in the order it undoes it. */
+interface Teardown {
+  components: Array<() => Promise<void>>;
+  connections: Array<() => Promise<void> | void>;
+  files: Array<() => void>;
+}
+
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const name = opts.name ?? 'default';
   const stateDir = opts.stateDir ?? defaultStateDir();
   const dir = new ClusterDir(stateDir, name);
   const log = opts.log ?? silentLogger;
   const mode = opts.mode ?? 'processes';
+  const ephemeral = opts.removeStateOnClose === true;
   const prior = dir.read();
   if (prior?.supervisorPid && prior.supervisorPid !== process.pid && pidAlive(prior.supervisorPid)) {
     throw new Error(`cluster "${name}" is already running (pid ${prior.supervisorPid}); stop it with \`knet down${name === 'default' ? '' : ` --cluster ${name}`}\``);
   }
-  const index = claimClusterIndex(`${name} ${dir.dir}`, opts.index ?? (name === 'default' ? 0 : undefined));
-  const cleanups: Array<() => Promise<void> | void> = [() => releaseClusterIndex(index)];
-  const runCleanups = async () => {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+  // A named cluster started again keeps its address block if it can: its stored objects
+  // (ClusterIPs, pod IPs) were allocated from it.
+  const wanted = opts.index ?? (name === 'default' ? 0 : undefined);
+  const index = claimClusterIndex(`${name} ${dir.dir}`, wanted, wanted === undefined ? prior?.config?.index : undefined);
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (what: string) => {
+    const now = performance.now();
+    timings[what] = Math.round((now - mark) * 10) / 10;
+    mark = now;
   };
+  const teardown: Teardown = { components: [], connections: [], files: [] };
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    const settle = (fns: Array<() => Promise<void> | void>, what: string) =>
+      Promise.all(fns.map((fn) => Promise.resolve().then(fn).catch((err: Error) => log.warn(`${what} failed while stopping the cluster`, { error: err }))));
+    await settle(teardown.components, 'component close');
+    await settle(teardown.connections, 'disconnect');
+    await settle(teardown.files, 'state cleanup');
+    releaseClusterIndex(index);
+    // Closed sockets and exited children release their handles on the next loop turns.
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+
   try {
     const config: ClusterConfig = { ...clusterConfig(index, name), ...opts.config };
     let redis: EmbeddedRedis | undefined;
     let redisUrl = opts.redisUrl;
     if (!redisUrl) {
-      redis = await startEmbeddedRedis({ dir: dir.redisDir, log });
+      redis = await startEmbeddedRedis({ dir: dir.redisDir, log, ...(ephemeral ? { appendfsync: 'no' as const } : {}) });
       redisUrl = redis.url;
-      cleanups.push(() => redis!.stop());
+      const r = redis;
+      teardown.connections.push(() => stopRedis(r, ephemeral));
     }
+    phase('redis');
     const store = new ObjectStore(connectRedis(redisUrl), name);
-    cleanups.push(() => store.close());
-    await store.writeConfig(config);
-    // Clear heartbeats of a previous run so old nodes are not thought alive.
-    await store.redis.del(store.keys.heartbeats);
-    await applyManifests(store, config, bootstrapObjects(config).map((object, i) => ({ source: '<bootstrap>', index: i + 1, object })));
+    teardown.connections.push(() => disconnect(store));
+    await Promise.all([
+      store.writeConfig(config),
+      // Clear heartbeats of a previous run so old nodes are not thought alive.
+      store.redis.del(store.keys.heartbeats),
+      applyManifests(store, config, bootstrapObjects(config).map((object, i) => ({ source: '<bootstrap>', index: i + 1, object }))),
+    ]);
+    phase('bootstrap');
 
     const nodes = Array.from({ length: opts.nodes ?? 2 }, (_, i) => `node-${i + 1}`);
-    const wanted = { proxy: true, dns: true, ingress: true, ...opts.components };
+    const want = { proxy: true, dns: true, ingress: true, ...opts.components };
     const order: ComponentName[] = [
       'controller-manager',
       ...(nodes as ComponentName[]),
-      ...(wanted.proxy ? (['proxy'] as const) : []),
-      ...(wanted.dns ? (['dns'] as const) : []),
-      ...(wanted.ingress ? (['ingress'] as const) : []),
+      ...(want.proxy ? (['proxy'] as const) : []),
+      ...(want.dns ? (['dns'] as const) : []),
+      ...(want.ingress ? (['ingress'] as const) : []),
     ];
     const info: Record<string, Record<string, string | number> | undefined> = {};
     const file: ClusterFile = { name, redisUrl, embeddedRedis: !!redis, config, supervisorPid: process.pid, startedAt: new Date().toISOString(), mode, processes: {} };
+    let informers: StoreInformerFactory | undefined;
 
     if (mode === 'single-process') {
-      const informers = new StoreInformerFactory(store, { redisUrl, log });
-      cleanups.push(() => informers.close());
-      const running: RunningComponent[] = [];
-      cleanups.push(async () => {
-        for (const c of running.reverse()) await c.close().catch((err: Error) => log.warn('component close failed', { component: c.name, error: err }));
-      });
-      const ctx = { store, informers, config, log, clusterDir: dir, nodes, crashBackoffMs: opts.crashBackoffMs };
-      // The controller manager and nodes first, then the data plane in parallel.
-      for (const c of order.slice(0, nodes.length + 1)) running.push(await startComponent(c, ctx));
-      running.push(...(await Promise.all(order.slice(nodes.length + 1).map((c) => startComponent(c, ctx)))));
-      for (const c of running) info[c.name] = c.info;
+      const shared = new StoreInformerFactory(store, { redisUrl, log });
+      informers = shared;
+      teardown.connections.push(() => shared.close());
+      // Ask for every kind before anything starts: one list covers them all, instead of a
+      // relist each time a component asks for a kind the watch did not have yet.
+      for (const kind of [...WATCHED_KINDS, ...(opts.watchEvents ? (['Event'] as const) : [])]) shared.informer(kind);
+      const ctx = { store, informers: shared, config, log, clusterDir: dir, nodes, crashBackoffMs: opts.crashBackoffMs };
+      const started = await Promise.allSettled(
+        order.map(async (c) => {
+          const t = performance.now();
+          const running: RunningComponent = await startComponent(c, ctx);
+          teardown.components.push(() => running.close());
+          timings[c] = Math.round((performance.now() - t) * 10) / 10;
+          return running;
+        }),
+      );
+      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      for (const s of started) if (s.status === 'fulfilled') info[s.value.name] = s.value.info;
       file.processes = { all: process.pid };
     } else {
       const supervisor = new Supervisor(cliEntry(), log);
-      cleanups.push(() => supervisor.stopAll());
+      teardown.components.push(() => supervisor.stopAll());
       const common = ['--state-dir', stateDir, '--cluster', name, '--redis', redisUrl];
       const argsOf = (c: ComponentName) => (c.startsWith('node-') ? ['node', c, ...common] : [c, ...common, '--nodes', nodes.join(',')]);
       const env = opts.crashBackoffMs ? { KNET_CRASH_BACKOFF_MS: String(opts.crashBackoffMs) } : undefined;
@@ -134,10 +197,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       file.processes = supervisor.pids();
     }
     dir.write(file);
-    cleanups.push(() => dir.remove());
-    if (opts.removeStateOnClose) cleanups.push(() => rmSync(dir.dir, { recursive: true, force: true }));
+    teardown.files.push(ephemeral ? () => rmSync(dir.dir, { recursive: true, force: true }) : () => dir.remove());
+    phase('components');
 
-    let closed: Promise<void> | undefined;
+    let closing: Promise<void> | undefined;
     return {
       name,
       config,
@@ -146,13 +209,47 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       dir,
       mode,
       redisPid: redis?.pid,
+      informers,
       pids: () => ({ redis: redis?.pid, ...(mode === 'single-process' ? Object.fromEntries(order.map((c) => [c, process.pid])) : file.processes) }),
       componentInfo: () => info,
+      timings,
       apply: (docs) => applyManifests(store, config, docs),
-      close: () => (closed ??= runCleanups()),
+      close: () =>
+        (closing ??= (async () => {
+          const t = performance.now();
+          await release();
+          timings.close = Math.round((performance.now() - t) * 10) / 10;
+        })()),
     };
   } catch (err) {
-    await runCleanups();
+    // A half-started cluster goes away whole; a throwaway one leaves no files either.
+    if (ephemeral) teardown.files.push(() => rmSync(dir.dir, { recursive: true, force: true }));
+    await release();
     throw err;
   }
+}
+
+/** Disconnects the store and resolves once its socket is closed (or after a second at most). */
+async function disconnect(store: ObjectStore): Promise<void> {
+  const conn = store.redis;
+  const ended = conn.status === 'end' ? Promise.resolve() : new Promise<void>((resolve) => conn.once('end', () => resolve()));
+  await store.close();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * Stops the embedded Redis and resolves once its process and pipes are gone (so no handle of
+ * it outlives close). A throwaway cluster's Redis has nothing to save: kill it outright.
+ */
+async function stopRedis(redis: EmbeddedRedis, kill: boolean): Promise<void> {
+  const child = redis.process;
+  const exited = child.exitCode !== null || child.signalCode !== null;
+  const pipesClosed = [child.stdout, child.stderr].every((s) => !s || s.closed || s.destroyed);
+  // 'close' comes after the exit and after the pipes closed.
+  const gone = exited && pipesClosed ? Promise.resolve() : new Promise<void>((resolve) => child.once('close', () => resolve()));
+  if (kill) child.kill('SIGKILL');
+  else await redis.stop();
+  await gone;
 }

@@ -1,15 +1,24 @@
 /**
- * "Is what I applied ready?" — workloads with all replicas Ready and Services whose
- * EndpointSlices list every ready pod they select. Used by `knet up`/`apply --wait` and the
- * test API, with a progress line while waiting and, on timeout, an error that names what is
- * not ready and why (its last events and pod states).
+ * "Is what I applied ready?" — workloads with all replicas Ready, Pods Ready (or Succeeded)
+ * and Services whose EndpointSlices list every ready pod they select. Used by `knet up`,
+ * `apply --wait` and the test API, with a progress line while waiting.
+ *
+ * Two pure judgements over one snapshot of the cluster (assessReadiness, findFailures) and a
+ * waiter that re-judges on every watch event (or polls the store when it has no watch).
+ * Failure must explain itself: on timeout — or at once, with failFast, when something cannot
+ * get ready on its own (a crash loop, a failed pod, a Service port the proxy cannot bind) —
+ * the error names the object and the reason and carries the last events, the pods' states
+ * and the failing containers' log tails.
  */
-import type { Pod, Service, Event } from 'kubernetes-types/core/v1.js';
+import type { Pod, Service, Event, ContainerStatus } from 'kubernetes-types/core/v1.js';
 import type { Deployment, StatefulSet, DaemonSet, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { ObjectStore } from '../store/object-store.js';
-import type { KObject } from '../model/object.js';
+import type { KObject, Kind } from '../model/object.js';
+import type { InformerFactory } from '../informer-types.js';
+import { matchesLabelSelector, matchesServiceSelector } from '../model/selector.js';
 import { podStatusText } from '../cli/printers.js';
+import { waitUntil } from './wait-until.js';
 
 export interface Readiness {
   ready: boolean;
@@ -17,19 +26,33 @@ export interface Readiness {
   waiting: string[];
 }
 
-const labelsMatch = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
-  !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+/** What a judgement reads: the current objects of these kinds. */
+export type Snapshot = ReadonlyMap<Kind, readonly KObject[]>;
+export const SNAPSHOT_KINDS: readonly Kind[] = ['Pod', 'EndpointSlice', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Event'];
 
-const podReady = (p: Pod) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+/** Something that will not get ready on its own. */
+export interface Failure {
+  /** `deployment/web`, `pod/x`, `service/web` — the applied object it is about. */
+  object: string;
+  namespace: string;
+  reason: string;
+  message: string;
+  /** The pod (and container) at fault, whose log tail explains it. */
+  pod?: { name: string; container?: string };
+}
 
-export async function checkReadiness(store: ObjectStore, objects: KObject[]): Promise<Readiness> {
-  const { byKind } = await store.listKinds(['Pod', 'EndpointSlice', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
-  const pods = (byKind.get('Pod') ?? []) as Pod[];
-  const slices = (byKind.get('EndpointSlice') ?? []) as unknown as EndpointSlice[];
-  const current = (o: KObject) => (byKind.get(o.kind as 'Deployment') ?? []).find((x) => x.metadata?.name === o.metadata?.name && x.metadata?.namespace === o.metadata?.namespace);
+const podReady = (p: Pod) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+const ref = (o: KObject) => `${String(o.kind).toLowerCase()}/${o.metadata?.name}`;
+const nsOf = (o: KObject) => o.metadata?.namespace ?? 'default';
+const list = <T>(snap: Snapshot, kind: Kind) => (snap.get(kind) ?? []) as unknown as T[];
+
+export function assessReadiness(objects: readonly KObject[], snap: Snapshot): Readiness {
+  const pods = list<Pod>(snap, 'Pod');
+  const slices = list<EndpointSlice>(snap, 'EndpointSlice');
+  const current = (o: KObject) => (snap.get(o.kind as Kind) ?? []).find((x) => x.metadata?.name === o.metadata?.name && nsOf(x) === nsOf(o));
   const waiting: string[] = [];
   for (const o of objects) {
-    const name = `${o.kind?.toLowerCase()}/${o.metadata?.name}`;
+    const name = ref(o);
     switch (o.kind) {
       case 'Deployment':
       case 'ReplicaSet':
@@ -50,21 +73,22 @@ export async function checkReadiness(store: ObjectStore, objects: KObject[]): Pr
         break;
       }
       case 'Pod': {
-        const p = pods.find((x) => x.metadata?.name === o.metadata?.name && x.metadata?.namespace === o.metadata?.namespace);
-        if (!p || !podReady(p)) waiting.push(`${name}: ${p ? podStatusText(p) : 'not found'}`);
+        const p = current(o) as Pod | undefined;
+        // A pod that ran to completion is as ready as it will get.
+        if (!p || !(podReady(p) || p.status?.phase === 'Succeeded')) waiting.push(`${name}: ${p ? podStatusText(p) : 'not found'}`);
         break;
       }
       case 'Service': {
         const svc = o as Service;
         if (!svc.spec?.selector) break;
-        const selected = pods.filter((p) => p.metadata?.namespace === svc.metadata?.namespace && labelsMatch(svc.spec?.selector, p.metadata?.labels as Record<string, string>) && podReady(p));
+        const selected = pods.filter((p) => nsOf(p) === nsOf(svc) && matchesServiceSelector(svc.spec?.selector, p.metadata?.labels) && podReady(p));
         const listed = new Set(
           slices
-            .filter((s) => s.metadata?.namespace === svc.metadata?.namespace && s.metadata?.labels?.['kubernetes.io/service-name'] === svc.metadata?.name)
+            .filter((s) => nsOf(s) === nsOf(svc) && s.metadata?.labels?.['kubernetes.io/service-name'] === svc.metadata?.name)
             .flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).map((e) => e.addresses[0])),
         );
         const missing = selected.filter((p) => !listed.has(p.status?.podIP ?? ''));
-        if (missing.length) waiting.push(`${name}: ${listed.size}/${selected.length} endpoints ready`);
+        if (missing.length) waiting.push(`${name}: ${selected.length - missing.length}/${selected.length} endpoints ready`);
         break;
       }
     }
@@ -72,40 +96,206 @@ export async function checkReadiness(store: ObjectStore, objects: KObject[]): Pr
   return { ready: waiting.length === 0, waiting };
 }
 
+/** The pods an applied object runs (a Pod is its own). */
+export function podsOf(o: KObject, snap: Snapshot): Pod[] {
+  const pods = list<Pod>(snap, 'Pod').filter((p) => nsOf(p) === nsOf(o));
+  if (o.kind === 'Pod') return pods.filter((p) => p.metadata?.name === o.metadata?.name);
+  if (['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].includes(String(o.kind))) {
+    const selector = (o as Deployment).spec?.selector;
+    return pods.filter((p) => matchesLabelSelector(selector, p.metadata?.labels));
+  }
+  return [];
+}
+
+export interface FailureOptions {
+  /** Only events at or after this time (ms since epoch) count: older ones are history. */
+  since?: number;
+  /** A container in CrashLoopBackOff after this many restarts is crash-looping (2). */
+  crashLoopRestarts?: number;
+}
+
+/** What among `objects` cannot get ready without someone changing something. */
+export function findFailures(objects: readonly KObject[], snap: Snapshot, opts: FailureOptions = {}): Failure[] {
+  const out: Failure[] = [];
+  const restarts = opts.crashLoopRestarts ?? 2;
+  for (const o of objects) {
+    for (const p of podsOf(o, snap)) {
+      const f = podFailure(p, restarts);
+      if (f) out.push({ object: ref(o), namespace: nsOf(o), ...f, pod: { name: p.metadata!.name!, ...(f.container ? { container: f.container } : {}) } });
+    }
+    if (o.kind === 'Service') {
+      // kube-proxy reports a port it cannot bind as a Warning event on the Service.
+      const bindFailures = list<Event>(snap, 'Event').filter(
+        (e) =>
+          e.type === 'Warning' &&
+          e.reason === 'FailedToBindServicePort' &&
+          e.involvedObject.kind === 'Service' &&
+          e.involvedObject.name === o.metadata?.name &&
+          (e.involvedObject.namespace ?? 'default') === nsOf(o) &&
+          eventTime(e) >= (opts.since ?? 0),
+      );
+      const last = bindFailures.sort((a, b) => eventTime(a) - eventTime(b)).pop();
+      if (last) out.push({ object: ref(o), namespace: nsOf(o), reason: 'FailedToBindServicePort', message: last.message ?? '' });
+    }
+  }
+  return out;
+}
+
+function podFailure(p: Pod, restarts: number): { reason: string; message: string; container?: string } | undefined {
+  if (p.metadata?.deletionTimestamp) return undefined;
+  const statuses: ContainerStatus[] = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])];
+  if (p.status?.phase === 'Failed') {
+    const failed = statuses.find((c) => (c.state?.terminated?.exitCode ?? 0) !== 0);
+    return {
+      reason: 'Failed',
+      message: `pod ${p.metadata?.name} failed${failed ? `: container ${failed.name} ${describeExit(failed.state!.terminated!)}` : p.status.message ? `: ${p.status.message}` : ''}`,
+      ...(failed ? { container: failed.name } : {}),
+    };
+  }
+  for (const c of statuses) {
+    if (c.state?.waiting?.reason === 'CrashLoopBackOff' && (c.restartCount ?? 0) >= restarts) {
+      const last = c.lastState?.terminated;
+      return {
+        reason: 'CrashLoopBackOff',
+        message: `pod ${p.metadata?.name} is crash-looping: container ${c.name} ${last ? describeExit(last) : 'keeps exiting'}, restarted ${c.restartCount} times`,
+        container: c.name,
+      };
+    }
+  }
+  return undefined;
+}
+
+function describeExit(t: { exitCode: number; reason?: string; message?: string; signal?: number }): string {
+  const how = t.signal ? `was killed by signal ${t.signal}` : `exited with code ${t.exitCode}`;
+  return `${how}${t.reason ? ` (${t.reason})` : ''}${t.message ? `: ${t.message.trim()}` : ''}`;
+}
+
+const eventTime = (e: Event) => Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '') || 0;
+
+/** The last events and the pods' states of the objects' namespaces, as text. */
+export function explainSnapshot(objects: readonly KObject[], snap: Snapshot, logTails: string[] = []): string {
+  const namespaces = new Set(objects.map(nsOf));
+  const events = list<Event>(snap, 'Event')
+    .filter((e) => namespaces.has(e.metadata?.namespace ?? ''))
+    .sort((a, b) => eventTime(a) - eventTime(b))
+    .slice(-10)
+    .map((e) => `  ${e.type} ${e.reason} ${String(e.involvedObject.kind).toLowerCase()}/${e.involvedObject.name}: ${e.message}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`);
+  const pods = list<Pod>(snap, 'Pod')
+    .filter((p) => namespaces.has(nsOf(p)))
+    .map((p) => `  pod/${p.metadata?.name} ${podStatusText(p)} on ${p.spec?.nodeName ?? '<unscheduled>'} ip ${p.status?.podIP ?? '<none>'}`);
+  return ['last events:', ...(events.length ? events : ['  <none>']), 'pods:', ...(pods.length ? pods : ['  <none>']), ...logTails].join('\n');
+}
+
+/** The snapshot from the store (Events only when asked: there can be many). */
+export async function snapshotOf(store: ObjectStore, withEvents = true): Promise<Snapshot> {
+  return (await store.listKinds(SNAPSHOT_KINDS.filter((k) => withEvents || k !== 'Event'))).byKind;
+}
+
+/** The last events and the pods' states, so a failure explains itself. */
+export async function explain(store: ObjectStore, objects: KObject[]): Promise<string> {
+  return explainSnapshot(objects, await snapshotOf(store));
+}
+
+/** The error a wait ends with: what, why, and the evidence. */
+export class NotReadyError extends Error {
+  constructor(
+    message: string,
+    /** The objects that are not ready, one line each. */
+    readonly waiting: string[],
+    /** Why, when known (failFast). */
+    readonly failures: Failure[],
+    readonly details: string,
+  ) {
+    super(`${message}\n${details}`);
+    this.name = 'NotReadyError';
+  }
+}
+
 export interface WaitOptions {
   timeoutMs?: number;
   onProgress?: (waiting: string[]) => void;
   signal?: AbortSignal;
+  /** Judge from these caches and re-judge on their events, instead of polling the store. */
+  informers?: InformerFactory & { readonly resourceVersion: number };
+  /** Do not judge caches older than this resourceVersion (the apply's own writes). */
+  minResourceVersion?: number;
+  /** Fail as soon as something cannot get ready on its own, instead of at the timeout. */
+  failFast?: boolean;
+  /** Only events from this time (ms since epoch) count as failures (default: when the wait began). */
+  since?: number;
+  /** The tail of a container's log, quoted in the error. */
+  logTail?: (namespace: string, pod: string, container: string) => string | Promise<string>;
 }
 
 export async function waitForReady(store: ObjectStore, objects: KObject[], opts: WaitOptions = {}): Promise<void> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const since = opts.since ?? Date.now() - 1000;
+  const informers = opts.informers;
   let last = '';
-  for (;;) {
-    const r = await checkReadiness(store, objects);
-    if (r.ready) return;
-    const line = r.waiting.join('; ');
-    if (line !== last) {
-      opts.onProgress?.(r.waiting);
-      last = line;
-    }
-    if (Date.now() > deadline) throw new Error(`not ready after ${Math.round((opts.timeoutMs ?? 60_000) / 1000)}s: ${line}\n${await explain(store, objects)}`);
-    if (opts.signal?.aborted) throw new Error('aborted');
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  let latest: { snap: Snapshot; readiness: Readiness } | undefined;
+  const kinds = SNAPSHOT_KINDS.filter((k) => opts.failFast || k !== 'Event');
+  const snapshot = async (): Promise<Snapshot | undefined> => {
+    if (!informers) return snapshotOf(store, opts.failFast);
+    if (informers.resourceVersion < (opts.minResourceVersion ?? 0)) return undefined;
+    return new Map(kinds.map((k) => [k, informers.informer(k).list()]));
+  };
+  const fail = async (message: string, snap: Snapshot, waiting: string[], failures: Failure[]) => {
+    const faulty = failures.length ? failures : podsAtFault(objects, snap);
+    const tails = opts.logTail ? await logTails(faulty, opts.logTail) : [];
+    return new NotReadyError(message, waiting, failures, explainSnapshot(objects, snap, tails));
+  };
+  const failure = await waitUntil<Error | true>(
+    async () => {
+      const snap = await snapshot();
+      if (!snap) return undefined;
+      const readiness = assessReadiness(objects, snap);
+      latest = { snap, readiness };
+      if (readiness.ready) return true;
+      const line = readiness.waiting.join('; ');
+      if (line !== last) {
+        opts.onProgress?.(readiness.waiting);
+        last = line;
+      }
+      if (opts.failFast) {
+        const failures = findFailures(objects, snap, { since });
+        if (failures.length) return fail(`${failures.map((f) => `${f.object} will not get ready: ${f.reason}: ${f.message}`).join('\n')}`, snap, readiness.waiting, failures);
+      }
+      return undefined;
+    },
+    {
+      informers,
+      kinds,
+      timeoutMs,
+      signal: opts.signal,
+      onTimeout: async () => {
+        // Events from the store: the caches may not hold them.
+        const snap = new Map([...(latest?.snap ?? (await snapshotOf(store, false))), ['Event' as Kind, (await store.list('Event')).items]]);
+        const waiting = latest?.readiness.waiting ?? assessReadiness(objects, snap).waiting;
+        return fail(`not ready after ${Math.round(timeoutMs / 100) / 10}s: ${waiting.join('; ')}`, snap, waiting, []);
+      },
+    },
+  );
+  if (failure instanceof Error) throw failure;
 }
 
-/** The last warning events and the pods' states, so a failure explains itself. */
-export async function explain(store: ObjectStore, objects: KObject[]): Promise<string> {
-  const namespaces = new Set(objects.map((o) => o.metadata?.namespace ?? 'default'));
-  const { byKind } = await store.listKinds(['Event', 'Pod']);
-  const events = ((byKind.get('Event') ?? []) as unknown as Event[])
-    .filter((e) => namespaces.has(e.metadata?.namespace ?? ''))
-    .sort((a, b) => (a.lastTimestamp ?? '').localeCompare(b.lastTimestamp ?? ''))
-    .slice(-10)
-    .map((e) => `  ${e.type} ${e.reason} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`);
-  const pods = ((byKind.get('Pod') ?? []) as Pod[])
-    .filter((p) => namespaces.has(p.metadata?.namespace ?? ''))
-    .map((p) => `  pod/${p.metadata?.name} ${podStatusText(p)} on ${p.spec?.nodeName ?? '<unscheduled>'} ip ${p.status?.podIP ?? '<none>'}`);
-  return [`last events:`, ...(events.length ? events : ['  <none>']), 'pods:', ...(pods.length ? pods : ['  <none>'])].join('\n');
+/** Without a known failure: the not-ready pods of what we waited for (a few), for their logs. */
+function podsAtFault(objects: readonly KObject[], snap: Snapshot): Failure[] {
+  return objects
+    .flatMap((o) => podsOf(o, snap).filter((p) => !podReady(p) && p.status?.phase !== 'Succeeded').map((p) => ({ o, p })))
+    .slice(0, 3)
+    .map(({ o, p }) => ({ object: ref(o), namespace: nsOf(o), reason: podStatusText(p), message: '', pod: { name: p.metadata!.name!, container: p.spec?.containers?.[0]?.name } }));
+}
+
+async function logTails(failures: Failure[], tail: NonNullable<WaitOptions['logTail']>): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const f of failures) {
+    if (!f.pod?.container) continue;
+    const key = `${f.namespace}/${f.pod.name}/${f.pod.container}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const text = (await tail(f.namespace, f.pod.name, f.pod.container)).trimEnd();
+    out.push(`log tail of pod/${f.pod.name} container ${f.pod.container}:`, ...(text ? text.split('\n').map((l) => `  | ${l}`) : ['  <empty>']));
+  }
+  return out;
 }

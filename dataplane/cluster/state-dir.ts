@@ -5,12 +5,12 @@
  *   <state-dir>/<cluster>/redis/         the embedded Redis's append-only files
  *   <state-dir>/<cluster>/logs/          one log per process, and pods/<ns>_<pod>/<container>.log
  *
- * Address-block locks live machine-wide (KNET_LOCK_DIR, default <tmpdir>/knet-cluster-index),
- * whatever the state dir, so clusters with different state dirs still never share addresses.
+ * Address-block locks live machine-wide (see indexLockDir below).
  *
  * The state dir defaults to ~/.knet (KNET_STATE_DIR or --state-dir to change).
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync, renameSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_CLUSTER_INDEX, type ClusterConfig } from '../cluster-config.js';
@@ -82,63 +82,103 @@ export function listClusters(stateDir: string): string[] {
 }
 
 /**
- * Claims an address-block index for a new cluster. mkdir is atomic, so two test workers
- * starting at once can never get the same index. Index 0 (the Kubernetes-default addresses)
- * is taken only when asked for, which `knet up` without --cluster does.
+ * Address-block locks: `<lock dir>/<index>/owner` holds "<who>\n<pid>\n". They are
+ * machine-wide (KNET_LOCK_DIR, default <tmpdir>/knet-cluster-index) whatever the state dir, so
+ * clusters with different state dirs still never share addresses.
+ *
+ * Safe under concurrency (parallel test workers all claiming at once):
+ *  - a lock appears whole: it is built under a private name and renamed into place, and a
+ *    rename onto an existing lock fails, so exactly one claimer wins and no one ever sees a
+ *    lock without its owner;
+ *  - a lock whose owner died (a killed test worker) is reclaimed under `<index>.reap`, a
+ *    second lock taken with mkdir: only its holder may remove the dead lock, after checking
+ *    again that it is still dead, so a reaper can never remove a lock someone just took.
  */
 export function indexLockDir(): string {
   return process.env.KNET_LOCK_DIR || path.join(os.tmpdir(), 'knet-cluster-index');
 }
 
-export function claimClusterIndex(owner: string, wanted?: number): number {
+/**
+ * Claims an address-block index for a new cluster: `wanted` exactly (or fail), else
+ * `preferred` when free, else the lowest free index from 1. Index 0 (the Kubernetes-default
+ * addresses) is taken only when asked for, which `knet up` without --cluster does.
+ */
+export function claimClusterIndex(owner: string, wanted?: number, preferred?: number): number {
   const lockRoot = indexLockDir();
   mkdirSync(lockRoot, { recursive: true });
-  const candidates = wanted !== undefined ? [wanted] : Array.from({ length: MAX_CLUSTER_INDEX }, (_, i) => i + 1);
+  const all = Array.from({ length: MAX_CLUSTER_INDEX }, (_, i) => i + 1);
+  const candidates = wanted !== undefined ? [wanted] : preferred !== undefined && preferred > 0 ? [preferred, ...all.filter((i) => i !== preferred)] : all;
+  const content = `${owner.replace(/\n/g, ' ')}\n${process.pid}\n`;
   for (const i of candidates) {
     const lock = path.join(lockRoot, String(i));
-    try {
-      mkdirSync(lock);
-      writeFileSync(path.join(lock, 'owner'), `${owner}\n${process.pid}\n`);
-      return i;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (isStale(lock)) {
-        rmSync(lock, { recursive: true, force: true });
-        try {
-          mkdirSync(lock);
-          writeFileSync(path.join(lock, 'owner'), `${owner}\n${process.pid}\n`);
-          return i;
-        } catch {
-          /* someone else took it meanwhile */
-        }
-      }
-      if (wanted !== undefined) throw new Error(`cluster address block ${i} is in use by ${readOwner(lock)}`);
-    }
+    if (tryLock(lock, content)) return i;
+    if (reapIfDead(lock) && tryLock(lock, content)) return i;
+    if (wanted !== undefined) throw new Error(`cluster address block ${i} is in use by ${readOwner(lock)?.who ?? 'another cluster'}`);
   }
-  throw new Error(`no free cluster address block (all ${MAX_CLUSTER_INDEX} are in use)`);
+  throw new Error(`no free cluster address block (all ${MAX_CLUSTER_INDEX} are in use; see ${lockRoot})`);
 }
 
+/** Releases an index this process holds (a lock that is not ours is left alone). */
 export function releaseClusterIndex(index: number): void {
-  rmSync(path.join(indexLockDir(), String(index)), { recursive: true, force: true });
+  const lock = path.join(indexLockDir(), String(index));
+  if (readOwner(lock)?.pid === process.pid) rmSync(lock, { recursive: true, force: true });
 }
 
-function readOwner(lock: string): string {
+function tryLock(lock: string, content: string): boolean {
+  const tmp = `${lock}.new.${process.pid}.${randomBytes(4).toString('hex')}`;
+  mkdirSync(tmp);
   try {
-    return readFileSync(path.join(lock, 'owner'), 'utf8').split('\n')[0] ?? 'unknown';
-  } catch {
-    return 'unknown';
+    writeFileSync(path.join(tmp, 'owner'), content);
+    renameSync(tmp, lock);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') return false;
+    throw err;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-/** A lock whose owning process is gone (killed test worker) can be reused. */
-function isStale(lock: string): boolean {
+/** Removes `lock` if its owner is dead; true if the index is free now. */
+function reapIfDead(lock: string): boolean {
+  const seen = readOwner(lock);
+  if (seen === undefined) return !existsSync(lock);
+  if (pidAlive(seen.pid)) return false;
+  const reap = `${lock}.reap`;
   try {
-    const pid = Number(readFileSync(path.join(lock, 'owner'), 'utf8').split('\n')[1]);
-    if (!pid) return false;
-    process.kill(pid, 0);
-    return false;
+    mkdirSync(reap);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH' || (err as NodeJS.ErrnoException).code === 'ENOENT';
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Someone else is reaping. A reaper that died mid-way leaves its lock: expire it.
+    if (ageMs(reap) > 10_000) rmSync(reap, { recursive: true, force: true });
+    return false;
+  }
+  try {
+    const now = readOwner(lock);
+    if (now === undefined) return !existsSync(lock);
+    if (pidAlive(now.pid)) return false;
+    rmSync(lock, { recursive: true, force: true });
+    return true;
+  } finally {
+    rmSync(reap, { recursive: true, force: true });
+  }
+}
+
+function readOwner(lock: string): { who: string; pid: number } | undefined {
+  try {
+    const [who = 'unknown', pid = '0'] = readFileSync(path.join(lock, 'owner'), 'utf8').split('\n');
+    return { who, pid: Number(pid) };
+  } catch {
+    return undefined;
+  }
+}
+
+function ageMs(p: string): number {
+  try {
+    return Date.now() - statSync(p).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 
