@@ -47,3 +47,33 @@ describe('listeners', () => {
     expect(JSON.parse(s.body).headers['X-Forwarded-Port']).toEqual(['443']);
   });
 });
+
+describe('close()', () => {
+  it('frees every listener, socket and timer it created', async () => {
+    const count = () => {
+      const by: Record<string, number> = {};
+      for (const r of process.getActiveResourcesInfo()) if (/^(TCP|TLS|Timeout|Immediate)/.test(r)) by[r] = (by[r] ?? 0) + 1;
+      return by;
+    };
+    const pod = await w.pod('web-2', '127.52.7.2', 'web2');
+    const before = count();
+    const v = new World('127.52.0.8');
+    await v.start({ sourceAddress: '127.52.0.253' });
+    v.apply(service('web2'), endpointSlice('web2', [pod]), {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'web2', namespace: NS },
+      spec: { ingressClassName: 'nginx', tls: [{ hosts: ['web2.example.com'] }], rules: [{ host: 'web2.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web2', port: { number: 80 } } } }] } }] },
+    });
+    await v.settle();
+    const https = await curl(['-k', '--resolve', `web2.example.com:${v.httpsPort}:127.52.0.8`, `https://web2.example.com:${v.httpsPort}/`]);
+    expect(https.status).toBe(200);
+    const redirect = await curl(['-H', 'Host: web2.example.com', `${v.http}/`]);
+    expect(redirect.status).toBe(308);
+    await v.ingress.close();
+    await new Promise((r) => setTimeout(r, 50));
+    // Nothing of ours is left: no more handles of any kind than before (earlier tests' timers may have expired meanwhile).
+    const after = count();
+    for (const [kind, n] of Object.entries(after)) expect(n, kind).toBeLessThanOrEqual(before[kind] ?? 0);
+  });
+});
