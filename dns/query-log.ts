@@ -29,7 +29,9 @@ export function formatQueryLog(
   let q = `? ? ? ${transport} ${request.length} false 512`;
   if (parsed.kind === 'query') {
     const { question, edns } = parsed.query;
-    q = `${typeName(question.type)} ${className(question.class)} ${fqdn(question.name)} ${transport} ${request.length} ${edns?.dnssecOk ?? false} ${edns ? Math.max(512, edns.udpSize) : 512}`;
+    // The reply size limit, as CoreDNS's request.Size(): 65535 over TCP whatever EDNS says.
+    const size = transport === 'tcp' ? 65535 : edns ? Math.max(512, edns.udpSize) : 512;
+    q = `${typeName(question.type)} ${className(question.class)} ${fqdn(question.name)} ${transport} ${request.length} ${edns?.dnssecOk ?? false} ${size}`;
   }
   const seconds = (Number(durationNs) / 1e9).toFixed(9).replace(/0+$/, '').replace(/\.$/, '');
   if (!response || response.length < 12) return `[INFO] ${who} - ${id} "${q}" DROPPED - 0 ${seconds}s`;
