@@ -24,7 +24,7 @@ import { writeLocal } from './local-response.js';
 import { normalizeHost } from './match-host.js';
 import { IngressMetrics } from './metrics.js';
 import { proxyPass, type PassEnv, type PassResult } from './proxy-pass.js';
-import { route, type RouteDecision } from './route.js';
+import { route, type RouteDecision, type RouteInfo } from './route.js';
 import type { RouteTable } from './route-table.js';
 import { fakeCertificate, type PemPair } from './self-signed-certificate.js';
 import { TableSync } from './table-sync.js';
@@ -116,6 +116,39 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
   const tunnels = new Set<Duplex>();
   const sockets = new Set<net.Socket>();
 
+  /** One access-log line and the metrics for a finished request (or WebSocket tunnel). */
+  const recordRequest = (r: { req: IncomingMessage; startMs: number; started: number; requestId: string; info: RouteInfo | undefined; status: number; tries: UpstreamTry[]; bytesSent: number; pass?: PassResult }) => {
+    try {
+      const { req } = r;
+      const info = r.info ?? { server: '_', upstreamName: '-', alternativeUpstreamName: '', canary: false };
+      const seconds = (performance.now() - r.started) / 1000;
+      const requestLength = requestBytes(req);
+      accessLog(
+        formatAccessLog({
+          remoteAddr: plainIp(req.socket.remoteAddress),
+          time: r.startMs,
+          method: req.method ?? '-',
+          uri: req.url ?? '/',
+          httpVersion: req.httpVersion,
+          status: r.status,
+          bodyBytesSent: r.bytesSent,
+          referer: header(req, 'referer'),
+          userAgent: header(req, 'user-agent'),
+          requestLength,
+          requestTime: seconds,
+          upstreamName: info.upstreamName,
+          alternativeUpstreamName: info.alternativeUpstreamName,
+          tries: r.tries,
+          requestId: r.requestId,
+        }),
+      );
+      const obs = { info, host: normalizeHost(req.headers.host), method: req.method ?? '-', status: r.status, requestSeconds: seconds, requestBytes: requestLength, responseBytes: r.bytesSent };
+      metrics.observe(r.pass ? { ...obs, upstreamSeconds: r.pass.upstreamSeconds, headerSeconds: r.pass.headerSeconds } : obs);
+    } catch (err) {
+      log.warn('access log or metrics failed', { error: err as Error });
+    }
+  };
+
   const handleRequest = (spec: ListenerSpec) => (req: IncomingMessage, res: ServerResponse) => {
     const startMs = Date.now();
     const started = performance.now();
@@ -125,36 +158,8 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
     req.on('error', () => req.destroy());
     let decision: RouteDecision | undefined;
     let requestId = '';
-    const record = (status: number, tries: UpstreamTry[], bytesSent: number, pass?: PassResult) => {
-      try {
-        const info = decision?.info ?? { server: '_', upstreamName: '-', alternativeUpstreamName: '', canary: false };
-        const seconds = (performance.now() - started) / 1000;
-        const requestLength = requestBytes(req);
-        accessLog(
-          formatAccessLog({
-            remoteAddr: plainIp(req.socket.remoteAddress),
-            time: startMs,
-            method: req.method ?? '-',
-            uri: req.url ?? '/',
-            httpVersion: req.httpVersion,
-            status,
-            bodyBytesSent: bytesSent,
-            referer: header(req, 'referer'),
-            userAgent: header(req, 'user-agent'),
-            requestLength,
-            requestTime: seconds,
-            upstreamName: info.upstreamName,
-            alternativeUpstreamName: info.alternativeUpstreamName,
-            tries,
-            requestId,
-          }),
-        );
-        const obs = { info, host: normalizeHost(req.headers.host), method: req.method ?? '-', status, requestSeconds: seconds, requestBytes: requestLength, responseBytes: bytesSent };
-        metrics.observe(pass ? { ...obs, upstreamSeconds: pass.upstreamSeconds, headerSeconds: pass.headerSeconds } : obs);
-      } catch (err) {
-        log.warn('access log or metrics failed', { error: err as Error });
-      }
-    };
+    const record = (status: number, tries: UpstreamTry[], bytesSent: number, pass?: PassResult) =>
+      recordRequest({ req, startMs, started, requestId, info: decision?.info, status, tries, bytesSent, ...(pass ? { pass } : {}) });
     try {
       requestId = requestIdFrom(req.headers['x-request-id'], randomId);
       const clientIp = plainIp(req.socket.remoteAddress);
@@ -183,20 +188,24 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
   };
 
   const handleUpgrade = (spec: ListenerSpec) => (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const startMs = Date.now();
+    const started = performance.now();
     socket.on('error', () => socket.destroy());
     const extra = spec.tls ? ['Server', 'knet', ...HSTS] : ['Server', 'knet'];
     try {
       const clientIp = plainIp(req.socket.remoteAddress);
       const scheme = spec.tls ? 'https' : 'http';
       const d = route(sync.current(), { host: req.headers.host, path: req.url ?? '/', method: req.method, headers: req.headers, clientIp, scheme }, balancer);
+      const requestId = requestIdFrom(req.headers['x-request-id'], randomId);
       if (d.action !== 'proxy') {
         writeError(socket, d.status, d.action === 'redirect' ? [...extra, 'Location', d.location] : extra);
+        recordRequest({ req, startMs, started, requestId, info: d.info, status: d.status, tries: [], bytesSent: 0 });
         return;
       }
-      const requestId = requestIdFrom(req.headers['x-request-id'], randomId);
       const fwd = forwardContext(req, clientIp, scheme, requestId, d.hostHeader, d.xForwardedPrefix);
       const env = { responseHeaders: extra, tunnels, ...(sourceAddress ? { sourceAddress } : {}) };
-      upgradePass(req, socket, head, d, fwd, env, () => {});
+      // Logged when the tunnel (or the refused upgrade) is over, as nginx logs a WebSocket.
+      upgradePass(req, socket, head, d, fwd, env, (result) => recordRequest({ req, startMs, started, requestId, info: d.info, status: result.status || 499, tries: result.tries, bytesSent: 0 }));
     } catch (err) {
       log.error('upgrade handling failed', { error: err as Error, url: req.url });
       writeError(socket, 500, extra);

@@ -27,6 +27,7 @@ export function upgradePass(req: IncomingMessage, client: Duplex, head: Buffer, 
   const tries: UpstreamTry[] = [];
   const maxTries = Math.max(1, Math.min(d.tries, d.endpoints.length));
   let finished = false;
+  let upgraded = false;
   let current: http.ClientRequest | undefined;
   const finish = (status: number) => {
     if (finished) return;
@@ -37,7 +38,7 @@ export function upgradePass(req: IncomingMessage, client: Duplex, head: Buffer, 
   client.once('close', () => {
     env.tunnels.delete(client);
     current?.destroy();
-    finish(0);
+    finish(upgraded ? 101 : 0); // a tunnel is logged when it ends, as nginx does
   });
   const headers = upstreamHeaders(req.rawHeaders, { ...fwd, upgrade: String(req.headers.upgrade ?? 'websocket') });
 
@@ -88,7 +89,7 @@ export function upgradePass(req: IncomingMessage, client: Duplex, head: Buffer, 
       client.on('close', () => upSocket.destroy());
       upSocket.pipe(client);
       client.pipe(upSocket);
-      finish(101);
+      upgraded = true;
     });
 
     up.on('response', (upRes) => {

@@ -99,8 +99,12 @@ describe('WebSocket', () => {
     sock.send('x'.repeat(1000));
     await got;
     expect(messages).toEqual(['hello', 'through', 'x'.repeat(1000)]);
+    w.accessLog.length = 0;
     sock.close();
     expect(await eventually(() => ws.open(), (n) => n === 0)).toBe(0);
+    // The tunnel is access-logged when it ends.
+    const line = await eventually(() => w.accessLog.find((l) => l.includes('/ws/chat')), (l) => l !== undefined);
+    expect(line).toMatch(/"GET \/ws\/chat HTTP\/1\.1" 101 .* \[default-ws-80\] \[\] 127\.52\.4\.2:8080 /);
   });
 
   it('a refused upgrade (no endpoints) is answered, not hung', async () => {
