@@ -1,6 +1,8 @@
 /**
- * Random and mutated packets over UDP and TCP; afterwards the server still answers
- * correctly. Server on 127.50.0.12:53.
+ * 100,000 random and mutated packets over UDP and TCP: every packet the parser accepts gets
+ * a well-formed response with its ID (over TCP, in order on each connection), none takes the
+ * server down or stalls a connection, and afterwards it still answers correctly. Server on
+ * 127.50.0.12:53.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -8,12 +10,16 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RRClass, RRType } from '../../../dns/records.js';
 import type { DnsServerHandle } from '../../../dns/server.js';
+import { decodeMessage, scanQuery } from '../../../dns/wire-decode.js';
 import { encodeMessage, encodeOpt, FLAG_RD } from '../../../dns/wire-encode.js';
 import { dig, startFixtureServer } from './support.js';
 
 const ADDRESS = '127.50.0.12';
-const UDP_PACKETS = 20_000;
-const TCP_CONNECTIONS = 20;
+/** 100,000 packets in all, as the issue asks: 60,000 over UDP, 40,000 framed over TCP. */
+const UDP_PACKETS = 60_000;
+const TCP_PACKETS = 40_000;
+const TCP_CONNECTIONS = 40;
+const GARBAGE_CONNECTIONS = 20;
 let dns: DnsServerHandle;
 
 beforeAll(async () => {
@@ -62,48 +68,98 @@ const packetArb: fc.Arbitrary<Buffer> = fc.oneof(
   }),
 );
 
+/** Replies the server owes: one per packet its parser does not ignore (replies to replies, too short). */
+const owed = (packets: Buffer[]) => packets.filter((p) => scanQuery(p).kind !== 'ignore');
+
+/** A reply is a well-formed response to the packet it answers: QR set, same ID, decodable. */
+function checkReply(reply: Buffer, request: Buffer): string | undefined {
+  if (reply.length < 12) return `short reply (${reply.length} bytes)`;
+  if ((reply.readUInt16BE(2) & 0x8000) === 0) return 'QR not set';
+  if (reply.readUInt16BE(0) !== request.readUInt16BE(0)) return `ID ${reply.readUInt16BE(0)} for a query with ID ${request.readUInt16BE(0)}`;
+  if (!decodeMessage(reply)) return 'reply does not decode';
+  return undefined;
+}
+
 it(`survives ${UDP_PACKETS} random and mutated UDP packets`, async () => {
   const packets = fc.sample(packetArb, { numRuns: UDP_PACKETS, seed: 20240611 });
+  const expected = owed(packets).length;
   const client = dgram.createSocket('udp4');
   let replies = 0;
-  let malformedReplies = 0;
+  const bad: string[] = [];
   client.on('message', (m) => {
     replies++;
-    if (m.length < 12 || (m.readUInt16BE(2) & 0x8000) === 0) malformedReplies++;
+    if (m.length < 12 || (m.readUInt16BE(2) & 0x8000) === 0 || !decodeMessage(m)) bad.push(m.toString('hex'));
   });
   await new Promise<void>((r) => client.bind(0, '127.50.0.1', () => r()));
-  for (let i = 0; i < packets.length; i += 200) {
-    for (const p of packets.slice(i, i + 200)) client.send(p, 53, ADDRESS);
-    await new Promise((r) => setTimeout(r, 4));
+  client.setRecvBufferSize(4 << 20);
+  // Flow control: a batch at a time, the next once the replies owed so far are in (or 200 ms
+  // passed), so the kernel does not drop what the server has no time to read (client and
+  // server share this one thread).
+  let owedSoFar = 0;
+  for (let i = 0; i < packets.length; i += 400) {
+    const batch = packets.slice(i, i + 400);
+    owedSoFar += owed(batch).length;
+    for (const p of batch) client.send(p, 53, ADDRESS);
+    const deadline = Date.now() + 200;
+    while (replies < owedSoFar && Date.now() < deadline) await new Promise((r) => setImmediate(r));
   }
-  await new Promise((r) => setTimeout(r, 200));
+  const stats = await settle(() => replies);
   client.close();
-  // Every reply is a response; some queries parse and get answered, the rest FORMERR/NOTIMP or nothing.
-  expect(replies).toBeGreaterThan(1000);
-  expect(malformedReplies).toBe(0);
-  const stats = dns.stats();
+  expect(bad).toEqual([]);
+  // UDP may still lose a datagram on a busy machine; more than a sliver is the server's fault.
+  expect(replies).toBeGreaterThan(expected * 0.99);
+  expect(replies).toBeLessThanOrEqual(expected);
   expect(stats.dropped).toBeGreaterThan(0);
   expect(stats.byRcode.FORMERR).toBeGreaterThan(0);
-  expect(stats.queries).toBeGreaterThan(100);
-});
+  expect(stats.byRcode.NOTIMP).toBeGreaterThan(0);
+  expect(stats.queries).toBeGreaterThan(1000);
+}, 60_000);
 
-it(`survives garbage on ${TCP_CONNECTIONS} TCP connections`, async () => {
-  const chunks = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 300 }), { numRuns: TCP_CONNECTIONS * 10, seed: 7 });
-  const framed = fc.sample(packetArb, { numRuns: TCP_CONNECTIONS * 10, seed: 8 });
+it(`survives ${TCP_PACKETS} random and mutated packets framed on ${TCP_CONNECTIONS} TCP connections, answering each in order`, async () => {
+  const packets = fc.sample(packetArb, { numRuns: TCP_PACKETS, seed: 8 });
+  const per = TCP_PACKETS / TCP_CONNECTIONS;
+  const problems = await Promise.all(
+    Array.from({ length: TCP_CONNECTIONS }, (_, c) => {
+      const mine = packets.slice(c * per, (c + 1) * per);
+      // Cluster answers (no upstream here) come back in order: the k-th reply answers the k-th owed packet.
+      const requests = owed(mine);
+      return new Promise<string[]>((resolve) => {
+        const out: string[] = [];
+        let got = 0;
+        let buf = Buffer.alloc(0);
+        const sock = net.connect({ host: ADDRESS, port: 53, localAddress: '127.50.0.1' });
+        sock.on('error', (err) => resolve([...out, `connection ${c}: ${err.message}`]));
+        sock.on('close', () => resolve(got === requests.length ? out : [...out, `connection ${c}: closed after ${got}/${requests.length} replies`]));
+        sock.on('data', (chunk: Buffer) => {
+          buf = Buffer.concat([buf, chunk]);
+          while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+            const reply = buf.subarray(2, 2 + buf.readUInt16BE(0));
+            buf = buf.subarray(2 + reply.length);
+            const problem = requests[got] ? checkReply(reply, requests[got]!) : 'a reply too many';
+            if (problem) out.push(`connection ${c} reply ${got}: ${problem}`);
+            if (++got === requests.length) sock.end();
+          }
+        });
+        sock.on('connect', () => {
+          sock.write(Buffer.concat(mine.flatMap((p) => [Buffer.from([p.length >> 8, p.length & 0xff]), p])));
+          if (requests.length === 0) sock.end();
+        });
+      });
+    }),
+  );
+  expect(problems.flat()).toEqual([]);
+}, 60_000);
+
+it(`survives raw garbage on ${GARBAGE_CONNECTIONS} TCP connections`, async () => {
+  const chunks = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 300 }), { numRuns: GARBAGE_CONNECTIONS * 10, seed: 7 });
   await Promise.all(
-    Array.from({ length: TCP_CONNECTIONS }, (_, c) =>
+    Array.from({ length: GARBAGE_CONNECTIONS }, (_, c) =>
       new Promise<void>((resolve) => {
         const sock = net.connect({ host: ADDRESS, port: 53, localAddress: '127.50.0.1' });
         sock.on('error', () => resolve());
         sock.on('close', () => resolve());
         sock.on('data', () => {});
         sock.on('connect', () => {
-          // Well-framed fuzz first (the server must answer or skip each), then raw garbage.
-          for (const p of framed.slice(c * 10, c * 10 + 10)) {
-            const len = Buffer.alloc(2);
-            len.writeUInt16BE(p.length);
-            sock.write(Buffer.concat([len, p]));
-          }
           for (const g of chunks.slice(c * 10, c * 10 + 10)) sock.write(g);
           setTimeout(() => sock.destroy(), 100);
         });
@@ -111,6 +167,16 @@ it(`survives garbage on ${TCP_CONNECTIONS} TCP connections`, async () => {
     ),
   );
 });
+
+/** Waits until the reply count stops moving (the server has worked through its backlog). */
+async function settle(count: () => number) {
+  let last = -1;
+  while (count() !== last) {
+    last = count();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return dns.stats();
+}
 
 it('still answers correctly afterwards, over UDP and TCP', async () => {
   for (const flag of ['+notcp', '+tcp']) {
