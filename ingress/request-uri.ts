@@ -36,15 +36,23 @@ export function parseRequestUri(target: string): ParsedUri {
   // A fragment is never sent by well-behaved clients; nginx treats '#' as the end of the path.
   const hash = rawPath.indexOf('#');
   const pathPart = hash < 0 ? rawPath : rawPath.slice(0, hash);
-  const decoded = percentDecode(pathPart);
-  if (decoded === undefined) return { ok: false, reason: 'invalid percent-encoding in the request path' };
-  if (decoded.includes('\0')) return { ok: false, reason: 'NUL byte in the request path' };
-  const path = normalizePath(decoded);
-  if (path === undefined) return { ok: false, reason: 'the request path climbs above the root' };
+  let path: string | undefined;
+  if (CLEAN_PATH.test(pathPart)) {
+    path = pathPart; // the common case: nothing to decode, merge or resolve
+  } else {
+    const decoded = percentDecode(pathPart);
+    if (decoded === undefined) return { ok: false, reason: 'invalid percent-encoding in the request path' };
+    if (decoded.includes('\0')) return { ok: false, reason: 'NUL byte in the request path' };
+    path = normalizePath(decoded);
+    if (path === undefined) return { ok: false, reason: 'the request path climbs above the root' };
+  }
   const uri: RequestUri = { raw, path, query, hasQuery: q >= 0 };
   if (absoluteHost !== undefined) uri.absoluteHost = absoluteHost;
   return { ok: true, uri };
 }
+
+/** A path with no `%`, no `//` and no `/.` is already in normal form. */
+const CLEAN_PATH = /^(?!.*(?:%|\/\/|\/\.))/s;
 
 /** Decodes %XX escapes byte-wise as UTF-8; undefined on a malformed escape. */
 export function percentDecode(s: string): string | undefined {

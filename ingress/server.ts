@@ -149,42 +149,44 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
     }
   };
 
-  const handleRequest = (spec: ListenerSpec) => (req: IncomingMessage, res: ServerResponse) => {
-    const startMs = Date.now();
-    const started = performance.now();
+  const handleRequest = (spec: ListenerSpec) => {
     const scheme = spec.tls ? 'https' : 'http';
     const extra = spec.tls ? ['Server', 'knet', ...HSTS] : ['Server', 'knet'];
-    res.on('error', () => res.destroy());
-    req.on('error', () => req.destroy());
-    let decision: RouteDecision | undefined;
-    let requestId = '';
-    const record = (status: number, tries: UpstreamTry[], bytesSent: number, pass?: PassResult) =>
-      recordRequest({ req, startMs, started, requestId, info: decision?.info, status, tries, bytesSent, ...(pass ? { pass } : {}) });
-    try {
-      requestId = requestIdFrom(req.headers['x-request-id'], randomId);
-      const clientIp = plainIp(req.socket.remoteAddress);
-      decision = route(sync.current(), { host: req.headers.host, path: req.url ?? '/', method: req.method, headers: req.headers, clientIp, scheme }, balancer);
-      if (decision.action === 'proxy') {
-        const fwd = forwardContext(req, clientIp, scheme, requestId, decision.hostHeader, decision.xForwardedPrefix);
-        const env: PassEnv = {
-          pools,
-          responseHeaders: extra,
-          respond: (r, status) => writeLocal(r, status, decision!.responseHeaders, extra, req.method),
-        };
-        proxyPass(req, res, decision, fwd, env, (result) => {
-          const last = result.tries[result.tries.length - 1];
-          record(result.status || res.statusCode, result.tries, last?.responseLength ?? 0, result);
-        });
-        return;
+    return (req: IncomingMessage, res: ServerResponse) => {
+      const startMs = Date.now();
+      const started = performance.now();
+      res.on('error', () => res.destroy());
+      req.on('error', () => req.destroy());
+      let decision: RouteDecision | undefined;
+      let requestId = '';
+      const record = (status: number, tries: UpstreamTry[], bytesSent: number, pass?: PassResult) =>
+        recordRequest({ req, startMs, started, requestId, info: decision?.info, status, tries, bytesSent, ...(pass ? { pass } : {}) });
+      try {
+        requestId = requestIdFrom(req.headers['x-request-id'], randomId);
+        const clientIp = plainIp(req.socket.remoteAddress);
+        decision = route(sync.current(), { host: req.headers.host, path: req.url ?? '/', method: req.method, headers: req.headers, clientIp, scheme }, balancer);
+        if (decision.action === 'proxy') {
+          const fwd = forwardContext(req, clientIp, scheme, requestId, decision.hostHeader, decision.xForwardedPrefix);
+          const env: PassEnv = {
+            pools,
+            responseHeaders: extra,
+            respond: (r, status) => writeLocal(r, status, decision!.responseHeaders, extra, req.method),
+          };
+          proxyPass(req, res, decision, fwd, env, (result) => {
+            const last = result.tries[result.tries.length - 1];
+            record(result.status || res.statusCode, result.tries, last?.responseLength ?? 0, result);
+          });
+          return;
+        }
+        const headers = decision.action === 'redirect' ? [...decision.responseHeaders, ['Location', decision.location] as [string, string]] : decision.responseHeaders;
+        const sent = writeLocal(res, decision.status, headers, extra, req.method);
+        record(decision.status, [], sent);
+      } catch (err) {
+        // A bug in routing must cost one request, never the process.
+        log.error('request handling failed', { error: err as Error, url: req.url });
+        record(500, [], writeLocal(res, 500, [], extra, req.method));
       }
-      const headers = decision.action === 'redirect' ? [...decision.responseHeaders, ['Location', decision.location] as [string, string]] : decision.responseHeaders;
-      const sent = writeLocal(res, decision.status, headers, extra, req.method);
-      record(decision.status, [], sent);
-    } catch (err) {
-      // A bug in routing must cost one request, never the process.
-      log.error('request handling failed', { error: err as Error, url: req.url });
-      record(500, [], writeLocal(res, 500, [], extra, req.method));
-    }
+    };
   };
 
   const handleUpgrade = (spec: ListenerSpec) => (req: IncomingMessage, socket: Duplex, head: Buffer) => {
