@@ -10,12 +10,12 @@
  * The cluster runs one process per component (as `knet up`), so the proxy's RSS is its own.
  *
  *   apt-get install -y nginx-light haproxy wrk      # once
- *   npm run bench:proxy [-- --seconds 5 --connections 16 --changes 100 --services 1000 --out FILE]
+ *   npm run bench:proxy [-- --seconds 3 --rounds 3 --connections 16 --changes 100 --services 1000 --out FILE]
  *   (or, with a fresh build: node --import ./test/bench/dns/register.mjs test/bench/proxy/run.ts)
  *
  * Targets (issue #5): keep-alive req/s through the ClusterIP ≥ 0.9× haproxy's; new
  * connections/s ≥ 0.75× haproxy's; change → new routing p99 < 20 ms. Bounded: each wrk run
- * lasts --seconds (≤ 5 by default), everything is on loopback (nginx and haproxy on
+ * lasts --seconds (at most 5), everything is on loopback (nginx and haproxy on
  * 127.61.0.x with config files in a temp dir; the system services are never touched).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -29,11 +29,17 @@ import { promisify } from 'node:util';
 import type { KObject } from '../../../dataplane/model/object.js';
 import { nodeIP } from '../../../dataplane/cluster-config.js';
 import { startCluster, type KnetCluster } from '../../../dataplane/cluster-api.js';
+import { clusterConfig } from '../../../dataplane/cluster-config.js';
+import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
+import { silentLogger } from '../../../dataplane/log.js';
+import { startProxy } from '../../../proxy/proxier.js';
 
 const run = promisify(execFile);
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-const SECONDS = Math.min(Number(args.get('seconds') ?? 5), 5);
+const SECONDS = Math.min(Number(args.get('seconds') ?? 3), 5);
+/** Targets are measured in turn, round after round, and each reports its median: on a shared machine load drifts within a run. */
+const ROUNDS = Number(args.get('rounds') ?? 3);
 const CONNECTIONS = Number(args.get('connections') ?? 16);
 const CHANGES = Number(args.get('changes') ?? 100);
 const SCALE = Number(args.get('services') ?? 1000);
@@ -178,16 +184,60 @@ async function metric(cluster: KnetCluster, pattern: RegExp): Promise<number> {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-async function changeLatency(cluster: KnetCluster): Promise<{ samples: number; p50ms: number; p99ms: number; maxMs: number }> {
+interface ChangeLatency {
+  samples: number;
+  p50ms: number;
+  p99ms: number;
+  maxMs: number;
+  /**
+   * One request's round trip with nothing changing: every change sample includes at least one,
+   * so this is the floor the change latency sits on (on a loaded machine, most of it).
+   */
+  requestP50ms: number;
+  requestP99ms: number;
+}
+
+/** Store write → watch → sync → routing, in the cluster's own proxy process. */
+async function changeLatency(cluster: KnetCluster): Promise<ChangeLatency> {
   const { host, port } = await cluster.serviceAddress('switch');
-  const url = `http://${host}:${port}/`;
+  return measureChanges(`http://${host}:${port}/`, async (ip) => {
+    await cluster.store.mutate('EndpointSlice', 'default', 'switch-1', (s) => ({ ...s, endpoints: [{ addresses: [ip], conditions: { ready: true } }] }) as KObject);
+  });
+}
+
+/** The proxy's own share: a proxy in this process fed by a hand-fed informer (no store, no watch). */
+async function changeLatencyProxyOnly(): Promise<ChangeLatency> {
+  const informers = new MemoryInformerFactory();
+  const node = { name: 'node-1', ip: '127.61.4.2', podCIDR: '127.61.5.0/24' };
+  const proxy = await startProxy({ informers, config: { ...clusterConfig(0), nodeAddressBase: '127.61.4.1', podPrefix: '127.61' }, nodes: [node], allNodes: () => [node], log: silentLogger });
+  try {
+    const svc = { ...(selectorless('switch', 'ClusterIP') as object), spec: { type: 'ClusterIP', clusterIP: '127.61.4.100', ports: [{ port: 80, protocol: 'TCP' }] } };
+    informers.upsert(svc as never);
+    informers.upsert(slice('switch', [BACKEND_A.host]) as never);
+    await proxy.sync();
+    return await measureChanges('http://127.61.4.100:80/', async (ip) => {
+      informers.upsert(slice('switch', [ip]) as never);
+    });
+  } finally {
+    await proxy.close();
+  }
+}
+
+async function measureChanges(url: string, point: (ip: string) => Promise<void>): Promise<ChangeLatency> {
+  const rtt: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const start = process.hrtime.bigint();
+    await get(url);
+    rtt.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  rtt.sort((a, b) => a - b);
   const samples: number[] = [];
-  let current = 'A';
+  let current = (await get(url)).body.trim();
   for (let i = 0; i < CHANGES; i++) {
     const next = current === 'A' ? 'B' : 'A';
     const ip = next === 'A' ? BACKEND_A.host : BACKEND_B.host;
     const start = process.hrtime.bigint();
-    await cluster.store.mutate('EndpointSlice', 'default', 'switch-1', (s) => ({ ...s, endpoints: [{ addresses: [ip], conditions: { ready: true } }] }) as KObject);
+    await point(ip);
     for (;;) {
       const r = await get(url).catch(() => ({ status: 0, body: '' }));
       if (r.body.trim() === next) break;
@@ -198,10 +248,10 @@ async function changeLatency(cluster: KnetCluster): Promise<{ samples: number; p
     await new Promise((r) => setTimeout(r, 10));
   }
   samples.sort((a, b) => a - b);
-  return { samples: samples.length, p50ms: percentile(samples, 50), p99ms: percentile(samples, 99), maxMs: samples[samples.length - 1]! };
+  return { samples: samples.length, p50ms: percentile(samples, 50), p99ms: percentile(samples, 99), maxMs: samples[samples.length - 1]!, requestP50ms: percentile(rtt, 50), requestP99ms: percentile(rtt, 99) };
 }
 
-async function scale(cluster: KnetCluster): Promise<{ services: number; endpointsEach: number; writeMs: number; allBoundMs: number; boundAfterLastWriteMs: number; rssBeforeMiB: number; rssAfterMiB: number; syncP50ms?: number }> {
+async function scale(cluster: KnetCluster): Promise<{ services: number; endpointsEach: number; writeMs: number; allBoundMs: number; boundAfterLastWriteMs: number; rssBeforeMiB: number; rssAfterMiB: number }> {
   const pid = proxyPid(cluster);
   const listeners = /knet_proxy_listeners\{protocol="TCP",role="clusterIP"\} (\d+)/;
   const base = await metric(cluster, listeners);
@@ -240,6 +290,17 @@ async function scale(cluster: KnetCluster): Promise<{ services: number; endpoint
   };
 }
 
+/** Per target and mode, the run with the median req/s; errors are summed over every round. */
+function medians(all: WrkResult[]): Array<WrkResult & { rounds: number[] }> {
+  const groups = new Map<string, WrkResult[]>();
+  for (const r of all) groups.set(`${r.mode} ${r.target}`, [...(groups.get(`${r.mode} ${r.target}`) ?? []), r]);
+  return [...groups.values()].map((g) => {
+    const sorted = [...g].sort((a, b) => a.requestsPerSec - b.requestsPerSec);
+    const mid = sorted[Math.floor(sorted.length / 2)]!;
+    return { ...mid, socketErrors: g.reduce((n, r) => n + r.socketErrors, 0), non2xx: g.reduce((n, r) => n + r.non2xx, 0), rounds: g.map((r) => r.requestsPerSec) };
+  });
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
@@ -270,15 +331,19 @@ async function main(): Promise<void> {
     ];
     for (const [name, url] of targets.slice(1, 3)) await until(name, async () => (await get(url)).body === 'A\n');
 
-    const runs: WrkResult[] = [];
-    for (const mode of ['keep-alive', 'close'] as const) {
-      for (const [name, url] of targets) {
-        process.stdout.write(`wrk ${mode} ${name}…\n`);
-        runs.push(await wrk(name, url, mode));
+    const all: WrkResult[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const mode of ['keep-alive', 'close'] as const) {
+        for (const [name, url] of targets) {
+          process.stdout.write(`round ${round}/${ROUNDS}: wrk ${mode} ${name}…\n`);
+          all.push(await wrk(name, url, mode));
+        }
       }
     }
+    const runs = medians(all);
     process.stdout.write(`endpoint change → new routing, ${CHANGES} changes…\n`);
     const change = await changeLatency(cluster);
+    const changeProxyOnly = await changeLatencyProxyOnly();
     process.stdout.write(`${SCALE} services × 3 endpoints…\n`);
     const scaled = await scale(cluster);
 
@@ -294,7 +359,14 @@ async function main(): Promise<void> {
     };
 
     const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-    process.stdout.write('\n' + table([['target', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'], ...runs.map((r) => [r.target, r.mode, f(r.requestsPerSec), f(r.p50ms, 2), f(r.p99ms, 2), String(r.socketErrors), String(r.non2xx)])]) + '\n\n');
+    process.stdout.write(
+      '\n' +
+        table([
+          ['target', 'mode', 'req/s (median)', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'every round req/s'],
+          ...runs.map((r) => [r.target, r.mode, f(r.requestsPerSec), f(r.p50ms, 2), f(r.p99ms, 2), String(r.socketErrors), String(r.non2xx), r.rounds.map((x) => f(x)).join(' ')]),
+        ]) +
+        '\n\n',
+    );
     process.stdout.write(
       table([
         ['measure', 'value', 'target'],
@@ -302,6 +374,9 @@ async function main(): Promise<void> {
         ['ClusterIP / haproxy, new connections/s', f(ratios.newConnClusterIPvsHaproxy, 2), `≥ 0.75 ${verdict.newConnections ? 'met' : 'MISSED'}`],
         [`endpoint change → routing p50 (${change.samples})`, `${f(change.p50ms, 1)} ms`, ''],
         ['endpoint change → routing p99', `${f(change.p99ms, 1)} ms`, `< 20 ms ${verdict.changeP99 ? 'met' : 'MISSED'}`],
+        ['  one request, nothing changing, p50 / p99', `${f(change.requestP50ms, 1)} / ${f(change.requestP99ms, 1)} ms`, ''],
+        ['  proxy alone (no store/watch) p50 / p99', `${f(changeProxyOnly.p50ms, 1)} / ${f(changeProxyOnly.p99ms, 1)} ms`, ''],
+        ['    its one request p50 / p99', `${f(changeProxyOnly.requestP50ms, 1)} / ${f(changeProxyOnly.requestP99ms, 1)} ms`, ''],
         [`${scaled.services} services × 3: writes`, `${scaled.writeMs} ms`, ''],
         [`${scaled.services} services × 3: all listeners bound`, `${scaled.allBoundMs} ms`, ''],
         ['  … after the last write', `${scaled.boundAfterLastWriteMs} ms`, ''],
@@ -312,7 +387,7 @@ async function main(): Promise<void> {
     // A shared machine's load moves every number here; it is recorded with them.
     const machine = { cpus: cpus().length, loadavg1m: Number(loadavg()[0]!.toFixed(2)) };
     process.stdout.write(`\nmachine: ${machine.cpus} CPUs, load average ${machine.loadavg1m}\n`);
-    writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), machine, seconds: SECONDS, connections: CONNECTIONS, wrk: runs, ratios, change, scale: scaled, verdict }, null, 2) + '\n');
+    writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), machine, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, wrk: runs, ratios, change, changeProxyOnly, scale: scaled, verdict }, null, 2) + '\n');
     process.stdout.write(`\nwrote ${OUT}\n`);
   } finally {
     await cluster?.close();
