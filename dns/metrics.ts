@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics of one DNS server, on its own Registry (several clusters may share a
- * process). Values are read from DnsStats at scrape time; names follow CoreDNS's
- * (coredns_dns_requests_total{type}, coredns_dns_responses_total{rcode}, coredns_cache_*).
+ * process). Values are read from DnsStats at scrape time; shaped like CoreDNS's
+ * (coredns_dns_requests_total{type}, coredns_dns_responses_total{rcode}, coredns_cache_*) under
+ * a knet_dns_ prefix. metrics-endpoint.ts serves them on :9153.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { DnsStats } from './dns-stats.js';

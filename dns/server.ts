@@ -12,6 +12,7 @@ import { DnsStats, type DnsStatsSnapshot } from './dns-stats.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, Forwarder } from './forwarder.js';
 import { bindWithFallback, DEFAULT_FALLBACK_PORT, hostPort, type BindFn } from './listen.js';
 import { createDnsMetrics } from './metrics.js';
+import { serveMetrics, type MetricsEndpoint } from './metrics-endpoint.js';
 import { QueryEngine } from './query-engine.js';
 import { RecordIndex } from './record-index.js';
 import type { PodMode } from './service-lookup.js';
@@ -49,6 +50,8 @@ export interface DnsServerOptions {
   tcpTimeouts?: TcpTimeouts;
   /** For tests: replaces the socket binding (e.g. to simulate EACCES). */
   bind?: BindFn;
+  /** Serve Prometheus /metrics on address:metricsPort (CoreDNS's `prometheus :9153`); off when unset. */
+  metricsPort?: number;
 }
 
 export interface DnsServerHandle {
@@ -59,6 +62,8 @@ export interface DnsServerHandle {
   /** "host:port" names outside the zone go to, or undefined when forwarding is off. */
   upstream: string | undefined;
   metrics: Registry;
+  /** The port /metrics is served on (undefined: not asked for, or not bindable). */
+  metricsPort: number | undefined;
   stats(): DnsStatsSnapshot;
   /** The index answers come from (tests wait on its changes). */
   index: RecordIndex;
@@ -104,12 +109,15 @@ export async function startDns(opts: DnsServerOptions): Promise<DnsServerHandle>
   serveUdp(udp, engine, log);
   const tcpConns = serveTcp(tcp, engine, log, opts.tcpTimeouts ?? DEFAULT_TCP_TIMEOUTS);
   const metrics = createDnsMetrics(stats, () => engine.cache.size);
+  let metricsEndpoint: MetricsEndpoint | undefined;
+  if (opts.metricsPort !== undefined) metricsEndpoint = await serveMetrics(address, opts.metricsPort, metrics, log);
   const upstreamText = forwarder?.target;
   log.info(`serving DNS for ${opts.config.clusterDomain} on ${hostPort(address, port)} (udp+tcp)`, {
     address,
     port,
     upstream: upstreamText ?? null,
     upstreamSource: reason,
+    metricsPort: metricsEndpoint?.port ?? null,
   });
 
   let closing: Promise<void> | undefined;
@@ -118,6 +126,7 @@ export async function startDns(opts: DnsServerOptions): Promise<DnsServerHandle>
     port,
     upstream: upstreamText,
     metrics,
+    metricsPort: metricsEndpoint?.port,
     index,
     stats: () => stats.snapshot(engine.cache.size),
     close() {
@@ -128,6 +137,7 @@ export async function startDns(opts: DnsServerOptions): Promise<DnsServerHandle>
           new Promise<void>((r) => udp.close(() => r())),
           new Promise<void>((r) => tcp.close(() => r())),
           forwarder?.close(),
+          metricsEndpoint?.close(),
         ]);
         engine.cache.clear();
       })();

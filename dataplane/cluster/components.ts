@@ -62,7 +62,7 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
     // A flag given to this process wins over the cluster's setting; neither = /etc/resolv.conf.
     const upstream = ctx.dns?.upstream !== undefined ? ctx.dns.upstream : ctx.config.dnsUpstream;
     const logQueries = ctx.dns?.logQueries ?? ctx.config.dnsLogQueries ?? false;
-    const dns = await startDns({ informers: ctx.informers, config: ctx.config, log, upstream, logQueries });
+    const dns = await startDns({ informers: ctx.informers, config: ctx.config, log, upstream, logQueries, metricsPort: 9153 });
     await recordDnsPort(ctx.store, dns.port);
     return { name, info: { address: dns.address, port: dns.port, upstream: dns.upstream ?? 'off' }, close: () => dns.close() };
   }

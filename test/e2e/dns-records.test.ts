@@ -336,4 +336,11 @@ describe('the kube-dns Service', () => {
     const yaml = await knet('get', 'svc', '-n', 'kube-system', 'kube-dns', '-o', 'yaml');
     expect(yaml).toContain(`knet.dev/dns-port: "${cluster.dnsServer.port}"`);
   });
+
+  it('serves Prometheus metrics on its metrics port, 9153', async () => {
+    const body = await (await fetch(`http://${cluster.dnsServer.host}:9153/metrics`)).text();
+    expect(Number(/^knet_dns_requests_total\{type="A",proto="udp"\} (\d+)$/m.exec(body)?.[1])).toBeGreaterThan(10);
+    expect(body).toMatch(/^knet_dns_responses_total\{rcode="NXDOMAIN"\} \d+$/m);
+    expect(body).toMatch(/^knet_dns_cache_hits_total \d+$/m);
+  });
 });
