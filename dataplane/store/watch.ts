@@ -9,6 +9,10 @@
  *  4. if the history was trimmed past that version (the first entry read is not last+1) or
  *     the counter went backwards (Redis lost data), relist and emit only the difference —
  *     the 410 Gone analog. XREAD from a trimmed ID does not fail, so this check is ours.
+ *  5. after every (re)connection, before applying what it reads, check that the server still
+ *     has the entry we last applied, unchanged: a Sentinel failover to a replica that lagged,
+ *     or a restart that lost the tail, rewrites history from some version on, and once new
+ *     writes pass our version the rewritten entries would otherwise be skipped unnoticed.
  * A blocking read can hang forever after a reconnect (ioredis#610), so a watchdog recreates
  * the connection when a read outlives its block time.
  */
@@ -43,6 +47,11 @@ export class StoreInformerFactory implements InformerFactory {
   private unavailableSince: number | undefined;
   private interrupted = false;
   private stopWake: (() => void) | undefined;
+  /** The fields of the stream entry at lastRv, as we applied (or, after a list, found) it. */
+  private lastEntry: string | undefined;
+  /** Times the watch connection became ready, and the count our history was last checked at. */
+  private connectionsReady = 0;
+  private checkedAt = 0;
   /** Counters a component can expose. */
   readonly stats = { events: 0, relists: 0, reconnects: 0 };
 
@@ -106,7 +115,11 @@ export class StoreInformerFactory implements InformerFactory {
     let backoff = 50;
     while (this.running) {
       try {
-        if (!this.conn) this.conn = connectRedis(this.opts.redisUrl, { purpose: 'watch', maxRetriesPerRequest: 1 });
+        if (!this.conn) {
+          this.conn = connectRedis(this.opts.redisUrl, { purpose: 'watch', maxRetriesPerRequest: 1 });
+          // ioredis reconnects (and resends a pending read) by itself: count it, see readOnce.
+          this.conn.on('ready', () => this.connectionsReady++);
+        }
         if (this.needRelist) await this.relist();
         await this.readOnce();
         if (this.unavailableSince !== undefined) {
@@ -141,6 +154,8 @@ export class StoreInformerFactory implements InformerFactory {
     if (this.lastRv !== 0 && resourceVersion !== this.lastRv) this.log.info('relisted', { from: this.lastRv, to: resourceVersion, kinds });
     this.stats.relists++;
     this.lastRv = resourceVersion;
+    this.lastEntry = await this.entryAt(resourceVersion);
+    this.checkedAt = this.connectionsReady;
     if (this.needRelist) return;
     const waiters = this.syncWaiters;
     this.syncWaiters = [];
@@ -159,6 +174,17 @@ export class StoreInformerFactory implements InformerFactory {
       reply = await Promise.race([read, timeout]);
     } finally {
       clearTimeout(watchdog);
+    }
+    // A (re)connection since the last check: is the history we applied still the server's?
+    if (this.checkedAt !== this.connectionsReady) {
+      const seenAt = this.connectionsReady;
+      const entry = await this.entryAt(this.lastRv);
+      if (entry !== this.lastEntry) {
+        this.log.warn('state store history changed under the watch (failover or restart lost writes); relisting', { resourceVersion: this.lastRv });
+        this.needRelist = true;
+        return;
+      }
+      this.checkedAt = seenAt;
     }
     if (!reply) {
       // Idle: make sure Redis did not come back with less history than we saw.
@@ -179,7 +205,15 @@ export class StoreInformerFactory implements InformerFactory {
       }
       this.dispatch(fields);
       this.lastRv = rv;
+      this.lastEntry = fields.join('\n');
     }
+  }
+
+  /** The stream entry at a version, its fields joined (undefined for none: version 0 or trimmed). */
+  private async entryAt(rv: number): Promise<string | undefined> {
+    if (rv === 0 || !this.conn) return undefined;
+    const [entry] = (await this.conn.xrange(this.store.keys.events, `${rv}-0`, `${rv}-0`)) as Array<[string, string[]]>;
+    return entry?.[1].join('\n');
   }
 
   private dispatch(fields: string[]): void {

@@ -238,6 +238,10 @@ function quote(s: string): string {
 async function startServer(procs: Processes, name: string, args: string[], port = Number(args[args.indexOf('--port') + 1])): Promise<void> {
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   procs.children.push(child);
+  // A test worker that dies without cleanup (a thrown hook, a timeout kill) takes its servers along.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.off('exit', orphanGuard));
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `${name} exited (${signal ?? code}); see ${path.join(procs.dir, name)}`));
   child.once('error', (err) => (exited = `${name}: ${err.message}`));
