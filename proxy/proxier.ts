@@ -1,9 +1,9 @@
 /**
  * `knet proxy`: the I/O shell around the pure core. Like kube-proxy, change notifications from
  * the Service, EndpointSlice and Node informers only mark the state dirty; one full sync
- * (rebuild the table, update the chooser, diff the listeners) runs on the next turn of the
- * event loop, so a burst of events costs one sync and a new service answers within
- * milliseconds. Connections never read the store: they read the chooser's in-memory table.
+ * (rebuild the table, update the chooser, diff the listeners) runs once the current batch of
+ * events has been delivered, so a burst of events costs one sync and a new service answers
+ * within milliseconds. Connections never read the store: they read the chooser's in-memory table.
  */
 import type dgram from 'node:dgram';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
@@ -83,7 +83,7 @@ export interface ProxyHandle {
   bindErrors(): BindErrorInfo[];
   /** The current service table (endpoints in use), for `knet get svc -o wide` and debugging. */
   services(): ServicePortInfo[];
-  /** Runs a sync now instead of on the next turn; resolves when listeners have settled binding. */
+  /** Runs a sync now instead of once the current batch of events is delivered; resolves when listeners have settled binding. */
   sync(): Promise<void>;
 }
 
@@ -109,7 +109,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   let problems: ListenerProblem[] = [];
   let closed = false;
   let lastSync = new Date();
-  let scheduled: NodeJS.Immediate | undefined;
+  let scheduled = false;
   let retryTimer: NodeJS.Timeout | undefined;
   const servedNodes = (): NodeAddress[] => opts.nodes.map((n) => withZone(n, opts.config));
   const bindEvents = opts.events
@@ -139,7 +139,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   }
 
   function sync(): void {
-    scheduled = undefined;
+    scheduled = false;
     if (closed) return;
     const end = metrics.syncDuration.startTimer();
     const now = Date.now();
@@ -160,7 +160,14 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
 
   function scheduleSync(): void {
     if (closed || scheduled) return;
-    scheduled = setImmediate(sync);
+    scheduled = true;
+    // A microtask, not setImmediate: the informer delivers a whole watch batch synchronously,
+    // so this still costs one sync per batch, and it runs before the event loop polls again —
+    // a connection accepted after the change was read already sees it (with setImmediate the
+    // poll phase came first and such a connection took the old route).
+    queueMicrotask(() => {
+      if (scheduled) sync();
+    });
   }
 
   function scheduleRetry(): void {
@@ -226,7 +233,6 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     ],
     services: () => [...table.values()],
     async sync() {
-      if (scheduled) clearImmediate(scheduled);
       sync();
       await listenerSet.settled();
     },
@@ -234,7 +240,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       if (closed) return;
       closed = true;
       for (const u of unsubscribe) u();
-      if (scheduled) clearImmediate(scheduled);
+      scheduled = false;
       if (retryTimer) clearTimeout(retryTimer);
       clearInterval(periodic);
       const closing = listenerSet.closeAll();

@@ -3,6 +3,7 @@
  * endpoints, skipped services, live changes, per-endpoint metrics.
  * Addresses: ClusterIPs 127.51.96.11–29, backends 127.51.1.11–12 and 127.51.2.11, clients 127.51.200.1x.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EP } from '../../unit/proxy/fixtures.js';
 import { curl, slice, startBackend, startRig, svc, type Backend, type Rig } from './helpers.js';
@@ -143,6 +144,28 @@ describe('ClusterIP', () => {
     } finally {
       await db.close();
     }
+  });
+
+  it('a connection opened right after an endpoint change takes the new route', async () => {
+    apply('moving', '127.51.96.23', {}, [B1]);
+    await waitFor(() => curl('http://127.51.96.23:8080/'), (r) => r.code === 0);
+    // In-process requests, each right after a change made from a timer: the proxy accepts the
+    // connection in the poll phase of that same event-loop turn.
+    const get = () =>
+      new Promise<string>((resolve, reject) => {
+        http.get('http://127.51.96.23:8080/', { agent: false }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve(body));
+        }).on('error', reject);
+      });
+    const seen: string[] = [];
+    for (const b of [B3, B1, B3, B1, B3]) {
+      await new Promise((r) => setTimeout(r, 5));
+      rig.informers.upsert(slice('moving', [{ port: 8080 }], [b]));
+      seen.push(await get());
+    }
+    expect(seen).toEqual([B3, B1, B3, B1, B3].map((b) => `${b.ip}:8080`));
   });
 
   it('per-endpoint metrics show which pod served', async () => {
