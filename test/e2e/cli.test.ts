@@ -41,7 +41,7 @@ describe('knet on the command line', () => {
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     expect(up.stdout).toContain(`knet cluster "${cluster}" is up`);
-    expect(up.stdout).toMatch(/curl http:\/\/127\.\d+\.\d+\.\d+:80\/hostname/);
+    expect(up.stdout).toMatch(/curl http:\/\/127\.\d+\.\d+\.\d+\/hostname +# ClusterIP/);
   });
 
   it('lists pods like kubectl, with IPs and nodes in -o wide', async () => {
