@@ -139,6 +139,7 @@ describe('knet get svc -o wide and describe svc', () => {
     const squatter = net.createServer();
     await new Promise<void>((r) => squatter.listen({ host: '127.60.4.1', port: 8080 }, r));
     try {
+      // Not waiting for readiness: apply would (rightly) fail on this very event.
       await cluster.apply(`apiVersion: v1
 kind: Service
 metadata: { name: web-ext }
@@ -146,7 +147,7 @@ spec:
   selector: { app: web }
   externalIPs: [127.60.4.1]
   ports: [{ port: 8080, targetPort: 8080 }]
-`);
+`, { wait: false });
       let text = '';
       await cluster.waitFor(async () => (text = (await knet('describe', 'svc', 'web-ext')).stdout).includes('FailedToBindServicePort'), 'describe to show the event', 20_000, async () => text);
       expect(text).toMatch(/Warning\s+FailedToBindServicePort\s+.*cannot bind 127\.60\.4\.1:8080\/TCP: another program holds it.*Fix/);

@@ -102,7 +102,8 @@ describe('a listener the proxy cannot bind', () => {
     await new Promise<void>((r) => squatter.listen({ host: '127.60.3.1', port: 8080 }, r));
     try {
       const port = await startServer('behind-external-ip');
-      await cluster.apply([selectorless('squatted', 8080, '  externalIPs: [127.60.3.1]\n'), endpoints('squatted', port)].join('---\n'));
+      // Not waiting for readiness: apply would (rightly) fail on this very event.
+      await cluster.apply([selectorless('squatted', 8080, '  externalIPs: [127.60.3.1]\n'), endpoints('squatted', port)].join('---\n'), { wait: false });
       expect(await answer('squatted')).toBe('behind-external-ip');
       let warning: string | undefined;
       await cluster.waitFor(async () => {
