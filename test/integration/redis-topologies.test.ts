@@ -1,15 +1,27 @@
 /**
  * `--redis URL` against the Redis deployments users already run: the store, the commit
  * script and the watch through a redis-sentinel:// URL (including a failover) and a
- * redis-cluster:// URL (three masters; every key of a knet cluster in one slot).
+ * redis-cluster:// URL (three masters; every key of a knet cluster in one slot); and a
+ * component started alone against a running cluster's Redis, as another machine joins one:
+ * `knet node node-3 --redis URL --cluster NAME` (needs the build: `npm run build`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { connectRedis, parseRedisUrl, redactUrl } from '../../dataplane/store/redis-connection.js';
 import { ObjectStore } from '../../dataplane/store/object-store.js';
 import { StoreInformerFactory } from '../../dataplane/store/watch.js';
 import { StoreKeys } from '../../dataplane/store/keys.js';
 import { Redis } from 'ioredis';
 import type { AnyObject, KObject } from '../../dataplane/model/object.js';
+import { startCluster } from '../../dataplane/cluster-api.js';
+import { cliEntry, startCluster as startClusterCore } from '../../dataplane/cluster/cluster.js';
+import type { ClusterFile } from '../../dataplane/cluster/state-dir.js';
+import { nodeIP, podSubnet, type ClusterConfig } from '../../dataplane/cluster-config.js';
 import { startClusterTopology, startSentinelTopology, type ClusterTopology, type SentinelTopology } from '../support/redis-topologies.js';
 
 let seq = 0;
@@ -307,3 +319,99 @@ describe('Redis Cluster (redis-cluster://)', () => {
   });
 });
 
+
+/**
+ * `knet node node-3 --redis URL --cluster NAME` in its own process, with a state dir that
+ * knows nothing of the cluster (as on another machine): node-3 registers and goes Ready, and a
+ * Pod bound to it gets an address in node-3's pod /24 and answers there.
+ */
+async function joinNode3(
+  cluster: { name: string; config: ClusterConfig; store: ObjectStore; apply(pod: Pod): Promise<unknown> },
+  redisUrl: string,
+  via: '--redis' | 'KNET_REDIS_URL',
+): Promise<void> {
+  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'knet-node3-'));
+  const flag = via === '--redis' ? ['--redis', redisUrl] : [];
+  const child = spawn(process.execPath, [cliEntry(), 'node', 'node-3', ...flag, '--cluster', cluster.name], {
+    env: { ...process.env, KNET_STATE_DIR: elsewhere, KNET_REDIS_URL: via === 'KNET_REDIS_URL' ? redisUrl : '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const explain = (what: string) => `${what}; knet node output:\n${output.slice(-3000)}`;
+  try {
+    const node = await until(async () => {
+      if (child.exitCode !== null) throw new Error(explain(`knet node exited with ${child.exitCode}`));
+      const n = await cluster.store.get<Node>('Node', undefined, 'node-3');
+      return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n;
+    }, explain('Node node-3 to be Ready'));
+    expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: nodeIP(cluster.config, 3) });
+
+    await cluster.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'on-node-3', namespace: 'default' },
+      spec: { nodeName: 'node-3', containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 8080 }] }] },
+    });
+    const pod = await until(async () => {
+      const p = await cluster.store.get<Pod>('Pod', 'default', 'on-node-3');
+      return p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && p;
+    }, explain('pod on-node-3 to be Ready'));
+    const podIP = pod.status!.podIP!;
+    const subnet = podSubnet(cluster.config, 3);
+    expect(podIP.split('.').slice(0, 3).join('.')).toBe(subnet.split('.').slice(0, 3).join('.'));
+    expect(pod.status?.hostIP).toBe(nodeIP(cluster.config, 3));
+    const body = await get(`http://${podIP}:8080/hello`);
+    expect(JSON.parse(body)).toMatchObject({ pod: 'on-node-3', node: 'node-3', podIP, path: '/hello' });
+  } finally {
+    child.kill('SIGTERM');
+    const code = await exited;
+    rmSync(elsewhere, { recursive: true, force: true });
+    expect(code, explain('knet node should stop cleanly on SIGTERM')).toBe(0);
+  }
+}
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('knet node node-3 --redis URL: a node started alone against a running cluster', () => {
+  const lean = { proxy: false, dns: false, ingress: false };
+
+  it('joins a cluster on its embedded Redis (the URL from cluster.json)', async () => {
+    const cluster = await startCluster({ nodes: 2, components: lean });
+    try {
+      const file = JSON.parse(readFileSync(path.join(cluster.stateDir, 'cluster.json'), 'utf8')) as ClusterFile;
+      expect(file.redisUrl).toMatch(/^redis:\/\//);
+      await joinNode3({ name: cluster.name, config: cluster.config, store: cluster.store, apply: (pod) => cluster.apply(pod, { wait: false }) }, file.redisUrl, '--redis');
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it.each([
+    ['Sentinel', 'KNET_REDIS_URL', () => sentinel!],
+    ['Cluster', '--redis', () => redisCluster!],
+  ] as const)('joins a cluster kept in Redis %s (URL through %s)', async (_kind, via, topology) => {
+    const url = (await topology()).url;
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'knet-topo-'));
+    const cluster = await startClusterCore({ name: `join${process.pid}x${++seq}`, stateDir, redisUrl: url, nodes: 2, mode: 'single-process', components: lean, removeStateOnClose: true, crashBackoffMs: 100 });
+    try {
+      await joinNode3({ ...cluster, apply: (pod) => cluster.apply([{ source: '<test>', index: 1, object: pod }]) }, url, via);
+    } finally {
+      await cluster.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
