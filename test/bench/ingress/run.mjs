@@ -1,0 +1,199 @@
+/**
+ * npm run bench:ingress — knet's ingress controller against nginx, same run, same pods.
+ *
+ * One knet cluster (in this process) runs two agnhost Deployments behind Ingresses (host
+ * routing `apple.example.com`, path routing `shop.example.com/banana`). nginx (Debian's, run as
+ * a child on a loopback high port with a config in a temp dir; the system nginx is untouched)
+ * gets the same host/path rules pointing at the same pod IPs, with upstream keep-alive as
+ * ingress-nginx configures it. wrk measures both (warm-up, then interleaved rounds, each ≤ 5 s).
+ * Then: how long after an Ingress is created does a request to its host get routed (p50/p99)?
+ *
+ * The machine is shared and loaded; numbers are for comparing the two in the same run only.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../..');
+const { startCluster } = await import(path.join(root, 'dist/dataplane/index.js'));
+
+const WRK = { threads: 1, connections: 32, seconds: 5, rounds: 3 };
+const CHANGES = 20;
+
+const app = (name) => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name} }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: ${name} } }
+  template:
+    metadata: { labels: { app: ${name} } }
+    spec:
+      containers:
+      - name: agnhost
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: ["netexec", "--http-port=8080"]
+        readinessProbe: { httpGet: { path: /readyz, port: 8080 }, periodSeconds: 1 }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ${name} }
+spec:
+  selector: { app: ${name} }
+  ports: [{ port: 80, targetPort: 8080 }]
+`;
+const ingresses = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: bench }
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: apple.example.com
+    http:
+      paths:
+      - { path: /, pathType: Prefix, backend: { service: { name: apple, port: { number: 80 } } } }
+  - host: shop.example.com
+    http:
+      paths:
+      - { path: /banana, pathType: Prefix, backend: { service: { name: banana, port: { number: 80 } } } }
+`;
+
+function nginxConfig(dir, port, apple, banana) {
+  const ups = (name, ips) => `  upstream ${name} {\n${ips.map((ip) => `    server ${ip}:8080;`).join('\n')}\n    keepalive 320;\n  }`;
+  return `worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+${ups('apple', apple)}
+${ups('banana', banana)}
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_set_header Host $host;
+  proxy_set_header X-Forwarded-For $remote_addr;
+  server { listen 127.0.0.1:${port} default_server; return 404; }
+  server { listen 127.0.0.1:${port}; server_name apple.example.com; location / { proxy_pass http://apple; } }
+  server { listen 127.0.0.1:${port}; server_name shop.example.com; location /banana { proxy_pass http://banana; } }
+}
+`;
+}
+
+async function freePort() {
+  const srv = net.createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** wrk → { rps, p50ms, p99ms, non2xx, errors } */
+async function wrk(url, host, seconds) {
+  const { stdout } = await run('wrk', [`-t${WRK.threads}`, `-c${WRK.connections}`, `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, url]);
+  const ms = (label) => {
+    const m = stdout.match(new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm'));
+    if (!m) return NaN;
+    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+  };
+  const non2xx = Number(stdout.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
+  const errors = stdout.match(/Socket errors: .*/)?.[0] ?? '';
+  return { rps: Number(stdout.match(/Requests\/sec:\s+([\d.]+)/)?.[1]), p50ms: ms('50%'), p99ms: ms('99%'), non2xx, errors };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'knet-bench-ingress-'));
+let nginx;
+const cluster = await startCluster({ components: { dns: false }, readyTimeoutMs: 90_000 });
+try {
+  await cluster.apply([app('apple'), app('banana'), ingresses], { timeoutMs: 90_000 });
+  const ing = cluster.ingressAddress();
+  const apple = await cluster.readyEndpoints('apple');
+  const banana = await cluster.readyEndpoints('banana');
+  const port = await freePort();
+  for (const d of ['body', 'proxy', 'fcgi', 'uwsgi', 'scgi']) mkdirSync(path.join(tmp, d));
+  writeFileSync(path.join(tmp, 'nginx.conf'), nginxConfig(tmp, port, apple, banana));
+  const nginxVersion = (await run('nginx', ['-v'])).stderr.trim();
+  nginx = spawn('nginx', ['-p', tmp, '-c', path.join(tmp, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await new Promise((r) => setTimeout(r, 500));
+
+  const targets = {
+    knet: { host: `http://${ing.host}:${ing.httpPort}` },
+    nginx: { host: `http://127.0.0.1:${port}` },
+  };
+  const routes = [
+    { name: 'host apple.example.com /hostname', host: 'apple.example.com', path: '/hostname' },
+    { name: 'path shop.example.com/banana', host: 'shop.example.com', path: '/banana' },
+  ];
+  // Sanity: both route both rules to a pod.
+  for (const t of Object.values(targets)) {
+    for (const r of routes) {
+      const { stdout } = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${r.host}`, `${t.host}${r.path}`]);
+      if (stdout !== '200') throw new Error(`${t.host} ${r.host}${r.path} answered ${stdout}`);
+    }
+  }
+  const rows = [];
+  for (const r of routes) {
+    const samples = { knet: [], nginx: [] };
+    for (const name of Object.keys(targets)) await wrk(`${targets[name].host}${r.path}`, r.host, 1); // warm-up
+    for (let i = 0; i < WRK.rounds; i++) {
+      for (const name of i % 2 ? ['nginx', 'knet'] : ['knet', 'nginx']) samples[name].push(await wrk(`${targets[name].host}${r.path}`, r.host, WRK.seconds));
+    }
+    for (const name of Object.keys(targets)) {
+      const s = samples[name];
+      rows.push({ route: r.name, target: name, rps: median(s.map((x) => x.rps)), p50ms: median(s.map((x) => x.p50ms)), p99ms: median(s.map((x) => x.p99ms)), non2xx: s.reduce((a, x) => a + x.non2xx, 0), errors: s.map((x) => x.errors).filter(Boolean) });
+    }
+  }
+
+  // Ingress change → routed: create an Ingress for a new host, then ask until it is not a 404.
+  const pool = new Pool(targets.knet.host, { connections: 1 });
+  const changeMs = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const host = `change-${i}.example.com`;
+    const t0 = performance.now();
+    await cluster.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: `change-${i}`, namespace: 'default' }, spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'apple', port: { number: 80 } } } }] } }] } }, { wait: false });
+    for (;;) {
+      const res = await pool.request({ path: '/hostname', method: 'GET', headers: { host } });
+      await res.body.text();
+      if (res.statusCode === 200) break;
+      if (performance.now() - t0 > 10_000) throw new Error(`${host} not routed after 10 s`);
+    }
+    changeMs.push(performance.now() - t0);
+  }
+  await pool.close();
+
+  const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`\ningress bench — wrk -t${WRK.threads} -c${WRK.connections}, ${WRK.rounds} × ${WRK.seconds} s per target (median), ${nginxVersion}, worker_processes 1; load average ${load}\n`);
+  console.log(['route'.padEnd(34), 'target'.padEnd(7), 'req/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'non-2xx'.padStart(8)].join(' '));
+  for (const r of rows) console.log([r.route.padEnd(34), r.target.padEnd(7), r.rps.toFixed(0).padStart(9), r.p50ms.toFixed(2).padStart(8), r.p99ms.toFixed(2).padStart(8), String(r.non2xx).padStart(8)].join(' '));
+  const ratios = routes.map((r) => {
+    const k = rows.find((x) => x.route === r.name && x.target === 'knet');
+    const n = rows.find((x) => x.route === r.name && x.target === 'nginx');
+    return { route: r.name, rpsRatio: k.rps / n.rps, p99Ratio: k.p99ms / n.p99ms };
+  });
+  for (const x of ratios) console.log(`${x.route}: knet/nginx req/s ${x.rpsRatio.toFixed(2)}× (target ≥ 0.5×), p99 ${x.p99Ratio.toFixed(2)}× (target ≤ 2×)`);
+  const change = { samples: CHANGES, p50ms: pct(changeMs, 50), p99ms: pct(changeMs, 99), maxms: Math.max(...changeMs) };
+  console.log(`Ingress created → routed (store write, watch, table rebuild, first 200): p50 ${change.p50ms.toFixed(1)} ms, p99 ${change.p99ms.toFixed(1)} ms over ${CHANGES} (target p99 < 20 ms)`);
+
+  const out = path.join(root, 'test/bench/results/ingress.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), loadavg: os.loadavg(), wrk: WRK, nginx: nginxVersion, rows, ratios, ingressChangeToRouted: { ...change, allMs: changeMs } }, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(root, out)}`);
+} finally {
+  if (nginx) {
+    nginx.kill('SIGTERM');
+    await new Promise((r) => (nginx.exitCode !== null ? r() : nginx.once('exit', r)));
+  }
+  await cluster.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
