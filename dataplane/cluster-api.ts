@@ -13,10 +13,11 @@
  * fails at once (a crash-looping pod, a Service port that cannot be bound) with an error that
  * names the object and the reason and quotes the last events and the pod's log tail.
  */
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dns from 'node:dns';
+import net from 'node:net';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, fetch as undiciFetch, type RequestInfo, type RequestInit, type Response } from 'undici';
 import type { Service, Pod, Event, Node } from 'kubernetes-types/core/v1.js';
@@ -25,7 +26,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { startCluster as startClusterCore, type Cluster, type ClusterOptions } from './cluster/cluster.js';
 import { parseManifestText, readManifestPaths, type ManifestDoc } from './api/manifests.js';
 import type { ApplyResult } from './api/apply.js';
-import { waitForReady, explain, podsOf, type Snapshot } from './cluster/readiness.js';
+import { waitForReady, explain, podsOf, findFailures, notReadyError, describeFailures, SNAPSHOT_KINDS, type Snapshot } from './cluster/readiness.js';
 import { waitUntil } from './cluster/wait-until.js';
 import { StoreInformerFactory } from './store/watch.js';
 import type { InformerHandler } from './informer-types.js';
@@ -92,7 +93,7 @@ export class KnetCluster implements AsyncDisposable {
   /** @internal use startCluster() */
   constructor(
     private readonly cluster: Cluster,
-    private readonly defaults: { timeoutMs: number; failFast: boolean },
+    private readonly defaults: { timeoutMs: number; failFast: boolean; components: { proxy: boolean; dns: boolean; ingress: boolean }; tempDir?: string },
   ) {
     this.lookupResolver = new dns.promises.Resolver({ timeout: 2000, tries: 2 });
     this.lookupResolver.setServers([`${this.dnsServer.host}:${this.dnsServer.port}`]);
@@ -209,14 +210,17 @@ export class KnetCluster implements AsyncDisposable {
   async waitForReady(targets: KObject | string | Array<KObject | string>, opts: WaitOptions & { failFast?: boolean; since?: number } = {}): Promise<void> {
     const objects = (Array.isArray(targets) ? targets : [targets]).map((t) => (typeof t === 'string' ? this.refToObject(t, opts.namespace) : t));
     const rv = Math.max(0, ...objects.map((o) => Number(o.metadata?.resourceVersion ?? 0) || 0));
-    await waitForReady(this.store, objects, {
-      timeoutMs: opts.timeoutMs ?? this.defaults.timeoutMs,
-      informers: this.informers,
-      minResourceVersion: rv,
-      failFast: opts.failFast ?? this.defaults.failFast,
-      since: opts.since,
-      logTail: (ns, pod, container) => this.logs(pod, { namespace: ns, container, tail: LOG_TAIL_LINES }),
-    });
+    const timeoutMs = opts.timeoutMs ?? this.defaults.timeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const failFast = opts.failFast ?? this.defaults.failFast;
+    const since = opts.since ?? Date.now() - 1000;
+    const logTail = (ns: string, pod: string, container: string) => this.logs(pod, { namespace: ns, container, tail: LOG_TAIL_LINES });
+    await waitForReady(this.store, objects, { timeoutMs, informers: this.informers, minResourceVersion: rv, failFast, since, logTail, ingress: this.defaults.components.ingress });
+    // Ready is not yet routable: the proxy binds a Service's listeners once it sees the
+    // endpoints, a moment after we do. Wait for them, then give a bind failure the time to be
+    // reported (the proxy records it before our probe can connect; see settleFailures).
+    await this.waitRoutable(objects, Math.max(1, deadline - Date.now()));
+    if (failFast) await this.settleFailures(objects, since, logTail);
   }
 
   /**
@@ -428,6 +432,8 @@ export class KnetCluster implements AsyncDisposable {
       this.lookupResolver.cancel();
       await Promise.all([this.agent?.destroy(), this.ownInformers?.close()]);
       await this.cluster.close();
+      // The temp dir startCluster made around the cluster's own dir.
+      if (this.defaults.tempDir) rmSync(this.defaults.tempDir, { recursive: true, force: true });
     })());
   }
 
@@ -436,6 +442,53 @@ export class KnetCluster implements AsyncDisposable {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  /** Waits until every TCP port of the Services among `objects` that has ready endpoints accepts connections on its ClusterIP. */
+  private async waitRoutable(objects: readonly KObject[], timeoutMs: number): Promise<void> {
+    if (!this.defaults.components.proxy) return;
+    const targets: Array<{ svc: string; host: string; port: number }> = [];
+    for (const o of objects) {
+      if (o.kind !== 'Service') continue;
+      const ns = o.metadata?.namespace ?? 'default';
+      const svc = this.informers.informer<Service & KObject>('Service').get(ns, o.metadata?.name ?? '');
+      const ip = svc?.spec?.clusterIP;
+      // Services another proxy serves (DNS, ingress) and headless ones have no listener of ours.
+      if (!svc || !ip || ip === 'None' || svc.metadata?.labels?.['service.kubernetes.io/service-proxy-name']) continue;
+      if (readyEndpointsOf(this.informers.informer<EndpointSlice & KObject>('EndpointSlice').list(), svc.metadata!.name!, ns).length === 0) continue;
+      for (const p of svc.spec?.ports ?? []) if ((p.protocol ?? 'TCP') === 'TCP') targets.push({ svc: `${ns}/${svc.metadata!.name}`, host: ip, port: p.port });
+    }
+    for (const t of targets) {
+      let last = '';
+      await waitUntil(
+        async () => {
+          last = await tryConnect(t.host, t.port);
+          return last === '';
+        },
+        {
+          informers: this.informers,
+          kinds: ['Service', 'EndpointSlice'],
+          timeoutMs,
+          pollMs: 10,
+          onTimeout: () => new Error(`service ${t.svc} is ready but not routable: ${t.host}:${t.port} refuses connections (${last}); is the proxy running?`),
+        },
+      );
+    }
+  }
+
+  /**
+   * A failure the components report as an event (a port the proxy cannot bind) is written
+   * before our probe could connect; once the watch has caught up with the store, it is in the
+   * cache if it happened.
+   */
+  private async settleFailures(objects: readonly KObject[], since: number, logTail: (ns: string, pod: string, container: string) => Promise<string>): Promise<void> {
+    if (!objects.some((o) => o.kind === 'Service' || o.kind === 'Ingress')) return;
+    const informers = this.informers;
+    const rv = await this.store.currentResourceVersion();
+    await waitUntil(() => informers.resourceVersion >= rv, { informers, kinds: ['Event'], timeoutMs: 5000, pollMs: 5, onTimeout: () => new Error(`the watch did not catch up with resourceVersion ${rv}`) });
+    const snap: Snapshot = new Map(SNAPSHOT_KINDS.map((k) => [k, informers.informer(k).list()]));
+    const failures = findFailures(objects, snap, { since });
+    if (failures.length) throw await notReadyError(describeFailures(failures), objects, snap, [], failures, logTail);
+  }
 
   /** The cluster's shared watch (single-process), or one of our own against its Redis. */
   private get informers(): StoreInformerFactory {
@@ -489,10 +542,15 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Knet
       log: opts.log ?? silentLogger,
     });
   } catch (err) {
-    if (opts.stateDir === undefined) (await import('node:fs')).rmSync(stateDir, { recursive: true, force: true });
+    if (opts.stateDir === undefined) rmSync(stateDir, { recursive: true, force: true });
     throw err;
   }
-  const handle = new KnetCluster(cluster, { timeoutMs: opts.readyTimeoutMs ?? DEFAULT_TIMEOUT_MS, failFast: opts.failFast ?? true });
+  const handle = new KnetCluster(cluster, {
+    timeoutMs: opts.readyTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    failFast: opts.failFast ?? true,
+    components: { proxy: true, dns: true, ingress: true, ...opts.components },
+    ...(opts.stateDir === undefined ? { tempDir: stateDir } : {}),
+  });
   if (opts.manifests) {
     const t = performance.now();
     try {
@@ -504,6 +562,22 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Knet
     cluster.timings.manifests = Math.round((performance.now() - t) * 10) / 10;
   }
   return handle;
+}
+
+/** '' once host:port accepts a TCP connection (closed at once), else why not. */
+function tryConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.setTimeout(1000, () => {
+      s.destroy();
+      resolve('timed out');
+    });
+    s.once('connect', () => {
+      s.destroy();
+      resolve('');
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
 }
 
 function readyEndpointsOf(slices: Array<EndpointSlice & { metadata?: KObject['metadata'] }>, service: string, namespace: string): string[] {

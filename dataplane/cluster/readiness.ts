@@ -28,7 +28,16 @@ export interface Readiness {
 
 /** What a judgement reads: the current objects of these kinds. */
 export type Snapshot = ReadonlyMap<Kind, readonly KObject[]>;
-export const SNAPSHOT_KINDS: readonly Kind[] = ['Pod', 'EndpointSlice', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Event'];
+export const SNAPSHOT_KINDS: readonly Kind[] = ['Pod', 'EndpointSlice', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Ingress', 'Event'];
+
+export interface AssessOptions {
+  /**
+   * An ingress controller runs: an Ingress is ready once it reports its address in
+   * `status.loadBalancer` (as ingress-nginx does once it serves it). Without one, Ingresses
+   * are not waited for.
+   */
+  ingress?: boolean;
+}
 
 /** Something that will not get ready on its own. */
 export interface Failure {
@@ -46,7 +55,7 @@ const ref = (o: KObject) => `${String(o.kind).toLowerCase()}/${o.metadata?.name}
 const nsOf = (o: KObject) => o.metadata?.namespace ?? 'default';
 const list = <T>(snap: Snapshot, kind: Kind) => (snap.get(kind) ?? []) as unknown as T[];
 
-export function assessReadiness(objects: readonly KObject[], snap: Snapshot): Readiness {
+export function assessReadiness(objects: readonly KObject[], snap: Snapshot, opts: AssessOptions = {}): Readiness {
   const pods = list<Pod>(snap, 'Pod');
   const slices = list<EndpointSlice>(snap, 'EndpointSlice');
   const current = (o: KObject) => (snap.get(o.kind as Kind) ?? []).find((x) => x.metadata?.name === o.metadata?.name && nsOf(x) === nsOf(o));
@@ -62,7 +71,10 @@ export function assessReadiness(objects: readonly KObject[], snap: Snapshot): Re
         const ready = live?.status?.readyReplicas ?? 0;
         const updated = o.kind === 'Deployment' ? ((live as Deployment | undefined)?.status?.updatedReplicas ?? 0) : want;
         const observed = (live?.status?.observedGeneration ?? 0) >= (live?.metadata?.generation ?? 1);
-        if (!live || ready < want || updated < want || !observed || (live.status?.replicas ?? 0) > want) waiting.push(`${name}: ${ready}/${want} ready`);
+        // With minReadySeconds, pods count once they stayed Ready that long (kubectl rollout
+        // status waits for availableReplicas too): a guard against apps that crash right after starting.
+        const available = (live?.spec?.minReadySeconds ?? 0) > 0 ? (live?.status?.availableReplicas ?? 0) : want;
+        if (!live || ready < want || updated < want || available < want || !observed || (live.status?.replicas ?? 0) > want) waiting.push(`${name}: ${ready}/${want} ready`);
         break;
       }
       case 'DaemonSet': {
@@ -91,15 +103,22 @@ export function assessReadiness(objects: readonly KObject[], snap: Snapshot): Re
         if (missing.length) waiting.push(`${name}: ${selected.length - missing.length}/${selected.length} endpoints ready`);
         break;
       }
+      case 'Ingress': {
+        if (!opts.ingress) break;
+        const live = current(o) as (KObject & { status?: { loadBalancer?: { ingress?: unknown[] } } }) | undefined;
+        if (!live?.status?.loadBalancer?.ingress?.length) waiting.push(`${name}: no address yet (not served by the ingress controller)`);
+        break;
+      }
     }
   }
   return { ready: waiting.length === 0, waiting };
 }
 
-/** The pods an applied object runs (a Pod is its own). */
+/** The pods an applied object runs (a Pod is its own) or, for a Service, selects. */
 export function podsOf(o: KObject, snap: Snapshot): Pod[] {
   const pods = list<Pod>(snap, 'Pod').filter((p) => nsOf(p) === nsOf(o));
   if (o.kind === 'Pod') return pods.filter((p) => p.metadata?.name === o.metadata?.name);
+  if (o.kind === 'Service') return pods.filter((p) => matchesServiceSelector((o as Service).spec?.selector, p.metadata?.labels));
   if (['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].includes(String(o.kind))) {
     const selector = (o as Deployment).spec?.selector;
     return pods.filter((p) => matchesLabelSelector(selector, p.metadata?.labels));
@@ -123,23 +142,30 @@ export function findFailures(objects: readonly KObject[], snap: Snapshot, opts: 
       const f = podFailure(p, restarts);
       if (f) out.push({ object: ref(o), namespace: nsOf(o), ...f, pod: { name: p.metadata!.name!, ...(f.container ? { container: f.container } : {}) } });
     }
-    if (o.kind === 'Service') {
-      // kube-proxy reports a port it cannot bind as a Warning event on the Service.
-      const bindFailures = list<Event>(snap, 'Event').filter(
-        (e) =>
-          e.type === 'Warning' &&
-          e.reason === 'FailedToBindServicePort' &&
-          e.involvedObject.kind === 'Service' &&
-          e.involvedObject.name === o.metadata?.name &&
-          (e.involvedObject.namespace ?? 'default') === nsOf(o) &&
-          eventTime(e) >= (opts.since ?? 0),
-      );
-      const last = bindFailures.sort((a, b) => eventTime(a) - eventTime(b)).pop();
-      if (last) out.push({ object: ref(o), namespace: nsOf(o), reason: 'FailedToBindServicePort', message: last.message ?? '' });
+    // kube-proxy reports a port it cannot bind as a Warning event on the Service; the ingress
+    // controller one it refuses to serve on the Ingress.
+    const fatal = FATAL_EVENTS[String(o.kind)];
+    if (fatal) {
+      const last = list<Event>(snap, 'Event')
+        .filter(
+          (e) =>
+            e.type === 'Warning' &&
+            fatal.includes(e.reason ?? '') &&
+            e.involvedObject.kind === o.kind &&
+            e.involvedObject.name === o.metadata?.name &&
+            (e.involvedObject.namespace ?? 'default') === nsOf(o) &&
+            eventTime(e) >= (opts.since ?? 0),
+        )
+        .sort((a, b) => eventTime(a) - eventTime(b))
+        .pop();
+      if (last) out.push({ object: ref(o), namespace: nsOf(o), reason: last.reason!, message: last.message ?? '' });
     }
   }
   return out;
 }
+
+/** Warning events that mean an object will not work until someone changes something. */
+const FATAL_EVENTS: Record<string, string[]> = { Service: ['FailedToBindServicePort'], Ingress: ['Rejected'] };
 
 function podFailure(p: Pod, restarts: number): { reason: string; message: string; container?: string } | undefined {
   if (p.metadata?.deletionTimestamp) return undefined;
@@ -172,16 +198,23 @@ function describeExit(t: { exitCode: number; reason?: string; message?: string; 
 
 const eventTime = (e: Event) => Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '') || 0;
 
-/** The last events and the pods' states of the objects' namespaces, as text. */
+/**
+ * The last events and the pods' states, as text: those about the objects (and what they own:
+ * a Deployment's ReplicaSets and pods share its name as a prefix), else their namespaces'.
+ */
 export function explainSnapshot(objects: readonly KObject[], snap: Snapshot, logTails: string[] = []): string {
   const namespaces = new Set(objects.map(nsOf));
-  const events = list<Event>(snap, 'Event')
-    .filter((e) => namespaces.has(e.metadata?.namespace ?? ''))
+  const named = objects.filter((o) => o.metadata?.name);
+  const about = (e: Event) =>
+    named.some((o) => nsOf(o) === (e.involvedObject.namespace ?? 'default') && (e.involvedObject.name === o.metadata!.name || e.involvedObject.name?.startsWith(`${o.metadata!.name}-`)));
+  const inNamespaces = list<Event>(snap, 'Event').filter((e) => namespaces.has(e.metadata?.namespace ?? ''));
+  const related = inNamespaces.filter(about);
+  const events = (related.length ? related : inNamespaces)
     .sort((a, b) => eventTime(a) - eventTime(b))
     .slice(-10)
     .map((e) => `  ${e.type} ${e.reason} ${String(e.involvedObject.kind).toLowerCase()}/${e.involvedObject.name}: ${e.message}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`);
-  const pods = list<Pod>(snap, 'Pod')
-    .filter((p) => namespaces.has(nsOf(p)))
+  const podsAbout = [...new Set(named.flatMap((o) => podsOf(o, snap)))];
+  const pods = (podsAbout.length ? podsAbout : list<Pod>(snap, 'Pod').filter((p) => namespaces.has(nsOf(p))))
     .map((p) => `  pod/${p.metadata?.name} ${podStatusText(p)} on ${p.spec?.nodeName ?? '<unscheduled>'} ip ${p.status?.podIP ?? '<none>'}`);
   return ['last events:', ...(events.length ? events : ['  <none>']), 'pods:', ...(pods.length ? pods : ['  <none>']), ...logTails].join('\n');
 }
@@ -223,6 +256,8 @@ export interface WaitOptions {
   failFast?: boolean;
   /** Only events from this time (ms since epoch) count as failures (default: when the wait began). */
   since?: number;
+  /** An ingress controller runs: wait for Ingresses to be served (see AssessOptions). */
+  ingress?: boolean;
   /** The tail of a container's log, quoted in the error. */
   logTail?: (namespace: string, pod: string, container: string) => string | Promise<string>;
 }
@@ -239,16 +274,12 @@ export async function waitForReady(store: ObjectStore, objects: KObject[], opts:
     if (informers.resourceVersion < (opts.minResourceVersion ?? 0)) return undefined;
     return new Map(kinds.map((k) => [k, informers.informer(k).list()]));
   };
-  const fail = async (message: string, snap: Snapshot, waiting: string[], failures: Failure[]) => {
-    const faulty = failures.length ? failures : podsAtFault(objects, snap);
-    const tails = opts.logTail ? await logTails(faulty, opts.logTail) : [];
-    return new NotReadyError(message, waiting, failures, explainSnapshot(objects, snap, tails));
-  };
+  const fail = (message: string, snap: Snapshot, waiting: string[], failures: Failure[]) => notReadyError(message, objects, snap, waiting, failures, opts.logTail);
   const failure = await waitUntil<Error | true>(
     async () => {
       const snap = await snapshot();
       if (!snap) return undefined;
-      const readiness = assessReadiness(objects, snap);
+      const readiness = assessReadiness(objects, snap, opts);
       latest = { snap, readiness };
       if (readiness.ready) return true;
       const line = readiness.waiting.join('; ');
@@ -258,7 +289,7 @@ export async function waitForReady(store: ObjectStore, objects: KObject[], opts:
       }
       if (opts.failFast) {
         const failures = findFailures(objects, snap, { since });
-        if (failures.length) return fail(`${failures.map((f) => `${f.object} will not get ready: ${f.reason}: ${f.message}`).join('\n')}`, snap, readiness.waiting, failures);
+        if (failures.length) return fail(describeFailures(failures), snap, readiness.waiting, failures);
       }
       return undefined;
     },
@@ -270,12 +301,24 @@ export async function waitForReady(store: ObjectStore, objects: KObject[], opts:
       onTimeout: async () => {
         // Events from the store: the caches may not hold them.
         const snap = new Map([...(latest?.snap ?? (await snapshotOf(store, false))), ['Event' as Kind, (await store.list('Event')).items]]);
-        const waiting = latest?.readiness.waiting ?? assessReadiness(objects, snap).waiting;
+        const waiting = latest?.readiness.waiting ?? assessReadiness(objects, snap, opts).waiting;
         return fail(`not ready after ${Math.round(timeoutMs / 100) / 10}s: ${waiting.join('; ')}`, snap, waiting, []);
       },
     },
   );
   if (failure instanceof Error) throw failure;
+}
+
+/** One line per failure: `deployment/web will not get ready: CrashLoopBackOff: …`. */
+export function describeFailures(failures: readonly Failure[]): string {
+  return failures.map((f) => `${f.object} will not get ready: ${f.reason}: ${f.message}`).join('\n');
+}
+
+/** The error for `objects`, with the evidence: events, pods, and the log tails of the pods at fault. */
+export async function notReadyError(message: string, objects: readonly KObject[], snap: Snapshot, waiting: string[], failures: Failure[], logTail?: WaitOptions['logTail']): Promise<NotReadyError> {
+  const faulty = failures.length ? failures : podsAtFault(objects, snap);
+  const tails = logTail ? await logTails(faulty, logTail) : [];
+  return new NotReadyError(message, waiting, failures, explainSnapshot(objects, snap, tails));
 }
 
 /** Without a known failure: the not-ready pods of what we waited for (a few), for their logs. */

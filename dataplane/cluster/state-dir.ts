@@ -92,7 +92,8 @@ export function listClusters(stateDir: string): string[] {
  *    lock without its owner;
  *  - a lock whose owner died (a killed test worker) is reclaimed under `<index>.reap`, a
  *    second lock taken with mkdir: only its holder may remove the dead lock, after checking
- *    again that it is still dead, so a reaper can never remove a lock someone just took.
+ *    again that it is still dead, so a reaper can never remove a lock someone just took; and
+ *    it moves the lock away in one rename before deleting it, so no claimer ever sees it half gone.
  */
 export function indexLockDir(): string {
   return process.env.KNET_LOCK_DIR || path.join(os.tmpdir(), 'knet-cluster-index');
@@ -158,7 +159,11 @@ function reapIfDead(lock: string): boolean {
     const now = readOwner(lock);
     if (now === undefined) return !existsSync(lock);
     if (pidAlive(now.pid)) return false;
-    rmSync(lock, { recursive: true, force: true });
+    // Moved away in one step, then removed: removing in place would leave an empty directory
+    // for a moment, and a claimer's rename may replace an empty directory.
+    const grave = `${lock}.dead.${process.pid}.${randomBytes(4).toString('hex')}`;
+    renameSync(lock, grave);
+    rmSync(grave, { recursive: true, force: true });
     return true;
   } finally {
     rmSync(reap, { recursive: true, force: true });
