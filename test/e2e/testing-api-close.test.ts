@@ -28,7 +28,11 @@ function descendants(): number[] {
   }
   const out: number[] = [];
   const walk = (pid: number) => {
-    for (const [child, parent] of parentOf) if (parent === pid) out.push(child), walk(child);
+    for (const [child, parent] of parentOf) {
+      if (parent !== pid) continue;
+      out.push(child);
+      walk(child);
+    }
   };
   walk(process.pid);
   return out.sort((a, b) => a - b);
