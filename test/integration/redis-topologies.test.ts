@@ -30,12 +30,12 @@ function cm(name: string, data: Record<string, string> = {}): AnyObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data };
 }
 
-async function until<T>(check: () => T | false | undefined | Promise<T | false | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+async function until<T>(check: () => T | false | undefined | Promise<T | false | undefined>, what: string | (() => string), timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -346,7 +346,7 @@ async function joinNode3(
       if (child.exitCode !== null) throw new Error(explain(`knet node exited with ${child.exitCode}`));
       const n = await cluster.store.get<Node>('Node', undefined, 'node-3');
       return n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && n;
-    }, explain('Node node-3 to be Ready'));
+    }, () => explain('Node node-3 to be Ready'));
     expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: nodeIP(cluster.config, 3) });
 
     await cluster.apply({
@@ -358,7 +358,7 @@ async function joinNode3(
     const pod = await until(async () => {
       const p = await cluster.store.get<Pod>('Pod', 'default', 'on-node-3');
       return p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && p;
-    }, explain('pod on-node-3 to be Ready'));
+    }, () => explain('pod on-node-3 to be Ready'));
     const podIP = pod.status!.podIP!;
     const subnet = podSubnet(cluster.config, 3);
     expect(podIP.split('.').slice(0, 3).join('.')).toBe(subnet.split('.').slice(0, 3).join('.'));
@@ -367,10 +367,10 @@ async function joinNode3(
     expect(JSON.parse(body)).toMatchObject({ pod: 'on-node-3', node: 'node-3', podIP, path: '/hello' });
   } finally {
     child.kill('SIGTERM');
-    const code = await exited;
+    await exited;
     rmSync(elsewhere, { recursive: true, force: true });
-    expect(code, explain('knet node should stop cleanly on SIGTERM')).toBe(0);
   }
+  expect(await exited, explain('knet node should stop cleanly on SIGTERM')).toBe(0);
 }
 
 function get(url: string): Promise<string> {
