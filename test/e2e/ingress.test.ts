@@ -194,10 +194,20 @@ describe('annotations', () => {
   });
 });
 
-/** A WebSocket echo server (RFC 6455, single small frames) run as a pod's process container. */
+/** A WebSocket echo server (RFC 6455, single small frames) and an endless /stream, run as a pod's process container. */
 const wsEcho = `
 const http = require('node:http'), crypto = require('node:crypto');
-const s = http.createServer((q, r) => r.end('ws-echo'));
+let active = 0, total = 0;
+const s = http.createServer((q, r) => {
+  if (q.url === '/active') return r.end(String(active));
+  if (q.url === '/total') return r.end(String(total));
+  if (q.url !== '/stream') return r.end('ws-echo');
+  // An endless response: only a closed connection ends it, so a leaked upstream socket shows.
+  active++;
+  total++;
+  const t = setInterval(() => r.write('x'.repeat(1024)), 50);
+  r.on('close', () => { clearInterval(t); active--; });
+});
 s.on('upgrade', (req, sock) => {
   const accept = crypto.createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
   sock.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: ' + accept + '\\r\\n\\r\\n');
@@ -248,6 +258,18 @@ describe('WebSocket', () => {
     expect(frame[0]).toBe(0x81);
     expect(frame.subarray(2, 2 + msg.length).toString()).toBe('hello through knet');
     sock.destroy();
+  });
+});
+
+describe('client aborts', () => {
+  it('free the upstream connection of each aborted streaming response', async () => {
+    const [ws] = await cluster.readyEndpoints('ws');
+    const active = async () => Number(await curl(`http://${ws}:8080/active`));
+    expect(await active()).toBe(0);
+    // 10 clients read an endless response through the ingress and give up after 1 s.
+    await Promise.all(Array.from({ length: 10 }, () => curl('--max-time', '1', '-H', 'Host: ws.example.com', `${base()}/stream`)));
+    expect(Number(await curl(`http://${ws}:8080/total`))).toBe(10);
+    await cluster.waitFor(async () => (await active()) === 0, { what: 'the pod to see all 10 streams closed', timeoutMs: 10_000, detail: async () => `${await active()} still open` });
   });
 });
 
