@@ -25,7 +25,10 @@ import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { startCluster as startClusterCore, type Cluster, type ClusterOptions } from './cluster/cluster.js';
 import { parseManifestText, readManifestPaths, type ManifestDoc } from './api/manifests.js';
-import type { ApplyResult } from './api/apply.js';
+import { applyManifests, type ApplyResult } from './api/apply.js';
+import { connectRedis } from './store/redis-connection.js';
+import { ObjectStore } from './store/object-store.js';
+import { ClusterDir } from './cluster/state-dir.js';
 import { waitForReady, explain, podsOf, findFailures, notReadyError, describeFailures, SNAPSHOT_KINDS, type Snapshot } from './cluster/readiness.js';
 import { waitUntil } from './cluster/wait-until.js';
 import { StoreInformerFactory } from './store/watch.js';
@@ -116,6 +119,14 @@ export class KnetCluster implements AsyncDisposable {
   /** Milliseconds each start phase took (redis, bootstrap, each component, components, manifests) and close. */
   get timings(): Readonly<Record<string, number>> {
     return this.cluster.timings;
+  }
+
+  /**
+   * What another process needs to reach this cluster (plain JSON): hand it to connectCluster()
+   * there, e.g. from a vitest globalSetup through `provide`/`inject`. It holds the Redis password.
+   */
+  get ref(): ClusterRef {
+    return { name: this.name, stateDir: this.cluster.dir.stateDir, redisUrl: this.cluster.redisUrl, config: this.config, components: this.defaults.components, componentInfo: this.cluster.componentInfo() };
   }
 
   // ---- objects ------------------------------------------------------------------------------
@@ -368,10 +379,12 @@ export class KnetCluster implements AsyncDisposable {
   /**
    * fetch() that resolves cluster names through `lookup`, so a test can write
    * `cluster.fetch('http://web.default.svc.cluster.local/hostname')` or
-   * `cluster.fetch('http://web.example.com/')` for an Ingress host.
+   * `cluster.fetch('http://web.example.com/')` for an Ingress host. Every request gets a
+   * connection of its own, as with curl: kube-proxy balances connections, so requests spread
+   * over a Service's endpoints instead of sticking to the one a kept-alive connection reached.
    */
   fetch(input: RequestInfo, init: RequestInit = {}): Promise<Response> {
-    this.agent ??= new Agent({ connect: { lookup: this.lookup as never } });
+    this.agent ??= new Agent({ connect: { lookup: this.lookup as never }, pipelining: 0 });
     return undiciFetch(input, { ...init, dispatcher: this.agent });
   }
 
@@ -562,6 +575,39 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Knet
     cluster.timings.manifests = Math.round((performance.now() - t) * 10) / 10;
   }
   return handle;
+}
+
+/** A running cluster, as KnetCluster.ref describes it to another process. */
+export interface ClusterRef {
+  name: string;
+  stateDir: string;
+  redisUrl: string;
+  config: ClusterConfig;
+  components: { proxy: boolean; dns: boolean; ingress: boolean };
+  componentInfo: Record<string, Record<string, string | number> | undefined>;
+}
+
+/**
+ * A handle on a cluster another process started (its `ref`): every method works — apply,
+ * wait, addresses, lookup, faults, logs — but close() only disconnects; the cluster stays up
+ * until its owner closes it.
+ */
+export async function connectCluster(ref: ClusterRef, opts: { readyTimeoutMs?: number; failFast?: boolean } = {}): Promise<KnetCluster> {
+  const store = new ObjectStore(connectRedis(ref.redisUrl), ref.name);
+  const attached: Cluster = {
+    name: ref.name,
+    config: ref.config,
+    redisUrl: ref.redisUrl,
+    store,
+    dir: new ClusterDir(ref.stateDir, ref.name),
+    mode: 'single-process',
+    pids: () => ({}),
+    componentInfo: () => ref.componentInfo,
+    timings: {},
+    apply: (docs) => applyManifests(store, ref.config, docs),
+    close: () => store.close(),
+  };
+  return new KnetCluster(attached, { timeoutMs: opts.readyTimeoutMs ?? DEFAULT_TIMEOUT_MS, failFast: opts.failFast ?? true, components: ref.components });
 }
 
 /** '' once host:port accepts a TCP connection (closed at once), else why not. */
