@@ -37,7 +37,10 @@ export function podStatusText(p: Pod): string {
 export function servicePorts(s: Service): string {
   const ports = s.spec?.ports ?? [];
   if (!ports.length) return none;
-  return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
+  // The DNS server falls back from port 53 when it may not bind it; show where it really serves.
+  const dnsPort = s.metadata?.annotations?.['knet.dev/dns-port'];
+  const served = (p: { port: number }) => (dnsPort && p.port === 53 && dnsPort !== '53' ? `→${dnsPort}` : '');
+  return ports.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}${served(p)}`).join(',');
 }
 
 export function externalIP(s: Service): string {
