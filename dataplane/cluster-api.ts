@@ -121,6 +121,11 @@ export class KnetCluster implements AsyncDisposable {
     return this.cluster.timings;
   }
 
+  /** The processes behind the cluster: `redis` and each component (all this process's pid in single-process mode). */
+  pids(): Record<string, number | undefined> {
+    return this.cluster.pids();
+  }
+
   /**
    * What another process needs to reach this cluster (plain JSON): hand it to connectCluster()
    * there, e.g. from a vitest globalSetup through `provide`/`inject`. It holds the Redis password.
