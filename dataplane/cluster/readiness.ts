@@ -67,7 +67,7 @@ export function assessReadiness(objects: readonly KObject[], snap: Snapshot, opt
       case 'ReplicaSet':
       case 'StatefulSet': {
         const live = current(o) as Deployment | ReplicaSet | StatefulSet | undefined;
-        const want = live?.spec?.replicas ?? 1;
+        const want = live?.spec?.replicas ?? (o as Deployment).spec?.replicas ?? 1;
         const ready = live?.status?.readyReplicas ?? 0;
         const updated = o.kind === 'Deployment' ? ((live as Deployment | undefined)?.status?.updatedReplicas ?? 0) : want;
         const observed = (live?.status?.observedGeneration ?? 0) >= (live?.metadata?.generation ?? 1);
