@@ -472,8 +472,16 @@ export class KnetCluster implements AsyncDisposable {
       const ip = svc?.spec?.clusterIP;
       // Services another proxy serves (DNS, ingress) and headless ones have no listener of ours.
       if (!svc || !ip || ip === 'None' || svc.metadata?.labels?.['service.kubernetes.io/service-proxy-name']) continue;
-      if (readyEndpointsOf(this.informers.informer<EndpointSlice & KObject>('EndpointSlice').list(), svc.metadata!.name!, ns).length === 0) continue;
-      for (const p of svc.spec?.ports ?? []) if ((p.protocol ?? 'TCP') === 'TCP') targets.push({ svc: `${ns}/${svc.metadata!.name}`, host: ip, port: p.port });
+      // The proxy listens on a port only while some ready endpoint has it (a named targetPort
+      // no pod declares leaves the port out of the slices: kube-proxy rejects it).
+      const slices = this.informers
+        .informer<EndpointSlice & KObject>('EndpointSlice')
+        .list()
+        .filter((sl) => (sl.metadata?.namespace ?? 'default') === ns && sl.metadata?.labels?.['kubernetes.io/service-name'] === svc.metadata?.name && (sl.endpoints ?? []).some((e) => e.conditions?.ready !== false));
+      for (const p of svc.spec?.ports ?? []) {
+        if ((p.protocol ?? 'TCP') !== 'TCP' || !slices.some((sl) => (sl.ports ?? []).some((sp) => (sp.name ?? '') === (p.name ?? '') && (sp.protocol ?? 'TCP') === 'TCP'))) continue;
+        targets.push({ svc: `${ns}/${svc.metadata!.name}`, host: ip, port: p.port });
+      }
     }
     for (const t of targets) {
       let last = '';
