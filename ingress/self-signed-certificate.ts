@@ -25,14 +25,20 @@ export interface PemPair {
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-/** The default certificate ingress-nginx generates at start. */
-export async function fakeCertificate(): Promise<PemPair> {
-  return selfSignedCertificate({
+let fake: Promise<PemPair> | undefined;
+
+/**
+ * The default certificate ingress-nginx generates at start. Generated once per process: an
+ * RSA-2048 key costs ~160 ms, which dominated the start of test clusters (several per process).
+ */
+export function fakeCertificate(): Promise<PemPair> {
+  fake ??= selfSignedCertificate({
     organization: 'Acme Co',
     commonName: 'Kubernetes Ingress Controller Fake Certificate',
     dnsNames: ['ingress.local'],
     days: 365,
   });
+  return fake;
 }
 
 export async function selfSignedCertificate(req: CertificateRequest): Promise<PemPair> {
