@@ -11,7 +11,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
 
 let cluster: KnetCluster;
-const docs = path.resolve(__dirname, '../../../shared/k8s-doc-examples');
+const docs = path.resolve(__dirname, '../unit/model/fixtures/k8s-doc-examples');
 
 beforeAll(async () => {
   cluster = await startCluster({ components: { dns: false, ingress: false, proxy: false } });

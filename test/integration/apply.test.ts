@@ -144,7 +144,7 @@ spec:
 
   it('applies every manifest from the Kubernetes docs unchanged', async () => {
     const store = await freshStore();
-    const dir = path.resolve(__dirname, '../../../shared/k8s-doc-examples');
+    const dir = path.resolve(__dirname, '../unit/model/fixtures/k8s-doc-examples');
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
     const results = await applyManifests(store, config, readManifestPaths(files.map((f) => path.join(dir, f))));
     expect(results.length).toBeGreaterThanOrEqual(files.length);
