@@ -19,6 +19,7 @@
  * Pods are not evicted: Kubernetes waits 300 s (the default tolerationSeconds of the
  * unreachable:NoExecute toleration) before evicting, far longer than this grace.
  */
+import { runPeriodically } from './periodic.js';
 import type { Node, NodeCondition, NodeSpec, Pod, PodCondition, Taint } from 'kubernetes-types/core/v1.js';
 import type { Controller, ControllerContext } from './controller-context.js';
 import { isPodTerminal, withCondition } from './pod-conditions.js';
@@ -94,9 +95,6 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pol
   const podEventSent = new Set<string>();
   let blind = false;
   let resumedAt = 0;
-  let closed = false;
-  let running: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
 
   async function tick(): Promise<void> {
     let beats: Record<string, string>;
@@ -171,21 +169,5 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pol
     events.record(node, 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
   }
 
-  const schedule = () => {
-    if (closed) return;
-    timer = setTimeout(() => {
-      running = tick()
-        .catch((err) => log.warn('node lifecycle pass failed', { error: err as Error }))
-        .finally(schedule);
-    }, opts.pollMs ?? 500);
-  };
-  schedule();
-
-  return {
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return runPeriodically(tick, opts.pollMs ?? 500, log, 'node lifecycle pass');
 }

@@ -10,6 +10,7 @@
  *    force-deleted.
  * Runs every second over the informer caches.
  */
+import { runPeriodically } from './periodic.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { Controller, ControllerContext } from './controller-context.js';
@@ -63,8 +64,6 @@ export function startPodGarbageCollector(ctx: ControllerContext, opts: { interva
   const kinds: Kind[] = ['Node', ...DEPENDENT_KINDS];
   const nodeMissingSince = new Map<string, number>();
   let closed = false;
-  let running: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
 
   async function pass(): Promise<void> {
     const now = ctx.now();
@@ -88,21 +87,11 @@ export function startPodGarbageCollector(ctx: ControllerContext, opts: { interva
     }
   }
 
-  const schedule = () => {
-    if (closed) return;
-    timer = setTimeout(() => {
-      running = pass()
-        .catch((err) => log.warn('garbage collection pass failed', { error: err as Error }))
-        .finally(schedule);
-    }, opts.intervalMs ?? 1000);
-  };
-  schedule();
-
+  const loop = runPeriodically(pass, opts.intervalMs ?? 1000, log, 'garbage collection pass');
   return {
     async close() {
       closed = true;
-      clearTimeout(timer);
-      await running;
+      await loop.close();
     },
   };
 }

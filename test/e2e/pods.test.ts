@@ -3,24 +3,12 @@
  * controller-manager, node agents, proxy), driven with real curl.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
+import { curl } from './proxy-helpers.js';
 
-const run = promisify(execFile);
 let cluster: KnetCluster;
-
-async function curl(url: string, ...args: string[]): Promise<{ code: number; body: string }> {
-  try {
-    const { stdout } = await run('curl', ['-s', '--max-time', '3', ...args, url]);
-    return { code: 0, body: stdout };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, body: e.stdout ?? '' };
-  }
-}
 
 async function pods(selector = 'app=web'): Promise<Pod[]> {
   const [k, v] = selector.split('=');
