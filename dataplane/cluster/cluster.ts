@@ -188,9 +188,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     } else {
       const supervisor = new Supervisor(cliEntry(), log);
       teardown.components.push(() => supervisor.stopAll());
-      const common = ['--state-dir', stateDir, '--cluster', name, '--redis', redisUrl];
+      // The Redis URL carries the password: hand it over in the environment, not in argv (ps).
+      const common = ['--state-dir', stateDir, '--cluster', name];
       const argsOf = (c: ComponentName) => (c.startsWith('node-') ? ['node', c, ...common] : [c, ...common, '--nodes', nodes.join(',')]);
-      const env = opts.crashBackoffMs ? { KNET_CRASH_BACKOFF_MS: String(opts.crashBackoffMs) } : undefined;
+      const env = { KNET_REDIS_URL: redisUrl, ...(opts.crashBackoffMs ? { KNET_CRASH_BACKOFF_MS: String(opts.crashBackoffMs) } : {}) };
       dir.write(file);
       const children = await Promise.all(order.map((c) => supervisor.start({ name: c, args: argsOf(c), logFile: dir.componentLog(c), env })));
       for (const ch of children) info[ch.name] = ch.info();
