@@ -9,7 +9,7 @@
  *   the rest B = 127.(113+2i): nodes B.18.(k+1), services B.96.0.0/20,
  *            LoadBalancer pool B.255.200–250
  */
-import { cidrAddress, intToIp, ipToInt, parseCidr } from './net/ip.js';
+import { cidrAddress, intToIp, ipToInt } from './net/ip.js';
 
 export interface ClusterConfig {
   name: string;
@@ -86,8 +86,4 @@ export function loadBalancerAddresses(config: ClusterConfig): string[] {
   const out: string[] = [];
   for (let n = ipToInt(config.loadBalancerPool.first); n <= ipToInt(config.loadBalancerPool.last); n++) out.push(intToIp(n));
   return out;
-}
-
-export function serviceCidrSize(config: ClusterConfig): number {
-  return parseCidr(config.serviceCIDR).size;
 }

@@ -16,7 +16,7 @@ import { CommitScript, RV_PLACEHOLDER, type CommitFailure, type CommitOp } from 
 import { alreadyExists, conflict, notFound, StoreError } from './errors.js';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import { heldBy, ownerOf } from '../api/service-allocation.js';
-import { KINDS, displayName, keyOf, objectKey, type KObject, type Kind } from '../model/object.js';
+import { KINDS, keyOf, objectKey, type KObject, type Kind } from '../model/object.js';
 
 export interface StoreOptions {
   /** Event stream retention (entries); older history forces watchers to relist. */
@@ -289,10 +289,6 @@ export class ObjectStore {
 
   async writeConfig(config: unknown): Promise<void> {
     await this.redis.set(this.keys.config, JSON.stringify(config));
-  }
-
-  describe(obj: KObject): string {
-    return `${obj.kind} ${displayName(obj)}`;
   }
 }
 
