@@ -100,17 +100,7 @@ export class EmulatedProcess implements ContainerProcess {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
       else socket.destroy();
     });
-    return new Promise((resolve, reject) => {
-      srv.once('error', (err: NodeJS.ErrnoException) => reject(new Error(describeBindError(err, this.ip, port))));
-      srv.listen({ host: this.ip, port, exclusive: true }, () => {
-        if (this.finished) {
-          srv.close();
-          return reject(new Error('container exited while starting'));
-        }
-        this.servers.add(srv);
-        resolve(srv);
-      });
-    });
+    return this.bind(srv, port);
   }
 
   /** A raw TCP listener (serve-hostname --tcp). */
@@ -121,6 +111,11 @@ export class EmulatedProcess implements ContainerProcess {
       s.on('error', () => {});
       onConnection(s);
     });
+    return this.bind(srv, port);
+  }
+
+  /** Binds a listener on the pod IP and tracks it; fails if the container ended meanwhile. */
+  private bind<S extends NetServer>(srv: S, port: number): Promise<S> {
     return new Promise((resolve, reject) => {
       srv.once('error', (err: NodeJS.ErrnoException) => reject(new Error(describeBindError(err, this.ip, port))));
       srv.listen({ host: this.ip, port, exclusive: true }, () => {
