@@ -617,6 +617,7 @@ export async function connectCluster(ref: ClusterRef, opts: { readyTimeoutMs?: n
     pids: () => ({}),
     componentInfo: () => ref.componentInfo,
     timings: {},
+    applied: [],
     apply: (docs) => applyManifests(store, ref.config, docs),
     close: () => store.close(),
   };

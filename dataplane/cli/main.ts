@@ -4,13 +4,6 @@
  * stdout, `error: <one-line reason>` on stderr and exit 1 on failure.
  */
 import { Command, Option } from 'commander';
-import { getCommand } from './commands/get.js';
-import { describeCommand } from './commands/describe.js';
-import { applyCommand, deleteCommand, nodeFaultCommand, rolloutRestartCommand, scaleCommand } from './commands/change.js';
-import { logsCommand } from './commands/logs.js';
-import { portForwardCommand } from './commands/port-forward.js';
-import { upCommand, downCommand } from './commands/up.js';
-import { componentCommand } from './commands/component.js';
 import { RESOURCE_HELP } from './resources.js';
 import type { GlobalOptions } from './connect.js';
 import { nodeOrdinal } from '../cluster-config.js';
@@ -36,6 +29,18 @@ program
   .configureHelp({ sortSubcommands: false });
 
 const g = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+// Each command loads its own modules when it runs: a component process (`knet node node-1`)
+// must not pay for parsing the apply path, the printers and the schema validators, and
+// `knet up` starts seven of them at once.
+const commands = {
+  get: () => import('./commands/get.js'),
+  describe: () => import('./commands/describe.js'),
+  change: () => import('./commands/change.js'),
+  logs: () => import('./commands/logs.js'),
+  portForward: () => import('./commands/port-forward.js'),
+  up: () => import('./commands/up.js'),
+  component: () => import('./commands/component.js'),
+};
 /** The cluster DNS's flags, on `knet dns` and (stored as the cluster's settings) on `knet up`. */
 const dnsFlags = (cmd: Command) =>
   cmd
@@ -55,10 +60,10 @@ const up = program
   .option('--no-ingress', 'do not run the ingress controller')
   .option('--no-dns', 'do not run the cluster DNS')
   .option('--no-proxy', 'do not run kube-proxy')
-  .action((opts, cmd: Command) => upCommand({ ...g(cmd), ...opts }, out));
+  .action(async (opts, cmd: Command) => (await commands.up()).upCommand({ ...g(cmd), ...opts }, out));
 dnsFlags(up);
 
-program.command('down').description('stop the cluster started by `knet up` (all its processes and its embedded Redis)').action((_o, cmd: Command) => downCommand(g(cmd), out));
+program.command('down').description('stop the cluster started by `knet up` (all its processes and its embedded Redis)').action(async (_o, cmd: Command) => (await commands.up()).downCommand(g(cmd), out));
 
 program
   .command('apply')
@@ -66,7 +71,7 @@ program
   .requiredOption('-f, --filename <path>', 'file, directory or - for stdin (repeatable)', collect)
   .option('--wait', 'wait until the applied workloads are ready')
   .option('--timeout <seconds>', 'with --wait: how long', int, 60)
-  .action((opts, cmd: Command) => applyCommand(opts.filename, { ...g(cmd), ...opts }, out));
+  .action(async (opts, cmd: Command) => (await commands.change()).applyCommand(opts.filename, { ...g(cmd), ...opts }, out));
 
 program
   .command('delete')
@@ -76,7 +81,7 @@ program
   .option('-n, --namespace <ns>', 'namespace')
   .option('--grace-period <seconds>', 'pods: seconds to terminate (0 = at once)', int)
   .option('--ignore-not-found', 'treat "not found" as success')
-  .action((args: string[], opts, cmd: Command) => deleteCommand(args, { ...g(cmd), ...opts }, out));
+  .action(async (args: string[], opts, cmd: Command) => (await commands.change()).deleteCommand(args, { ...g(cmd), ...opts }, out));
 
 program
   .command('get')
@@ -88,7 +93,7 @@ program
   .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db,env in (a,b)')
   .addOption(new Option('-o, --output <format>', 'output format').choices(['wide', 'yaml', 'json', 'name']))
   .option('-w, --watch', 'after listing, stream changes')
-  .action((kind: string, name: string | undefined, opts, cmd: Command) => getCommand(kind, name, { ...g(cmd), ...opts }, out));
+  .action(async (kind: string, name: string | undefined, opts, cmd: Command) => (await commands.get()).getCommand(kind, name, { ...g(cmd), ...opts }, out));
 
 program
   .command('describe')
@@ -96,7 +101,7 @@ program
   .argument('<kind>')
   .argument('<name>')
   .option('-n, --namespace <ns>', 'namespace')
-  .action((kind: string, name: string, opts, cmd: Command) => describeCommand(kind, name, { ...g(cmd), ...opts }, out));
+  .action(async (kind: string, name: string, opts, cmd: Command) => (await commands.describe()).describeCommand(kind, name, { ...g(cmd), ...opts }, out));
 
 program
   .command('events')
@@ -104,7 +109,7 @@ program
   .option('-n, --namespace <ns>', 'namespace')
   .option('-A, --all-namespaces', 'every namespace')
   .option('-w, --watch', 'stream new events')
-  .action((opts, cmd: Command) => getCommand('events', undefined, { ...g(cmd), ...opts }, out));
+  .action(async (opts, cmd: Command) => (await commands.get()).getCommand('events', undefined, { ...g(cmd), ...opts }, out));
 
 program
   .command('scale')
@@ -112,7 +117,7 @@ program
   .argument('<kind/name>')
   .requiredOption('--replicas <n>', 'desired replicas', int)
   .option('-n, --namespace <ns>', 'namespace')
-  .action((ref: string, opts, cmd: Command) => scaleCommand(ref, { ...g(cmd), ...opts }, out));
+  .action(async (ref: string, opts, cmd: Command) => (await commands.change()).scaleCommand(ref, { ...g(cmd), ...opts }, out));
 
 program
   .command('rollout')
@@ -120,9 +125,9 @@ program
   .argument('<action>', 'restart')
   .argument('<kind/name>')
   .option('-n, --namespace <ns>', 'namespace')
-  .action((action: string, ref: string, opts, cmd: Command) => {
+  .action(async (action: string, ref: string, opts, cmd: Command) => {
     if (action !== 'restart') throw new Error(`unknown rollout action "${action}" (supported: restart)`);
-    return rolloutRestartCommand(ref, { ...g(cmd), ...opts }, out);
+    return (await commands.change()).rolloutRestartCommand(ref, { ...g(cmd), ...opts }, out);
   });
 
 program
@@ -133,7 +138,7 @@ program
   .option('-n, --namespace <ns>', 'namespace')
   .option('--address <addresses>', 'addresses to listen on, comma-separated (localhost = 127.0.0.1 and ::1)', 'localhost')
   .option('--pod-running-timeout <seconds>', 'how long to wait for a pod of a service or workload to exist', int, 60)
-  .action((target: string, ports: string[], opts, cmd: Command) => portForwardCommand(target, ports, { ...g(cmd), ...opts }, out));
+  .action(async (target: string, ports: string[], opts, cmd: Command) => (await commands.portForward()).portForwardCommand(target, ports, { ...g(cmd), ...opts }, out));
 
 program
   .command('logs')
@@ -143,7 +148,7 @@ program
   .option('-f, --follow', 'keep streaming')
   .option('--tail <lines>', 'only the last lines', int)
   .option('-n, --namespace <ns>', 'namespace')
-  .action((pod: string, opts, cmd: Command) => logsCommand(pod, { ...g(cmd), ...opts }, out));
+  .action(async (pod: string, opts, cmd: Command) => (await commands.logs()).logsCommand(pod, { ...g(cmd), ...opts }, out));
 
 program
   .command('node')
@@ -151,13 +156,13 @@ program
   .argument('<action-or-name>', 'stop, start, or a node name (node-N) to run')
   .argument('[name]', 'with stop/start: the node')
   .option('--log-level <level>', 'debug, info, warn, error', 'info')
-  .action((first: string, name: string | undefined, opts, cmd: Command) => {
+  .action(async (first: string, name: string | undefined, opts, cmd: Command) => {
     if (first === 'stop' || first === 'start') {
       if (!name) throw new Error(`usage: knet node ${first} NAME`);
-      return nodeFaultCommand(first, name, g(cmd), out);
+      return (await commands.change()).nodeFaultCommand(first, name, g(cmd), out);
     }
     if (nodeOrdinal(first) === undefined) throw new Error(`node names are node-N (got "${first}")`);
-    return componentCommand(first as `node-${number}`, { ...g(cmd), ...opts });
+    return (await commands.component()).componentCommand(first as `node-${number}`, { ...g(cmd), ...opts });
   });
 
 for (const [name, description] of [
@@ -171,7 +176,7 @@ for (const [name, description] of [
     .description(description)
     .option('--nodes <names>', 'comma-separated nodes this machine serves (default: all)')
     .option('--log-level <level>', 'debug, info, warn, error', 'info')
-    .action((opts, cmd: Command) => componentCommand(name, { ...g(cmd), ...opts }));
+    .action(async (opts, cmd: Command) => (await commands.component()).componentCommand(name, { ...g(cmd), ...opts }));
   if (name === 'dns') dnsFlags(command);
 }
 

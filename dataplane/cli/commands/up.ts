@@ -56,6 +56,7 @@ export async function upCommand(opts: UpOptions, out: (s: string) => void): Prom
       ...(dns.logQueries ? { dnsLogQueries: true } : {}),
     },
     log,
+    manifests: docs,
     crashBackoffMs: process.env.KNET_CRASH_BACKOFF_MS ? Number(process.env.KNET_CRASH_BACKOFF_MS) : undefined,
   });
   let stopping: Promise<void> | undefined;
@@ -66,10 +67,9 @@ export async function upCommand(opts: UpOptions, out: (s: string) => void): Prom
     const info = cluster.componentInfo();
     if (info.dns && Number(info.dns.port) !== 53) out(`note: DNS serves on ${info.dns.address}:${info.dns.port} because port 53 could not be bound (see the dns log); use dig -p ${info.dns.port}`);
     if (info.dns && dns.logQueries) out(`DNS queries are logged ${cluster.mode === 'single-process' ? 'here' : `to ${cluster.dir.componentLog('dns')}`}`);
-    if (docs.length) {
-      const results = await cluster.apply(docs);
-      for (const r of results) out(`${toName(r.object.kind as Kind, r.object)} ${r.action}`);
-      await waitForReady(cluster.store, results.map((r) => r.object), {
+    if (cluster.applied.length) {
+      for (const r of cluster.applied) out(`${toName(r.object.kind as Kind, r.object)} ${r.action}`);
+      await waitForReady(cluster.store, cluster.applied.map((r) => r.object), {
         timeoutMs: (opts.timeout ?? 120) * 1000,
         onProgress: (waiting) => out(`  waiting: ${waiting.join('; ')}`),
       });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = path.join(root, 'dist/dataplane/cli/main.js');
+const cli = path.join(root, 'dist/knet/main.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const NODES = Math.max(2, Math.ceil(PODS / 240));
