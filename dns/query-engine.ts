@@ -93,10 +93,8 @@ export class QueryEngine {
     const limit = transport === 'tcp' ? TCP_LIMIT : edns ? Math.max(UDP_MIN, edns.udpSize) : UDP_MIN;
     const budget = limit - (edns ? optLength(packet, edns) : 0);
 
-    let key: string | undefined;
     if (!q.nameCompressed) {
-      key = ResponseCache.key(packet, q.nameEnd);
-      const hit = this.cache.lookup(key);
+      const hit = this.cache.lookup(packet, q.nameEnd);
       if (hit) {
         stats.cacheHits++;
         return this.finish(packet, q, ResponseCache.bodyFor(hit, budget));
@@ -113,8 +111,8 @@ export class QueryEngine {
       const res = answer(question, this.opts.view, this.opts.answerConfig);
       if (res.kind === 'forward') return this.forward(packet, q, transport);
       if (res.chase) return this.chase(packet, q, question, res, budget);
-      if (res.cacheable && key !== undefined) {
-        const entry: CacheEntry = this.cache.store(key, question, res, encodeReply(question, res, TCP_LIMIT));
+      if (res.cacheable && !q.nameCompressed) {
+        const entry: CacheEntry = this.cache.store(packet, q.nameEnd, question, res, encodeReply(question, res, TCP_LIMIT));
         body = ResponseCache.bodyFor(entry, budget);
       } else {
         body = encodeReply(question, res, budget);
@@ -131,18 +129,21 @@ export class QueryEngine {
     const src = body.bytes;
     const optLen = q.edns ? optLength(packet, q.edns) : 0;
     const out = Buffer.allocUnsafe(src.length + optLen);
-    src.copy(out);
+    // Byte loops and TypedArray#set rather than Buffer#copy/readUInt16BE: these few bytes are
+    // the whole per-query work on a cache hit, and Buffer's helpers validate on every call.
+    out.set(src);
     out[0] = packet[0]!;
     out[1] = packet[1]!;
-    const flags = (src.readUInt16BE(2) & ~(OPCODE_MASK | FLAG_RD | FLAG_CD)) | (q.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD));
-    out.writeUInt16BE(flags, 2);
+    const flags = (((src[2]! << 8) | src[3]!) & ~(OPCODE_MASK | FLAG_RD | FLAG_CD)) | (q.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD));
+    out[2] = flags >> 8;
+    out[3] = flags & 0xff;
     if (!q.nameCompressed) {
       // Re-spell: the question, and literal copies of its text (compression pointers follow).
-      packet.copy(out, 12, 12, q.nameEnd);
+      copyBytes(packet, 12, q.nameEnd, out, 12);
       const p = body.patches;
-      for (let i = 0; i < p.length; i += 3) packet.copy(out, p[i]!, p[i + 2]!, p[i + 2]! + p[i + 1]!);
+      for (let i = 0; i < p.length; i += 3) copyBytes(packet, p[i + 2]!, p[i + 2]! + p[i + 1]!, out, p[i]!);
     }
-    if (this.shuffle) shuffleRuns(out, src, body.runs);
+    if (this.shuffle && body.runs.length > 0) shuffleRuns(out, src, body.runs);
     if (q.edns) {
       writeOpt(out, src.length, packet, q.edns, this.opts.ednsBufferSize);
       out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
@@ -245,6 +246,11 @@ function headerOnly(id: number, reqFlags: number, rcode: number): Buffer {
   return out;
 }
 
+/** src[from, to) → dst at `at`; names are tens of bytes, where a loop beats Buffer#copy. */
+function copyBytes(src: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): void {
+  for (let i = from; i < to; i++) dst[at++] = src[i]!;
+}
+
 const order = new Uint16Array(65536 / 16);
 
 /** Fisher–Yates over each run of equal-size address records, reading from the original body. */
@@ -253,6 +259,7 @@ function shuffleRuns(out: Buffer, src: Buffer, runs: number[]): void {
     const start = runs[r]!;
     const count = Math.min(runs[r + 1]!, order.length);
     const size = runs[r + 2]!;
+    if (count < 2) continue;
     for (let i = 0; i < count; i++) order[i] = i;
     for (let i = count - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
@@ -260,6 +267,6 @@ function shuffleRuns(out: Buffer, src: Buffer, runs: number[]): void {
       order[i] = order[j]!;
       order[j] = t;
     }
-    for (let i = 0; i < count; i++) src.copy(out, start + i * size, start + order[i]! * size, start + (order[i]! + 1) * size);
+    for (let i = 0; i < count; i++) copyBytes(src, start + order[i]! * size, start + (order[i]! + 1) * size, out, start + i * size);
   }
 }

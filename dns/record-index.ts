@@ -43,6 +43,8 @@ export interface RecordView {
 export interface DependencyVersions {
   /** The version of a dependency key; 0 if it never changed. */
   version(key: string): number;
+  /** Changes whenever any key's version changes (the latest version given out). */
+  generation(): number;
 }
 
 export interface RecordIndexOptions {
@@ -138,6 +140,10 @@ export class RecordIndex implements RecordView, DependencyVersions {
 
   version(key: string): number {
     return this.versions.get(key) ?? 0;
+  }
+
+  generation(): number {
+    return this.clock;
   }
 
   namespaceExists(namespace: string): boolean {
