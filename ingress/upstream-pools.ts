@@ -1,92 +1,209 @@
 /**
- * Keep-alive connection pools to pods, one undici Pool per endpoint (nginx keeps an
- * upstream keepalive cache per peer too). Connections are bound to the controller's pod
- * address, idle ones close after 60 s, and pools of endpoints that left the route table
- * are closed once their in-flight requests finish.
+ * Keep-alive connections to pods, a LIFO stack of idle sockets per endpoint (nginx keeps an
+ * upstream keepalive cache per peer too, with ingress-nginx's defaults: 320 idle
+ * connections, 60 s idle timeout, 10,000 requests per connection). Connections are bound to
+ * the controller's pod address. Sockets of endpoints that left the route table are closed
+ * when idle, and never go back to a pool after their request.
  *
- * undici 7.30 reconnects after a request is aborted mid-response (nodejs/undici#5845; fix in
- * PR #5846, unreleased): the aborted request is put back as pending, a new connection is
- * opened for it and then left idle. A client that hangs up would so leave an open socket
- * to the pod. `dropIdleReconnect` undoes that: a connection opened right after an abort
- * that finds nothing to send is closed and its Client leaves the pool.
+ * A connection is a plain net.Socket (tls.TLSSocket for backend-protocol HTTPS) that carries
+ * one exchange at a time; `proxy-pass.ts` drives the exchange. Keeping this below undici (or
+ * an http.Agent) is what makes the forwarding path cheap: the request head is written as one
+ * string and the response is read with `upstream-response.ts`, nothing else per request.
  */
-import { Client, Pool } from 'undici';
+import net from 'node:net';
+import tls from 'node:tls';
 import type { Endpoint } from './endpoints.js';
 import type { RouteTable } from './route-table.js';
 
 export interface PoolOptions {
   /** Local address for connections (the controller's pod IP). */
   localAddress?: string;
+  /** Idle connections kept per endpoint (ingress-nginx upstream-keepalive-connections). */
+  maxIdle?: number;
+  /** ms (upstream-keepalive-timeout). */
+  idleTimeoutMs?: number;
+  /** Requests per connection (upstream-keepalive-requests). */
+  maxRequests?: number;
+}
+
+/** Events of the exchange a connection currently carries. */
+export interface ExchangeHandler {
+  onConnect(): void;
+  onData(chunk: Buffer): void;
+  /** The pod closed its side (EOF). */
+  onEof(): void;
+  /** Socket error, connect failure or timeout; the socket is destroyed. */
+  onError(err: NodeJS.ErrnoException): void;
+}
+
+export class UpstreamConnection {
+  /** Requests this connection has carried (the current one included). */
+  requests = 0;
+  /** True when this socket carried a request before the current one. */
+  reused = false;
+  private handler: ExchangeHandler | undefined;
+  private connected = false;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private timeoutMs = -1;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly key: string,
+    private readonly pools: UpstreamPools,
+    connectTimeoutMs: number,
+    secure: boolean,
+  ) {
+    socket.setNoDelay(true);
+    socket.on(secure ? 'secureConnect' : 'connect', () => {
+      clearTimeout(this.connectTimer);
+      this.connected = true;
+      this.handler?.onConnect();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.handler) this.handler.onData(chunk);
+      else socket.destroy(); // bytes on an idle connection: the pod broke framing
+    });
+    socket.on('end', () => {
+      if (this.handler) this.handler.onEof();
+      socket.destroy();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
+    socket.on('close', () => {
+      clearTimeout(this.connectTimer);
+      this.pools.forget(this);
+      this.fail(Object.assign(new Error('upstream connection closed'), { code: 'ECONNRESET' }));
+    });
+    socket.on('timeout', () => {
+      // Idle in the pool: close. Carrying an exchange: proxy-read-timeout elapsed.
+      if (!this.handler) socket.destroy();
+      else this.fail(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' }));
+    });
+    this.connectTimer = setTimeout(() => this.fail(Object.assign(new Error('upstream connect timed out'), { code: 'KNET_CONNECT_TIMEOUT' })), connectTimeoutMs);
+  }
+
+  /** Starts an exchange: `onConnect` is called at once for an open (reused) connection. */
+  begin(handler: ExchangeHandler, readTimeoutMs: number): void {
+    this.handler = handler;
+    this.requests++;
+    this.setTimeout(readTimeoutMs);
+    if (this.connected) handler.onConnect();
+  }
+
+  /** The exchange is over and the connection is clean: back to the pool (or closed). */
+  release(): void {
+    this.handler = undefined;
+    this.reused = true;
+    if (this.socket.isPaused()) this.socket.resume();
+    this.pools.release(this);
+  }
+
+  /** The exchange is over and the connection must not be reused. */
+  destroy(): void {
+    this.handler = undefined;
+    this.socket.destroy();
+  }
+
+  /**
+   * Idle timeout (read timeout while busy, keep-alive timeout in the pool). Both are 60 s by
+   * default, and re-arming costs a timer allocation per call: only a change re-arms.
+   */
+  setTimeout(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    clearTimeout(this.connectTimer);
+    const h = this.handler;
+    this.handler = undefined;
+    this.socket.destroy();
+    if (h) h.onError(this.connected ? err : Object.assign(err, { connectFailed: true }));
+  }
 }
 
 export class UpstreamPools {
-  private readonly pools = new Map<string, Pool>();
+  private readonly idle = new Map<string, UpstreamConnection[]>();
+  private readonly all = new Set<UpstreamConnection>();
+  private live: Set<string> | undefined;
+  private readonly maxIdle: number;
+  private readonly idleTimeoutMs: number;
+  private readonly maxRequests: number;
 
-  constructor(private readonly opts: PoolOptions = {}) {}
-
-  /** The pool for an endpoint, protocol and connect timeout (created on first use). */
-  get(ep: Endpoint, protocol: 'http' | 'https', connectTimeoutMs: number): Pool {
-    const key = `${protocol}|${ep.id}|${connectTimeoutMs}`;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      pool = new Pool(`${protocol}://${ep.address}:${ep.port}`, {
-        factory: (origin, options) => dropIdleReconnect(new Client(origin, options)),
-        keepAliveTimeout: 60_000,
-        keepAliveMaxTimeout: 60_000,
-        connectTimeout: connectTimeoutMs,
-        // Timeouts are set per request (proxy-read-timeout); these are only the ceilings.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
-        ...(protocol === 'https' ? { connect: { rejectUnauthorized: false } } : {}),
-      });
-      // A pool-level error (e.g. a socket failing while idle) must never become uncaught.
-      pool.on('connectionError', () => {});
-      this.pools.set(key, pool);
-    }
-    return pool;
+  constructor(private readonly opts: PoolOptions = {}) {
+    this.maxIdle = opts.maxIdle ?? 320;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+    this.maxRequests = opts.maxRequests ?? 10_000;
   }
 
-  /** Closes pools whose endpoints are gone from the table (gracefully: in-flight requests finish). */
+  /** An idle connection to the endpoint, or a new one (connecting). */
+  acquire(ep: Endpoint, protocol: 'http' | 'https', connectTimeoutMs: number): UpstreamConnection {
+    const key = `${protocol}|${ep.id}`;
+    const stack = this.idle.get(key);
+    for (let idle = stack?.pop(); idle; idle = stack!.pop()) if (!idle.socket.destroyed) return idle;
+    return this.connect(ep, protocol, connectTimeoutMs, key);
+  }
+
+  /** A new connection, never an idle one (a reused socket the pod had closed meanwhile). */
+  connect(ep: Endpoint, protocol: 'http' | 'https', connectTimeoutMs: number, key = `${protocol}|${ep.id}`): UpstreamConnection {
+    const local = this.opts.localAddress ? { localAddress: this.opts.localAddress } : {};
+    const socket =
+      protocol === 'https'
+        ? tls.connect({ host: ep.address, port: ep.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], ...local })
+        : net.connect({ host: ep.address, port: ep.port, ...local });
+    const conn = new UpstreamConnection(socket, key, this, connectTimeoutMs, protocol === 'https');
+    this.all.add(conn);
+    return conn;
+  }
+
+  /** @internal by UpstreamConnection.release */
+  release(conn: UpstreamConnection): void {
+    const id = conn.key.slice(conn.key.indexOf('|') + 1);
+    if (conn.requests >= this.maxRequests || (this.live && !this.live.has(id)) || conn.socket.destroyed) {
+      conn.socket.destroy();
+      return;
+    }
+    let stack = this.idle.get(conn.key);
+    if (!stack) this.idle.set(conn.key, (stack = []));
+    if (stack.length >= this.maxIdle) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.setTimeout(this.idleTimeoutMs);
+    stack.push(conn);
+  }
+
+  /** @internal by UpstreamConnection on close */
+  forget(conn: UpstreamConnection): void {
+    this.all.delete(conn);
+    const stack = this.idle.get(conn.key);
+    const i = stack ? stack.indexOf(conn) : -1;
+    if (i >= 0) stack!.splice(i, 1);
+  }
+
+  /** Closes idle connections of endpoints gone from the table; busy ones close after their request. */
   prune(table: RouteTable): void {
     const live = new Set<string>();
     const add = (eps: Endpoint[] | undefined) => eps?.forEach((e) => live.add(e.id));
     for (const u of table.upstreams.values()) add(u.endpoints);
     for (const s of table.servers) for (const l of s.locations) add(l.customDefaultBackend?.endpoints);
-    for (const [key, pool] of this.pools) {
-      const id = key.split('|')[1]!;
-      if (live.has(id)) continue;
-      this.pools.delete(key);
-      pool.close().catch(() => {});
+    this.live = live;
+    for (const [key, stack] of this.idle) {
+      if (live.has(key.slice(key.indexOf('|') + 1))) continue;
+      this.idle.delete(key);
+      for (const c of stack) c.socket.destroy();
     }
   }
 
-  /** Destroys every pool and connection (shutdown). */
-  async destroy(): Promise<void> {
-    const all = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.all(all.map((p) => p.destroy().catch(() => {})));
+  /** Idle and busy connections (tests and shutdown). */
+  get size(): number {
+    return this.all.size;
   }
-}
 
-/** See the module comment: close a connection undici opened only for an aborted request. */
-function dropIdleReconnect(client: Client): Client {
-  let afterAbort = false;
-  client.on('disconnect', (_origin, _targets, err) => {
-    // InformationalError: the socket was closed on purpose (abort, idle timeout, reset).
-    if ((err as { code?: string } | undefined)?.code === 'UND_ERR_INFO') afterAbort = true;
-  });
-  client.on('connect', (origin) => {
-    if (!afterAbort) return;
-    afterAbort = false;
-    setImmediate(() => {
-      const s = client.stats;
-      if (s.running > 0 || s.pending > 0 || client.destroyed) return;
-      // 'connectionError' is how a Pool learns to drop a Client; then the socket is closed.
-      const reason = Object.assign(new Error('idle connection opened for an aborted request'), { code: 'KNET_IDLE_RECONNECT', name: 'KnetIdleReconnect' });
-      client.emit('connectionError', origin, [client], reason);
-      client.destroy().catch(() => {});
-    });
-  });
-  return client;
+  /** Destroys every connection (shutdown). */
+  async destroy(): Promise<void> {
+    this.idle.clear();
+    for (const c of [...this.all]) c.socket.destroy();
+    this.all.clear();
+  }
 }

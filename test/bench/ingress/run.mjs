@@ -24,8 +24,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
 const { startCluster } = await import(path.join(root, 'dist/dataplane/index.js'));
 
-const WRK = { threads: 1, connections: 32, seconds: 5, rounds: 3 };
-const CHANGES = 20;
+const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
+const WRK = { threads: 1, connections: 32, seconds: env('BENCH_SECONDS', 5), rounds: env('BENCH_ROUNDS', 3) };
+const CHANGES = env('BENCH_CHANGES', 20);
+// 'processes' (default) runs the ingress in its own process, as `knet up` does, so it does not
+// share an event loop with the pods (which nginx, a separate process, would not either).
+const MODE = process.env.BENCH_MODE ?? 'processes';
+// BENCH_CPU_PROF=<dir>: the ingress process writes ingress-<pid>.cpuprofile there (processes mode).
+if (process.env.BENCH_CPU_PROF) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(here, 'cpu-prof.cjs')}`;
 
 const app = (name) => `apiVersion: apps/v1
 kind: Deployment
@@ -72,15 +78,27 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log ${dir}/access.log;
+  # ingress-nginx's upstreaminfo line (knet writes the same fields per request).
+  log_format upstreaminfo '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" '
+    '"$http_user_agent" $request_length $request_time [$host] [] $upstream_addr $upstream_response_length '
+    '$upstream_response_time $upstream_status $request_id';
+  access_log ${dir}/access.log upstreaminfo;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
 ${ups('apple', apple)}
 ${ups('banana', banana)}
   proxy_http_version 1.1;
   proxy_set_header Connection "";
+  # The request headers ingress-nginx's template sets, so the pods parse the same requests from both.
   proxy_set_header Host $host;
+  proxy_set_header X-Request-ID $request_id;
+  proxy_set_header X-Real-IP $remote_addr;
   proxy_set_header X-Forwarded-For $remote_addr;
+  proxy_set_header X-Forwarded-Host $host;
+  proxy_set_header X-Forwarded-Port $server_port;
+  proxy_set_header X-Forwarded-Proto $scheme;
+  proxy_set_header X-Forwarded-Scheme $scheme;
+  proxy_set_header X-Scheme $scheme;
   server { listen 127.0.0.1:${port} default_server; return 404; }
   server { listen 127.0.0.1:${port}; server_name apple.example.com; location / { proxy_pass http://apple; } }
   server { listen 127.0.0.1:${port}; server_name shop.example.com; location /banana { proxy_pass http://banana; } }
@@ -114,7 +132,7 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'knet-bench-ingress-'));
 let nginx;
-const cluster = await startCluster({ components: { dns: false }, readyTimeoutMs: 90_000 });
+const cluster = await startCluster({ components: { dns: false }, mode: MODE, readyTimeoutMs: 90_000 });
 try {
   await cluster.apply([app('apple'), app('banana'), ingresses], { timeoutMs: 90_000 });
   const ing = cluster.ingressAddress();
@@ -173,7 +191,7 @@ try {
   await pool.close();
 
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
-  console.log(`\ningress bench — wrk -t${WRK.threads} -c${WRK.connections}, ${WRK.rounds} × ${WRK.seconds} s per target (median), ${nginxVersion}, worker_processes 1; load average ${load}\n`);
+  console.log(`\ningress bench — wrk -t${WRK.threads} -c${WRK.connections}, ${WRK.rounds} × ${WRK.seconds} s per target (median), ${nginxVersion}, worker_processes 1, knet mode ${MODE} (ingress pid ${cluster.pids().ingress}); load average ${load}\n`);
   console.log(['route'.padEnd(34), 'target'.padEnd(7), 'req/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'non-2xx'.padStart(8)].join(' '));
   for (const r of rows) console.log([r.route.padEnd(34), r.target.padEnd(7), r.rps.toFixed(0).padStart(9), r.p50ms.toFixed(2).padStart(8), r.p99ms.toFixed(2).padStart(8), String(r.non2xx).padStart(8)].join(' '));
   const ratios = routes.map((r) => {
@@ -187,7 +205,7 @@ try {
 
   const out = path.join(root, 'test/bench/results/ingress.json');
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), loadavg: os.loadavg(), wrk: WRK, nginx: nginxVersion, rows, ratios, ingressChangeToRouted: { ...change, allMs: changeMs } }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ when: new Date().toISOString(), loadavg: os.loadavg(), mode: MODE, wrk: WRK, nginx: nginxVersion, rows, ratios, ingressChangeToRouted: { ...change, allMs: changeMs } }, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(root, out)}`);
 } finally {
   if (nginx) {
