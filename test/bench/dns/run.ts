@@ -3,20 +3,26 @@
  * in the same run; then latency at a fixed rate, and change → new answer latency.
  *
  *   apt-get install -y dnsperf unbound        # once
- *   node --import ./test/bench/dns/register.mjs test/bench/dns/run.ts [--seconds 10] [--rate 20000] [--out FILE]
+ *   npm run bench:dns -- [--seconds 5] [--rounds 3] [--rate 20000] [--out FILE]
  *
  * Targets (issue #6): knet ≥ 0.8× unbound's qps for cluster names, p99 < 1 ms, change → new
  * answer p99 < 20 ms (measured from the write to the cluster's Redis store, store-change.ts,
  * and from the informer event alone). Addresses: knet 127.50.0.20:53, unbound 127.50.0.21:53;
  * the store-path cluster gets its own block.
  *
- *   npm run bench:dns -- --seconds 10
+ * The machine is shared and its load drifts, so the two servers are measured in turn, round
+ * after round (the order alternating), and each figure is the median over rounds; the qps
+ * ratio is the median of the per-round ratios. Each run also records the server's CPU time
+ * per answered query (knet: this process; unbound: /proc), which the machine's load moves
+ * much less than qps or latency. Both serve on one thread. Results: a table, and JSON in
+ * test/bench/results/dns.json.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { clusterConfig } from '../../../dataplane/cluster-config.js';
 import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
 import { silentLogger } from '../../../dataplane/log.js';
@@ -25,23 +31,21 @@ import { reverseName } from '../../../dns/reverse-name.js';
 import { startDns } from '../../../dns/server.js';
 import { clusterIP, headless, slice, tcp } from '../../unit/dns/fixtures.js';
 import { askUntil } from './ask.js';
+import { CLIENTS, dnsperf, median, OUTSTANDING, percentile, procCpu, type CpuClock, type PerfRun } from './dnsperf.js';
 import { storeChangeLatencies } from './store-change.js';
+import { startUnbound, UNBOUND_THREADS, type Rec } from './unbound.js';
 
 const KNET = '127.50.0.20';
 const UNBOUND = '127.50.0.21';
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-const SECONDS = Number(args.get('seconds') ?? 10);
-const OUT = args.get('out') ?? join(tmpdir(), 'knet-dns-bench.json');
+const SECONDS = Number(args.get('seconds') ?? 5);
+const ROUNDS = Number(args.get('rounds') ?? 3);
+const RATE = Number(args.get('rate') ?? 20_000);
+const OUT = args.get('out') ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'dns.json');
 const SERVICES = 200;
 const HEADLESS = 20;
 const Z = 'cluster.local';
-
-interface Rec {
-  name: string;
-  type: 'A' | 'SRV' | 'PTR' | 'SOA';
-  data: string;
-}
 
 /** The cluster, and the same records written out for unbound. */
 function world(): { objects: KObject[]; records: Rec[]; queries: string[] } {
@@ -71,77 +75,30 @@ function world(): { objects: KObject[]; records: Rec[]; queries: string[] } {
   return { objects, records, queries };
 }
 
-function unboundConfig(dir: string, records: Rec[]): string {
-  const lines = [
-    'server:',
-    `  interface: ${UNBOUND}`,
-    '  port: 53',
-    '  num-threads: 1',
-    '  do-daemonize: no',
-    '  use-syslog: no',
-    '  logfile: ""',
-    '  username: ""',
-    '  chroot: ""',
-    `  directory: "${dir}"`,
-    '  pidfile: ""',
-    '  verbosity: 0',
-    '  access-control: 127.0.0.0/8 allow',
-    '  so-rcvbuf: 4m',
-    '  so-sndbuf: 4m',
-    `  local-zone: "${Z}." static`,
-    '  local-zone: "10.in-addr.arpa." static',
-    `  local-data: "${Z}. 30 IN SOA ns.dns.${Z}. hostmaster.${Z}. 1 7200 1800 86400 30"`,
-    '  local-data: "10.in-addr.arpa. 30 IN SOA ns.dns.in-addr.arpa. hostmaster.in-addr.arpa. 1 7200 1800 86400 30"',
-    ...records.map((r) => `  local-data: "${r.name}. 30 IN ${r.type} ${r.data}"`),
-  ];
-  const file = join(dir, 'unbound.conf');
-  writeFileSync(file, lines.join('\n') + '\n');
-  return file;
+interface ServerRuns {
+  throughput: PerfRun[];
+  latency: PerfRun[];
 }
 
-interface PerfResult {
-  qps: number;
-  lost: number;
-  avgLatencyMs: number;
-}
-
-/**
- * Runs dnsperf without blocking this process (the knet server shares its event loop), its
- * output going to a file so that reading it costs the server nothing while it runs.
- */
-async function dnsperf(server: string, dataFile: string, seconds: number, extra: string[] = []): Promise<{ text: string; result: PerfResult }> {
-  const outFile = join(dirname(dataFile), `dnsperf-${server}-${Date.now()}.txt`);
-  const fd = openSync(outFile, 'w');
-  const child = spawn('dnsperf', ['-s', server, '-p', '53', '-d', dataFile, '-l', String(seconds), '-c', '8', '-q', '500', ...extra], {
-    stdio: ['ignore', fd, 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', () => resolve());
-  });
-  closeSync(fd);
-  const text = readFileSync(outFile, 'utf8');
-  const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+/** A server's figures: medians over rounds, and every round's qps and p99. */
+function summarise(r: ServerRuns) {
+  const m = (runs: PerfRun[], f: (x: PerfRun) => number | undefined) => median(runs.map((x) => f(x) ?? NaN));
   return {
-    text,
-    result: {
-      qps: num(/Queries per second:\s+([\d.]+)/),
-      lost: num(/Queries lost:\s+(\d+)/),
-      avgLatencyMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
-    },
+    qps: m(r.throughput, (x) => x.qps),
+    lost: r.throughput.reduce((n, x) => n + x.lost, 0) + r.latency.reduce((n, x) => n + x.lost, 0),
+    cpuUsPerQuery: m(r.throughput, (x) => x.cpuUsPerQuery),
+    userUsPerQuery: m(r.throughput, (x) => x.userUsPerQuery),
+    p50Ms: m(r.latency, (x) => x.p50Ms),
+    p99Ms: m(r.latency, (x) => x.p99Ms),
+    p999Ms: m(r.latency, (x) => x.p999Ms),
+    cpuUsPerQueryAtRate: m(r.latency, (x) => x.cpuUsPerQuery),
+    rounds: { qps: r.throughput.map((x) => Math.round(x.qps)), p99Ms: r.latency.map((x) => Number(x.p99Ms?.toFixed(3))) },
   };
 }
 
-/** Per-query latencies from dnsperf -v ("> NOERROR name A 0.000123"), in ms. */
-function latencies(text: string): number[] {
-  const out: number[] = [];
-  for (const m of text.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)) out.push(Number(m[1]) * 1000);
-  return out.sort((a, b) => a - b);
-}
-
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
 async function main(): Promise<void> {
@@ -155,11 +112,12 @@ async function main(): Promise<void> {
   const { objects, records, queries } = world();
   const dataFile = join(dir, 'queries.txt');
   writeFileSync(dataFile, queries.join('\n') + '\n');
+  const loadBefore = loadavg();
 
   const informers = new MemoryInformerFactory();
   for (const o of objects) informers.upsert(o);
   const dns = await startDns({ informers, config: clusterConfig(0), log: silentLogger, address: KNET, port: 53, upstream: null });
-  const unbound = spawn('unbound', ['-d', '-c', unboundConfig(dir, records)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const unbound = startUnbound(dir, UNBOUND, Z, records);
   const client = dgram.createSocket('udp4');
   await new Promise<void>((r) => client.bind(0, '127.50.0.1', () => r()));
   try {
@@ -167,18 +125,21 @@ async function main(): Promise<void> {
     if (!(await askUntil(client, { address: UNBOUND }, sample, (a) => a.includes('10.96.1.1')))) throw new Error('unbound did not come up');
     if (!(await askUntil(client, { address: KNET }, sample, (a) => a.includes('10.96.1.1')))) throw new Error('knet dns did not answer');
 
-    console.log(`dnsperf: ${queries.length} distinct questions, ${SECONDS}s per run, 8 clients, 500 outstanding`);
-    const runs: Record<string, PerfResult & { p50Ms: number; p99Ms: number; latencyRate: number }> = {};
-    const latencyRate = Number(args.get('rate') ?? 20_000);
-    for (const [label, server] of [
-      ['unbound', UNBOUND],
-      ['knet', KNET],
-    ] as const) {
-      await dnsperf(server, dataFile, 2); // warm-up
-      const { result } = await dnsperf(server, dataFile, SECONDS);
-      const { text } = await dnsperf(server, dataFile, Math.max(3, Math.floor(SECONDS / 2)), ['-Q', String(latencyRate), '-v']);
-      const lat = latencies(text);
-      runs[label] = { ...result, p50Ms: pct(lat, 50), p99Ms: pct(lat, 99), latencyRate };
+    // knet serves in this process: its CPU is ours (this process does nothing else meanwhile).
+    const knetCpu: CpuClock = () => process.cpuUsage();
+    const servers: Array<{ label: 'unbound' | 'knet'; address: string; cpu: CpuClock }> = [
+      { label: 'unbound', address: UNBOUND, cpu: procCpu(unbound.pid!) },
+      { label: 'knet', address: KNET, cpu: knetCpu },
+    ];
+    const runs: Record<'unbound' | 'knet', ServerRuns> = { unbound: { throughput: [], latency: [] }, knet: { throughput: [], latency: [] } };
+    console.log(`dnsperf: ${queries.length} distinct questions, ${CLIENTS} clients, ${OUTSTANDING} outstanding; ${ROUNDS} rounds of ${SECONDS}s per server, flat out and at ${RATE} qps`);
+    for (const s of servers) await dnsperf(s.address, dataFile, 2, s.cpu); // warm-up (JIT, caches)
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? servers : [...servers].reverse();
+      for (const s of order) runs[s.label].throughput.push(await dnsperf(s.address, dataFile, SECONDS, s.cpu));
+      for (const s of order) runs[s.label].latency.push(await dnsperf(s.address, dataFile, SECONDS, s.cpu, RATE));
+      const [u, k] = [runs.unbound.throughput[round]!, runs.knet.throughput[round]!];
+      console.log(`round ${round + 1}/${ROUNDS}: qps unbound ${u.qps.toFixed(0)} knet ${k.qps.toFixed(0)}; p99 at ${RATE} qps unbound ${runs.unbound.latency[round]!.p99Ms!.toFixed(2)} ms knet ${runs.knet.latency[round]!.p99Ms!.toFixed(2)} ms`);
     }
 
     // Change → new answer, informer to answer: feed a new endpoint to the in-process informer,
@@ -195,40 +156,58 @@ async function main(): Promise<void> {
     // The same through the real path (Redis write, watch, informer, answer), on a real cluster.
     const storeChanges = await storeChangeLatencies(200);
 
-    const k = runs.knet!;
-    const u = runs.unbound!;
+    const u = summarise(runs.unbound);
+    const k = summarise(runs.knet);
+    const ratio = median(runs.knet.throughput.map((r, i) => r.qps / runs.unbound.throughput[i]!.qps));
+    const change = { samples: changes.length, p50Ms: percentile(changes, 50), p99Ms: percentile(changes, 99), maxMs: changes.at(-1) };
+    const storeChange = { samples: storeChanges.length, p50Ms: percentile(storeChanges, 50), p99Ms: percentile(storeChanges, 99), maxMs: storeChanges.at(-1) };
+    const verdict = { ratio: ratio >= 0.8, p99: k.p99Ms < 1, changeP99: storeChange.p99Ms < 20 };
+    const machine = { cpus: cpus().length, loadavg1mBefore: Number(loadBefore[0]!.toFixed(2)), loadavg1mAfter: Number(loadavg()[0]!.toFixed(2)) };
     const report = {
-      when: new Date().toISOString(),
-      seconds: SECONDS,
+      date: new Date().toISOString(),
+      machine,
+      node: process.version,
+      dnsperf: { clients: CLIENTS, outstanding: OUTSTANDING, seconds: SECONDS, rounds: ROUNDS, rate: RATE },
       questions: queries.length,
+      threads: { knet: 1, unbound: UNBOUND_THREADS },
       unbound: u,
       knet: k,
-      ratio: k.qps / u.qps,
-      change: { samples: changes.length, p50Ms: pct(changes, 50), p99Ms: pct(changes, 99), maxMs: changes.at(-1) },
-      storeChange: { samples: storeChanges.length, p50Ms: pct(storeChanges, 50), p99Ms: pct(storeChanges, 99), maxMs: storeChanges.at(-1) },
+      ratio,
+      /** unbound's CPU per query ÷ knet's: the qps ratio the two would have with a core each to themselves. */
+      cpuEfficiencyRatio: u.cpuUsPerQuery / k.cpuUsPerQuery,
+      change,
+      storeChange,
       knetStats: dns.stats(),
       targets: { ratio: 0.8, p99Ms: 1, changeP99Ms: 20 },
+      verdict,
     };
-    const row = (name: string, r: typeof k) =>
-      `${name.padEnd(8)} ${r.qps.toFixed(0).padStart(9)} ${String(r.lost).padStart(7)} ${r.avgLatencyMs.toFixed(3).padStart(9)} ${r.p50Ms.toFixed(3).padStart(9)} ${r.p99Ms.toFixed(3).padStart(9)}`;
-    console.log('');
-    console.log(`server         qps    lost   avg(ms)   p50(ms)   p99(ms)   (p50/p99 at ${latencyRate} qps)`);
-    console.log(row('unbound', u));
-    console.log(row('knet', k));
-    console.log('');
-    console.log(`knet/unbound qps ratio: ${report.ratio.toFixed(2)} (target ≥ 0.80)`);
-    console.log(`knet p99 at ${latencyRate} qps: ${k.p99Ms.toFixed(3)} ms (target < 1 ms)`);
+
+    const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+    const row = (name: string, r: typeof k) => [name, f(r.qps), String(r.lost), f(r.cpuUsPerQuery, 1), f(r.userUsPerQuery, 1), f(r.p50Ms, 3), f(r.p99Ms, 3), f(r.p999Ms, 3), r.rounds.qps.join(' '), r.rounds.p99Ms.join(' ')];
+    const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    console.log('\n' + table([['server', 'qps', 'lost', 'CPU µs/q', 'user µs/q', `p50 ms@${RATE}`, 'p99 ms', 'p99.9 ms', 'qps per round', 'p99 per round'], row('unbound', u), row('knet', k)]));
     console.log(
-      `change → new answer, store write to answer: p50 ${report.storeChange.p50Ms.toFixed(3)} ms, p99 ${report.storeChange.p99Ms.toFixed(3)} ms (target < 20 ms; Redis commit + watch + index)`,
+      '\n' +
+        table([
+          ['measure', 'value', 'target'],
+          ['knet / unbound qps (median of rounds)', f(ratio, 2), `≥ 0.80 ${met(verdict.ratio)}`],
+          ['unbound / knet CPU per query', f(report.cpuEfficiencyRatio, 2), ''],
+          [`knet p99 at ${RATE} qps`, `${f(k.p99Ms, 3)} ms`, `< 1 ms ${met(verdict.p99)}`],
+          [`  unbound p99, same runs`, `${f(u.p99Ms, 3)} ms`, ''],
+          [`change → new answer, store write → answer p50 / p99 (${storeChange.samples})`, `${f(storeChange.p50Ms, 2)} / ${f(storeChange.p99Ms, 2)} ms`, `< 20 ms ${met(verdict.changeP99)}`],
+          [`  informer event → answer p50 / p99 (${change.samples})`, `${f(change.p50Ms, 2)} / ${f(change.p99Ms, 2)} ms`, ''],
+          ['knet cache hit rate', `${f(report.knetStats.cacheHitRate * 100, 1)} %`, ''],
+        ]),
     );
-    console.log(`  of which informer event → answer: p50 ${report.change.p50Ms.toFixed(3)} ms, p99 ${report.change.p99Ms.toFixed(3)} ms`);
-    console.log(`cache hit rate: ${(report.knetStats.cacheHitRate * 100).toFixed(1)}%`);
+    console.log(`\nmachine: ${machine.cpus} CPUs, load average ${machine.loadavg1mBefore} before, ${machine.loadavg1mAfter} after`);
+    mkdirSync(dirname(OUT), { recursive: true });
     writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
-    console.log(`\nwrote ${OUT}`);
+    console.log(`wrote ${OUT}`);
   } finally {
     client.close();
     unbound.kill('SIGTERM');
     await dns.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -3,12 +3,33 @@
  * expects) and the public-API fallback deliver and send the same datagrams; sends after
  * close are dropped, never thrown.
  */
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openUdp } from '../../../dns/udp-fast-path.js';
 
 const ADDRESS = '127.50.0.40';
 const sockets: dgram.Socket[] = [];
+
+/** Sends `count` datagrams [hi, lo, 0xaa] in windows of 50 and resolves with the numbers echoed back. */
+async function echoRoundTrips(client: dgram.Socket, serverPort: number, count: number): Promise<number[]> {
+  const window = 50;
+  const seen = new Set<number>();
+  await new Promise<void>((resolve) => {
+    const sendWindow = (from: number) => {
+      for (let j = from; j < Math.min(count, from + window); j++) client.send(Buffer.from([j >> 8, j & 0xff, 0xaa]), serverPort, ADDRESS);
+    };
+    client.on('message', (m) => {
+      // Echoed reversed: [0xaa, lo, hi].
+      if (m[0] === 0xaa) seen.add((m[2]! << 8) | m[1]!);
+      if (seen.size === count) resolve();
+      else if (seen.size % window === 0) sendWindow(seen.size);
+    });
+    sendWindow(0);
+  });
+  return [...seen].sort((a, b) => a - b);
+}
 
 async function bound(address: string): Promise<dgram.Socket> {
   const s = dgram.createSocket('udp4');
@@ -37,25 +58,8 @@ describe.each([
     );
     expect(port.fast).toBe(native);
     const client = await bound('127.50.0.1');
-    const { port: serverPort } = server.address();
     const count = 2000;
-    const window = 50;
-    const seen = new Set<number>();
-    // Windows of 50 in flight (bursts, but within the kernel's default socket buffers).
-    await new Promise<void>((resolve) => {
-      const sendWindow = (from: number) => {
-        for (let j = from; j < Math.min(count, from + window); j++) client.send(Buffer.from([j >> 8, j & 0xff, 0xaa]), serverPort, ADDRESS);
-      };
-      client.on('message', (m) => {
-        // Sent as [hi, lo, 0xaa], echoed as [0xaa, lo, hi].
-        expect(m[0]).toBe(0xaa);
-        seen.add((m[2]! << 8) | m[1]!);
-        if (seen.size === count) resolve();
-        else if (seen.size % window === 0) sendWindow(seen.size);
-      });
-      sendWindow(0);
-    });
-    expect([...seen].sort((a, b) => a - b)).toEqual([...Array(count).keys()]);
+    expect(await echoRoundTrips(client, server.address().port, count)).toEqual([...Array(count).keys()]);
   });
 
   it('drops a send after the socket is closed', async () => {
@@ -65,4 +69,24 @@ describe.each([
     await new Promise<void>((r) => server.close(() => r()));
     expect(() => port.send(Buffer.from([1]), 9, '127.50.0.1')).not.toThrow();
   });
+});
+
+it('keeps a queued datagram alive until it is sent (every send queued: node --test-udp-no-try-send)', async () => {
+  const register = fileURLToPath(new URL('../../bench/dns/register.mjs', import.meta.url));
+  const script = fileURLToPath(new URL('./fixtures/udp-echo.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--test-udp-no-try-send', '--import', register, script, ADDRESS], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString()));
+      child.once('exit', (code) => reject(new Error(`echo server exited (${code})`)));
+    });
+    const [port, fast] = line.trim().split(' ');
+    expect(fast).toBe('true');
+    const client = await bound('127.50.0.1');
+    const count = 1000;
+    expect(await echoRoundTrips(client, Number(port), count)).toEqual([...Array(count).keys()]);
+  } finally {
+    child.stdin.end();
+    child.kill();
+  }
 });
