@@ -42,6 +42,8 @@ const TIMEOUTS = new Set(['ETIMEDOUT', 'KNET_CONNECT_TIMEOUT']);
 const UNSAFE = /[\0\r\n]/;
 
 type UpstreamError = NodeJS.ErrnoException & { connectFailed?: boolean };
+type BodyPump = (() => void) & { start(): void };
+const NO_BODY: BodyPump = Object.assign(() => {}, { start() {} });
 
 export function proxyPass(req: IncomingMessage, res: ServerResponse, d: ProxyDecision, fwd: ForwardContext, env: PassEnv, done: (r: PassResult) => void): void {
   const errorFetch = d.errorCode !== undefined;
@@ -93,7 +95,7 @@ export function proxyPass(req: IncomingMessage, res: ServerResponse, d: ProxyDec
     let over = false;
     let bodyDone = !hasBody;
     const onDrain = () => conn.socket.resume();
-    const stopBody = body(conn, () => (bodyDone = true), () => fail(Object.assign(new Error('request body larger than proxy-body-size'), { code: 'KNET_BODY_TOO_LARGE' })));
+    const stopBody = hasBody ? body(conn, () => (bodyDone = true), () => fail(Object.assign(new Error('request body larger than proxy-body-size'), { code: 'KNET_BODY_TOO_LARGE' }))) : NO_BODY;
 
     const reader = new ResponseReader(
       {
@@ -226,7 +228,7 @@ export function proxyPass(req: IncomingMessage, res: ServerResponse, d: ProxyDec
    * Streams the client's body to the pod once connected, counted against proxy-body-size
    * (chunked bodies too; they are re-chunked as they arrive). Returns the stop function.
    */
-  function body(conn: UpstreamConnection, onDone: () => void, onTooLarge: () => void): (() => void) & { start(): void } {
+  function body(conn: UpstreamConnection, onDone: () => void, onTooLarge: () => void): BodyPump {
     let bytes = 0;
     const onData = (chunk: Buffer) => {
       bytes += chunk.length;

@@ -81,6 +81,21 @@ export interface IngressHandle {
 }
 
 const HSTS = ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'];
+const NO_ROUTE: RouteInfo = { server: '_', upstreamName: '-', alternativeUpstreamName: '', canary: false };
+
+/** What the access log and the metrics need about one finished request. */
+interface RequestRecord {
+  req: IncomingMessage;
+  clientIp: string;
+  startMs: number;
+  started: number;
+  requestId: string;
+  info: RouteInfo | undefined;
+  status: number;
+  tries: UpstreamTry[];
+  bytesSent: number;
+  pass?: PassResult | undefined;
+}
 
 export async function startIngress(opts: IngressOptions): Promise<IngressHandle> {
   const log = opts.log ?? silentLogger;
@@ -117,17 +132,18 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
   const sockets = new Set<net.Socket>();
 
   /** One access-log line and the metrics for a finished request (or WebSocket tunnel). */
-  const recordRequest = (r: { req: IncomingMessage; startMs: number; started: number; requestId: string; info: RouteInfo | undefined; status: number; tries: UpstreamTry[]; bytesSent: number; pass?: PassResult }) => {
+  const recordRequest = (r: RequestRecord) => {
     try {
       const { req } = r;
-      const info = r.info ?? { server: '_', upstreamName: '-', alternativeUpstreamName: '', canary: false };
+      const info = r.info ?? NO_ROUTE;
       const seconds = (performance.now() - r.started) / 1000;
       const requestLength = requestBytes(req);
+      const method = req.method ?? '-';
       accessLog(
         formatAccessLog({
-          remoteAddr: plainIp(req.socket.remoteAddress),
+          remoteAddr: r.clientIp,
           time: r.startMs,
-          method: req.method ?? '-',
+          method,
           uri: req.url ?? '/',
           httpVersion: req.httpVersion,
           status: r.status,
@@ -142,8 +158,17 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
           requestId: r.requestId,
         }),
       );
-      const obs = { info, host: normalizeHost(req.headers.host), method: req.method ?? '-', status: r.status, requestSeconds: seconds, requestBytes: requestLength, responseBytes: r.bytesSent };
-      metrics.observe(r.pass ? { ...obs, upstreamSeconds: r.pass.upstreamSeconds, headerSeconds: r.pass.headerSeconds } : obs);
+      metrics.observe({
+        info,
+        host: normalizeHost(req.headers.host),
+        method,
+        status: r.status,
+        requestSeconds: seconds,
+        requestBytes: requestLength,
+        responseBytes: r.bytesSent,
+        upstreamSeconds: r.pass?.upstreamSeconds,
+        headerSeconds: r.pass?.headerSeconds,
+      });
     } catch (err) {
       log.warn('access log or metrics failed', { error: err as Error });
     }
@@ -159,11 +184,11 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
       req.on('error', () => req.destroy());
       let decision: RouteDecision | undefined;
       let requestId = '';
+      const clientIp = plainIp(req.socket.remoteAddress);
       const record = (status: number, tries: UpstreamTry[], bytesSent: number, pass?: PassResult) =>
-        recordRequest({ req, startMs, started, requestId, info: decision?.info, status, tries, bytesSent, ...(pass ? { pass } : {}) });
+        recordRequest({ req, clientIp, startMs, started, requestId, info: decision?.info, status, tries, bytesSent, pass });
       try {
         requestId = requestIdFrom(req.headers['x-request-id'], randomId);
-        const clientIp = plainIp(req.socket.remoteAddress);
         decision = route(sync.current(), { host: req.headers.host, path: req.url ?? '/', method: req.method, headers: req.headers, clientIp, scheme }, balancer);
         if (decision.action === 'proxy') {
           const fwd = forwardContext(req, clientIp, scheme, requestId, decision.hostHeader, decision.xForwardedPrefix);
@@ -201,13 +226,13 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
       const requestId = requestIdFrom(req.headers['x-request-id'], randomId);
       if (d.action !== 'proxy') {
         writeError(socket, d.status, d.action === 'redirect' ? [...extra, 'Location', d.location] : extra);
-        recordRequest({ req, startMs, started, requestId, info: d.info, status: d.status, tries: [], bytesSent: 0 });
+        recordRequest({ req, clientIp, startMs, started, requestId, info: d.info, status: d.status, tries: [], bytesSent: 0 });
         return;
       }
       const fwd = forwardContext(req, clientIp, scheme, requestId, d.hostHeader, d.xForwardedPrefix);
       const env = { responseHeaders: extra, tunnels, ...(sourceAddress ? { sourceAddress } : {}) };
       // Logged when the tunnel (or the refused upgrade) is over, as nginx logs a WebSocket.
-      upgradePass(req, socket, head, d, fwd, env, (result) => recordRequest({ req, startMs, started, requestId, info: d.info, status: result.status || 499, tries: result.tries, bytesSent: 0 }));
+      upgradePass(req, socket, head, d, fwd, env, (result) => recordRequest({ req, clientIp, startMs, started, requestId, info: d.info, status: result.status || 499, tries: result.tries, bytesSent: 0 }));
     } catch (err) {
       log.error('upgrade handling failed', { error: err as Error, url: req.url });
       writeError(socket, 500, extra);

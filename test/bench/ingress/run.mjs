@@ -163,7 +163,7 @@ try {
   const rows = [];
   for (const r of routes) {
     const samples = { knet: [], nginx: [] };
-    for (const name of Object.keys(targets)) await wrk(`${targets[name].host}${r.path}`, r.host, 1); // warm-up
+    for (const name of Object.keys(targets)) await wrk(`${targets[name].host}${r.path}`, r.host, 3); // warm-up (and JIT: V8 optimises knet's hot path in the first seconds)
     for (let i = 0; i < WRK.rounds; i++) {
       for (const name of i % 2 ? ['nginx', 'knet'] : ['knet', 'nginx']) samples[name].push(await wrk(`${targets[name].host}${r.path}`, r.host, WRK.seconds));
     }
@@ -176,10 +176,12 @@ try {
   // Ingress change → routed: create an Ingress for a new host, then ask until it is not a 404.
   const pool = new Pool(targets.knet.host, { connections: 1 });
   const changeMs = [];
+  const applyMs = [];
   for (let i = 0; i < CHANGES; i++) {
     const host = `change-${i}.example.com`;
     const t0 = performance.now();
     await cluster.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: `change-${i}`, namespace: 'default' }, spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'apple', port: { number: 80 } } } }] } }] } }, { wait: false });
+    applyMs.push(performance.now() - t0);
     for (;;) {
       const res = await pool.request({ path: '/hostname', method: 'GET', headers: { host } });
       await res.body.text();
@@ -200,8 +202,8 @@ try {
     return { route: r.name, rpsRatio: k.rps / n.rps, p99Ratio: k.p99ms / n.p99ms };
   });
   for (const x of ratios) console.log(`${x.route}: knet/nginx req/s ${x.rpsRatio.toFixed(2)}× (target ≥ 0.5×), p99 ${x.p99Ratio.toFixed(2)}× (target ≤ 2×)`);
-  const change = { samples: CHANGES, p50ms: pct(changeMs, 50), p99ms: pct(changeMs, 99), maxms: Math.max(...changeMs) };
-  console.log(`Ingress created → routed (store write, watch, table rebuild, first 200): p50 ${change.p50ms.toFixed(1)} ms, p99 ${change.p99ms.toFixed(1)} ms over ${CHANGES} (target p99 < 20 ms)`);
+  const change = { samples: CHANGES, p50ms: pct(changeMs, 50), p99ms: pct(changeMs, 99), maxms: Math.max(...changeMs), applyP50ms: pct(applyMs, 50), applyP99ms: pct(applyMs, 99) };
+  console.log(`Ingress created → routed (store write, watch, table rebuild, first 200): p50 ${change.p50ms.toFixed(1)} ms, p99 ${change.p99ms.toFixed(1)} ms over ${CHANGES} (target p99 < 20 ms); of which the apply call: p50 ${change.applyP50ms.toFixed(1)} ms, p99 ${change.applyP99ms.toFixed(1)} ms`);
 
   const out = path.join(root, 'test/bench/results/ingress.json');
   mkdirSync(path.dirname(out), { recursive: true });
