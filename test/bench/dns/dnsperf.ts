@@ -18,6 +18,11 @@ export interface PerfRun {
   /** Server CPU (user + system) per answered query, in µs: what a query costs, whatever else runs. */
   cpuUsPerQuery: number;
   userUsPerQuery: number;
+  /**
+   * Time the server's thread spent waiting for a CPU while runnable, per second of the run
+   * (ms/s): on a shared machine this, not the server, is what latency percentiles show.
+   */
+  runQueueWaitMsPerS: number;
   /** Per-query latencies (rate-limited runs only), ms. */
   p50Ms?: number;
   p99Ms?: number;
@@ -37,6 +42,7 @@ export async function dnsperf(
   dataFile: string,
   seconds: number,
   cpu: CpuClock,
+  pid: number,
   rate?: number,
 ): Promise<PerfRun> {
   const outFile = join(dataFile, '..', `dnsperf-${server}-${Date.now()}.txt`);
@@ -44,12 +50,16 @@ export async function dnsperf(
   const extra = rate ? ['-Q', String(rate), '-v'] : [];
   const args = ['-s', server, '-p', '53', '-d', dataFile, '-l', String(seconds), '-c', String(CLIENTS), '-q', String(OUTSTANDING), ...extra];
   const before = cpu();
+  const waitBefore = runQueueWaitNs(pid);
+  const t0 = process.hrtime.bigint();
   const child = spawn('dnsperf', args, { stdio: ['ignore', fd, 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', () => resolve());
   });
   const after = cpu();
+  const waitMs = (runQueueWaitNs(pid) - waitBefore) / 1e6;
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   closeSync(fd);
   const text = readFileSync(outFile, 'utf8');
   const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
@@ -62,6 +72,7 @@ export async function dnsperf(
     avgLatencyMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
     cpuUsPerQuery: (user + after.system - before.system) / completed,
     userUsPerQuery: user / completed,
+    runQueueWaitMsPerS: waitMs / wallS,
   };
   if (rate) {
     const lat = latencies(text);
@@ -97,4 +108,13 @@ export function procCpu(pid: number): CpuClock {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
   };
+}
+
+/** Nanoseconds a process's main thread has waited on a run queue (/proc/…/schedstat, field 2). */
+function runQueueWaitNs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return NaN;
+  }
 }

@@ -92,6 +92,8 @@ function summarise(r: ServerRuns) {
     p99Ms: m(r.latency, (x) => x.p99Ms),
     p999Ms: m(r.latency, (x) => x.p999Ms),
     cpuUsPerQueryAtRate: m(r.latency, (x) => x.cpuUsPerQuery),
+    /** While answering at the fixed rate: ms per second the server waited for a CPU. */
+    runQueueWaitMsPerSAtRate: m(r.latency, (x) => x.runQueueWaitMsPerS),
     rounds: { qps: r.throughput.map((x) => Math.round(x.qps)), p99Ms: r.latency.map((x) => Number(x.p99Ms?.toFixed(3))) },
   };
 }
@@ -127,17 +129,17 @@ async function main(): Promise<void> {
 
     // knet serves in this process: its CPU is ours (this process does nothing else meanwhile).
     const knetCpu: CpuClock = () => process.cpuUsage();
-    const servers: Array<{ label: 'unbound' | 'knet'; address: string; cpu: CpuClock }> = [
-      { label: 'unbound', address: UNBOUND, cpu: procCpu(unbound.pid!) },
-      { label: 'knet', address: KNET, cpu: knetCpu },
+    const servers: Array<{ label: 'unbound' | 'knet'; address: string; cpu: CpuClock; pid: number }> = [
+      { label: 'unbound', address: UNBOUND, cpu: procCpu(unbound.pid!), pid: unbound.pid! },
+      { label: 'knet', address: KNET, cpu: knetCpu, pid: process.pid },
     ];
     const runs: Record<'unbound' | 'knet', ServerRuns> = { unbound: { throughput: [], latency: [] }, knet: { throughput: [], latency: [] } };
     console.log(`dnsperf: ${queries.length} distinct questions, ${CLIENTS} clients, ${OUTSTANDING} outstanding; ${ROUNDS} rounds of ${SECONDS}s per server, flat out and at ${RATE} qps`);
-    for (const s of servers) await dnsperf(s.address, dataFile, 2, s.cpu); // warm-up (JIT, caches)
+    for (const s of servers) await dnsperf(s.address, dataFile, 2, s.cpu, s.pid); // warm-up (JIT, caches)
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? servers : [...servers].reverse();
-      for (const s of order) runs[s.label].throughput.push(await dnsperf(s.address, dataFile, SECONDS, s.cpu));
-      for (const s of order) runs[s.label].latency.push(await dnsperf(s.address, dataFile, SECONDS, s.cpu, RATE));
+      for (const s of order) runs[s.label].throughput.push(await dnsperf(s.address, dataFile, SECONDS, s.cpu, s.pid));
+      for (const s of order) runs[s.label].latency.push(await dnsperf(s.address, dataFile, SECONDS, s.cpu, s.pid, RATE));
       const [u, k] = [runs.unbound.throughput[round]!, runs.knet.throughput[round]!];
       console.log(`round ${round + 1}/${ROUNDS}: qps unbound ${u.qps.toFixed(0)} knet ${k.qps.toFixed(0)}; p99 at ${RATE} qps unbound ${runs.unbound.latency[round]!.p99Ms!.toFixed(2)} ms knet ${runs.knet.latency[round]!.p99Ms!.toFixed(2)} ms`);
     }
@@ -183,9 +185,22 @@ async function main(): Promise<void> {
     };
 
     const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-    const row = (name: string, r: typeof k) => [name, f(r.qps), String(r.lost), f(r.cpuUsPerQuery, 1), f(r.userUsPerQuery, 1), f(r.p50Ms, 3), f(r.p99Ms, 3), f(r.p999Ms, 3), r.rounds.qps.join(' '), r.rounds.p99Ms.join(' ')];
+    const row = (name: string, r: typeof k) => [
+      name,
+      f(r.qps),
+      String(r.lost),
+      f(r.cpuUsPerQuery, 1),
+      f(r.userUsPerQuery, 1),
+      f(r.p50Ms, 3),
+      f(r.p99Ms, 3),
+      f(r.p999Ms, 3),
+      f(r.runQueueWaitMsPerSAtRate),
+      r.rounds.qps.join(' '),
+      r.rounds.p99Ms.join(' '),
+    ];
     const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    console.log('\n' + table([['server', 'qps', 'lost', 'CPU µs/q', 'user µs/q', `p50 ms@${RATE}`, 'p99 ms', 'p99.9 ms', 'qps per round', 'p99 per round'], row('unbound', u), row('knet', k)]));
+    console.log('\nCPU µs/q: server CPU (user+system) per answered query, flat out; runq wait: ms per second the serving thread waited for a CPU while runnable, at the fixed rate (load from elsewhere on the machine).');
+    console.log(table([['server', 'qps', 'lost', 'CPU µs/q', 'user µs/q', `p50 ms@${RATE}`, 'p99 ms', 'p99.9 ms', 'runq wait ms/s', 'qps per round', 'p99 per round'], row('unbound', u), row('knet', k)]));
     console.log(
       '\n' +
         table([
