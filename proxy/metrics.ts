@@ -1,27 +1,81 @@
 /**
  * The proxy's Prometheus metrics, on a registry of its own (several clusters may share a
  * process). Per-endpoint counters carry the pod name, so a user can see which pod served.
+ *
+ * What moves per connection or per chunk (connections, active, bytes, which endpoint served)
+ * is counted in plain numbers on tallies the forwarders keep a reference to, and copied into
+ * the Prometheus metrics only when they are read: a prom-client `inc(labels)` hashes its label
+ * set on every call, which showed up in profiles of the connection path.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { endpointId, type EndpointInfo } from './service-table.js';
 
 export type FailReason = 'no_endpoints' | 'no_local_endpoints' | 'connect_failed';
 
+/** One service port's traffic; the forwarders bump the fields directly. */
+export interface ServiceTally {
+  connections: number;
+  active: number;
+  /** Client → endpoint. */
+  bytesIn: number;
+  /** Endpoint → client. */
+  bytesOut: number;
+}
+
+interface ServiceEntry extends ServiceTally {
+  readonly service: string;
+  readonly protocol: string;
+}
+
+interface EndpointEntry {
+  readonly labels: { service: string; endpoint: string; pod: string };
+  connections: number;
+}
+
 export class ProxyMetrics {
   readonly registry = new Registry();
+  private readonly services = new Map<string, ServiceEntry>();
+  private readonly endpoints = new Map<string, EndpointEntry>();
+
+  /** The tally of a service port, created on first use and kept (counters never go back). */
+  service(service: string, protocol: 'TCP' | 'UDP'): ServiceTally {
+    const key = `${protocol} ${service}`;
+    let entry = this.services.get(key);
+    if (!entry) this.services.set(key, (entry = { service, protocol, connections: 0, active: 0, bytesIn: 0, bytesOut: 0 }));
+    return entry;
+  }
+
+  /** Counts one connection (or UDP session) forwarded to an endpoint of a service port. */
+  servedBy(service: string, ep: EndpointInfo): void {
+    const id = endpointId(ep);
+    const pod = ep.podName ?? '';
+    const key = `${service} ${id} ${pod}`;
+    let entry = this.endpoints.get(key);
+    if (!entry) this.endpoints.set(key, (entry = { labels: { service, endpoint: id, pod }, connections: 0 }));
+    entry.connections++;
+  }
 
   /** Connections (TCP) and sessions (UDP) accepted on a service frontend. */
-  readonly connections = new Counter({
+  readonly connections: Counter<'service' | 'protocol'> = new Counter({
     name: 'knet_proxy_connections_total',
     help: 'Connections (TCP) and sessions (UDP) accepted, by service port',
     labelNames: ['service', 'protocol'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.connections.reset();
+      for (const t of this.services.values()) this.connections.inc({ service: t.service, protocol: t.protocol }, t.connections);
+    },
   });
 
-  readonly active = new Gauge({
+  readonly active: Gauge<'service' | 'protocol'> = new Gauge({
     name: 'knet_proxy_connections_active',
     help: 'Connections and UDP sessions open now, by service port',
     labelNames: ['service', 'protocol'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.active.reset();
+      for (const t of this.services.values()) this.active.set({ service: t.service, protocol: t.protocol }, t.active);
+    },
   });
 
   readonly failed = new Counter({
@@ -31,11 +85,15 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
-  readonly endpointConnections = new Counter({
+  readonly endpointConnections: Counter<'service' | 'endpoint' | 'pod'> = new Counter({
     name: 'knet_proxy_endpoint_connections_total',
     help: 'Connections and UDP sessions forwarded to each endpoint',
     labelNames: ['service', 'endpoint', 'pod'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.endpointConnections.reset();
+      for (const e of this.endpoints.values()) this.endpointConnections.inc(e.labels, e.connections);
+    },
   });
 
   readonly endpointFailures = new Counter({
@@ -46,11 +104,18 @@ export class ProxyMetrics {
   });
 
   /** direction: "in" is client → endpoint, "out" is endpoint → client. */
-  readonly bytes = new Counter({
+  readonly bytes: Counter<'service' | 'direction'> = new Counter({
     name: 'knet_proxy_bytes_total',
     help: 'Bytes forwarded, by service port and direction (in: client to endpoint, out: endpoint to client)',
     labelNames: ['service', 'direction'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.bytes.reset();
+      for (const t of this.services.values()) {
+        if (t.bytesIn > 0) this.bytes.inc({ service: t.service, direction: 'in' }, t.bytesIn);
+        if (t.bytesOut > 0) this.bytes.inc({ service: t.service, direction: 'out' }, t.bytesOut);
+      }
+    },
   });
 
   readonly syncDuration = new Histogram({

@@ -8,17 +8,17 @@
  *   ~127 s). Unlike a DROPped SYN the client sees its connect succeed; only the reply is missing.
  * - forward: up to 4 connect attempts (250 ms, 500 ms, 1 s, 2 s), each asking the chooser
  *   again with retry=true after a failure; then the client is closed.
- * Once spliced it behaves like a NAT: half-close passes through (allowHalfOpen on both
- * sockets, pipe ends the other write side), a reset on one side resets the other, pipe gives
- * back-pressure, and an endpoint dying closes only its own connections.
+ * Once spliced it behaves like a NAT (splice.ts: half-close, back-pressure): a reset on one
+ * side resets the other, and an endpoint dying closes only its own connections.
  */
 import net from 'node:net';
 import { plainIp } from '../dataplane/net/ip.js';
 import type { Logger } from '../dataplane/log.js';
 import type { EndpointChooser, Frontend, Route } from './endpoint-choice.js';
 import type { ListenerSpec } from './frontends.js';
-import type { ProxyMetrics } from './metrics.js';
+import type { ProxyMetrics, ServiceTally } from './metrics.js';
 import { endpointId, type EndpointInfo } from './service-table.js';
+import { endpointReader, splice } from './splice.js';
 
 export const DEFAULT_CONNECT_TIMEOUTS_MS = [250, 500, 1000, 2000] as const;
 export const DEFAULT_HANG_HOLD_MS = 130_000;
@@ -38,6 +38,7 @@ interface Connection {
   clientPort: number;
   serviceKey: string;
   frontend: Frontend;
+  tally: ServiceTally;
   upstream?: net.Socket;
   endpoint?: EndpointInfo;
   /** Bytes read from the client while held. */
@@ -62,12 +63,12 @@ export class TcpForwarder {
       clientPort: client.remotePort ?? 0,
       serviceKey: spec.serviceKey,
       frontend: spec.node ? { role: spec.role, node: spec.node } : { role: spec.role },
+      tally: this.ctx.metrics.service(spec.serviceKey, 'TCP'),
       closed: false,
     };
     this.conns.add(conn);
-    const labels = { service: conn.serviceKey, protocol: 'TCP' };
-    this.ctx.metrics.connections.inc(labels);
-    this.ctx.metrics.active.inc(labels);
+    conn.tally.connections++;
+    conn.tally.active++;
     client.on('error', (err: NodeJS.ErrnoException) => {
       const up = conn.upstream;
       if (up && !up.destroyed) {
@@ -79,7 +80,7 @@ export class TcpForwarder {
     client.once('close', () => {
       conn.closed = true;
       this.release(conn);
-      this.ctx.metrics.active.dec(labels);
+      conn.tally.active--;
       const up = conn.upstream;
       if (up) {
         // Flush what the client sent, then go; nothing can reach the client any more.
@@ -139,7 +140,9 @@ export class TcpForwarder {
   }
 
   private connect(conn: Connection, ep: EndpointInfo, localAddress: string, attempt: number): void {
-    const upstream = net.connect({ host: ep.ip, port: ep.port, localAddress, allowHalfOpen: true, noDelay: true });
+    const reader = endpointReader(conn.client, conn.tally);
+    const upstream = net.connect({ host: ep.ip, port: ep.port, localAddress, allowHalfOpen: true, noDelay: true, onread: reader });
+    upstream.once('close', reader.release);
     conn.upstream = upstream;
     const timeoutMs = this.ctx.connectTimeoutsMs[attempt] ?? this.ctx.connectTimeoutsMs.at(-1) ?? 2000;
     const fail = (why: string): void => {
@@ -168,22 +171,16 @@ export class TcpForwarder {
         upstream.destroy();
         return;
       }
-      this.splice(conn, upstream, ep);
+      this.spliced(conn, upstream, ep, localAddress);
     });
   }
 
-  private splice(conn: Connection, upstream: net.Socket, ep: EndpointInfo): void {
+  private spliced(conn: Connection, upstream: net.Socket, ep: EndpointInfo, source: string): void {
     const { client } = conn;
     conn.endpoint = ep;
-    const id = endpointId(ep);
-    this.ctx.metrics.endpointConnections.inc({ service: conn.serviceKey, endpoint: id, pod: ep.podName ?? '' });
-    this.ctx.log.debug('forwarded', {
-      service: conn.serviceKey,
-      client: `${conn.clientIp}:${conn.clientPort}`,
-      endpoint: id,
-      pod: ep.podName,
-      source: upstream.localAddress,
-    });
+    this.ctx.metrics.servedBy(conn.serviceKey, ep);
+    // The bound address, not upstream.localAddress: that would cost a getsockname per connection.
+    this.ctx.log.debug('forwarded', { service: conn.serviceKey, client: `${conn.clientIp}:${conn.clientPort}`, endpoint: endpointId(ep), pod: ep.podName, source });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (client.destroyed) return;
       if (err.code === 'ECONNRESET') client.resetAndDestroy();
@@ -193,14 +190,7 @@ export class TcpForwarder {
       // After a clean close both directions have ended already; flush and go.
       if (!client.destroyed) client.destroySoon();
     });
-    // Counted as it flows (bound children: no label hashing per chunk), so long-lived
-    // connections show up before they close.
-    const bytesIn = this.ctx.metrics.bytes.labels(conn.serviceKey, 'in');
-    const bytesOut = this.ctx.metrics.bytes.labels(conn.serviceKey, 'out');
-    client.on('data', (b: Buffer) => bytesIn.inc(b.length));
-    upstream.on('data', (b: Buffer) => bytesOut.inc(b.length));
-    client.pipe(upstream);
-    upstream.pipe(client);
+    splice(client, upstream, conn.tally);
   }
 
   private hold(conn: Connection, reason: string): void {

@@ -14,7 +14,7 @@ import dgram from 'node:dgram';
 import type { Logger } from '../dataplane/log.js';
 import type { EndpointChooser } from './endpoint-choice.js';
 import type { ListenerSpec } from './frontends.js';
-import type { ProxyMetrics } from './metrics.js';
+import type { ProxyMetrics, ServiceTally } from './metrics.js';
 import { endpointId, type EndpointInfo } from './service-table.js';
 
 export const DEFAULT_UDP_IDLE_TIMEOUT_MS = 30_000;
@@ -36,6 +36,7 @@ interface Session {
   endpoint: EndpointInfo;
   upstream: dgram.Socket;
   timer: NodeJS.Timeout;
+  tally: ServiceTally;
   /** Datagrams that arrived before the upstream socket was connected. */
   queue: Buffer[] | undefined;
   closed: boolean;
@@ -112,14 +113,14 @@ export class UdpForwarder {
       endpoint: ep,
       upstream,
       timer: setTimeout(() => this.close(sessions, session), this.ctx.idleTimeoutMs),
+      tally: this.ctx.metrics.service(spec.serviceKey, 'UDP'),
       queue: [first],
       closed: false,
     };
     sessions.set(key, session);
-    const labels = { service: spec.serviceKey, protocol: 'UDP' };
-    this.ctx.metrics.connections.inc(labels);
-    this.ctx.metrics.active.inc(labels);
-    this.ctx.metrics.endpointConnections.inc({ service: spec.serviceKey, endpoint: endpointId(ep), pod: ep.podName ?? '' });
+    session.tally.connections++;
+    session.tally.active++;
+    this.ctx.metrics.servedBy(spec.serviceKey, ep);
     this.ctx.log.debug('udp session', { service: spec.serviceKey, client: key, endpoint: endpointId(ep), pod: ep.podName, source: route.sourceAddress });
 
     upstream.on('error', (err: NodeJS.ErrnoException) => {
@@ -131,7 +132,7 @@ export class UdpForwarder {
     upstream.on('message', (reply) => {
       if (session.closed) return;
       session.timer.refresh();
-      this.ctx.metrics.bytes.inc({ service: session.serviceKey, direction: 'out' }, reply.length);
+      session.tally.bytesOut += reply.length;
       listener.send(reply, clientPort, clientAddress, () => {});
     });
     upstream.bind({ address: route.sourceAddress, port: 0 }, () => {
@@ -155,7 +156,7 @@ export class UdpForwarder {
   }
 
   private send(s: Session, msg: Buffer): void {
-    this.ctx.metrics.bytes.inc({ service: s.serviceKey, direction: 'in' }, msg.length);
+    s.tally.bytesIn += msg.length;
     s.upstream.send(msg, () => {});
   }
 
@@ -164,7 +165,7 @@ export class UdpForwarder {
     s.closed = true;
     clearTimeout(s.timer);
     if (sessions.get(s.key) === s) sessions.delete(s.key);
-    this.ctx.metrics.active.dec({ service: s.serviceKey, protocol: 'UDP' });
+    s.tally.active--;
     try {
       s.upstream.close();
     } catch {

@@ -14,18 +14,27 @@
  *   (or, with a fresh build: node --import ./test/bench/dns/register.mjs test/bench/proxy/run.ts)
  *
  * Targets (issue #5): keep-alive req/s through the ClusterIP ≥ 0.9× haproxy's; new
- * connections/s ≥ 0.75× haproxy's; change → new routing p99 < 20 ms. Bounded: each wrk run
+ * connections/s ≥ 0.75× haproxy's; change → new routing p99 < 20 ms.
+ *
+ * Same parallelism on both sides: haproxy runs one thread (nbthread 1), knet's proxy is one
+ * process; wrk uses one thread and the same connection count for every target, and both
+ * proxies forward to the same nginx. On a shared machine req/s move with other people's load,
+ * so each run also records the CPU time the proxy process itself spent per request
+ * (utime+stime from /proc, ours vs haproxy's): that ratio is what the req/s ratio converges to
+ * when the machine is CPU-bound. A bare Node TCP proxy (net.Server → net.connect + pipe, the
+ * upstream bound to the client's address as knet does) runs in the same rounds as the floor of
+ * any proxy written on Node's net module. After each Connection: close run the TIME_WAIT count
+ * is recorded, to show ephemeral ports did not limit one side. Bounded: each wrk run
  * lasts --seconds (at most 5), everything is on loopback (nginx and haproxy on
  * 127.61.0.x with config files in a temp dir; the system services are never touched).
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { KObject } from '../../../dataplane/model/object.js';
 import { nodeIP } from '../../../dataplane/cluster-config.js';
 import { startCluster, type KnetCluster } from '../../../dataplane/cluster-api.js';
@@ -33,8 +42,9 @@ import { clusterConfig } from '../../../dataplane/cluster-config.js';
 import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
 import { silentLogger } from '../../../dataplane/log.js';
 import { startProxy } from '../../../proxy/proxier.js';
+import { BACKEND_A, BACKEND_B, HAPROXY, NODE_PIPE, need, startHaproxy, startNginx, startNodePipe } from './peers.js';
+import { medians, pairedRatio, wrk, type WrkResult } from './wrk.js';
 
-const run = promisify(execFile);
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const SECONDS = Math.min(Number(args.get('seconds') ?? 3), 5);
@@ -45,74 +55,6 @@ const CHANGES = Number(args.get('changes') ?? 100);
 const SCALE = Number(args.get('services') ?? 1000);
 const here = dirname(fileURLToPath(import.meta.url));
 const OUT = args.get('out') ?? join(here, '..', 'results', 'proxy.json');
-
-const BACKEND_A = { host: '127.61.0.10', port: 18080 };
-const BACKEND_B = { host: '127.61.0.11', port: 18080 };
-const HAPROXY = { host: '127.61.0.20', port: 18080 };
-
-interface WrkResult {
-  target: string;
-  mode: 'keep-alive' | 'close';
-  requestsPerSec: number;
-  p50ms: number;
-  p99ms: number;
-  requests: number;
-  socketErrors: number;
-  non2xx: number;
-}
-
-function need(tool: string, pkg: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-    process.stderr.write(`error: ${tool} is not installed (apt-get install -y ${pkg})\n`);
-    process.exit(1);
-  }
-}
-
-function startNginx(dir: string): ChildProcess {
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  default_type text/plain;
-  keepalive_requests 10000000;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  server { listen ${BACKEND_A.host}:${BACKEND_A.port}; location / { return 200 "A\\n"; } }
-  server { listen ${BACKEND_B.host}:${BACKEND_B.port}; location / { return 200 "B\\n"; } }
-}
-`,
-  );
-  return spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-function startHaproxy(dir: string): ChildProcess {
-  const conf = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    conf,
-    `global
-  maxconn 8000
-  nbthread 1
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend bench
-  bind ${HAPROXY.host}:${HAPROXY.port}
-  default_backend nginx
-backend nginx
-  server a ${BACKEND_A.host}:${BACKEND_A.port}
-`,
-  );
-  return spawn('haproxy', ['-db', '-f', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -131,30 +73,6 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-const ms = (text: string | undefined): number => {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(text ?? '');
-  if (!m) return NaN;
-  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-};
-
-async function wrk(target: string, url: string, mode: WrkResult['mode']): Promise<WrkResult> {
-  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', '--timeout', '5s', ...(mode === 'close' ? ['-H', 'Connection: close'] : []), url]);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-  const result: WrkResult = {
-    target,
-    mode,
-    requestsPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
-    p50ms: ms(/^\s+50%\s+(\S+)/m.exec(stdout)?.[1]),
-    p99ms: ms(/^\s+99%\s+(\S+)/m.exec(stdout)?.[1]),
-    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0),
-    socketErrors: socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0),
-  };
-  // Let TIME_WAIT and the proxy settle between runs.
-  await new Promise((r) => setTimeout(r, 1000));
-  return result;
 }
 
 const selectorless = (name: string, type: 'ClusterIP' | 'NodePort'): KObject =>
@@ -290,17 +208,6 @@ async function scale(cluster: KnetCluster): Promise<{ services: number; endpoint
   };
 }
 
-/** Per target and mode, the run with the median req/s; errors are summed over every round. */
-function medians(all: WrkResult[]): Array<WrkResult & { rounds: number[] }> {
-  const groups = new Map<string, WrkResult[]>();
-  for (const r of all) groups.set(`${r.mode} ${r.target}`, [...(groups.get(`${r.mode} ${r.target}`) ?? []), r]);
-  return [...groups.values()].map((g) => {
-    const sorted = [...g].sort((a, b) => a.requestsPerSec - b.requestsPerSec);
-    const mid = sorted[Math.floor(sorted.length / 2)]!;
-    return { ...mid, socketErrors: g.reduce((n, r) => n + r.socketErrors, 0), non2xx: g.reduce((n, r) => n + r.non2xx, 0), rounds: g.map((r) => r.requestsPerSec) };
-  });
-}
-
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
@@ -314,29 +221,37 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let cluster: KnetCluster | undefined;
   try {
-    children.push(startNginx(dir), startHaproxy(dir));
+    const haproxy = startHaproxy(dir);
+    children.push(startNginx(dir), haproxy);
+    const nodePipe = startNodePipe();
+    children.push(nodePipe);
     await until('nginx', async () => (await get(`http://${BACKEND_A.host}:${BACKEND_A.port}/`)).body === 'A\n');
     await until('haproxy', async () => (await get(`http://${HAPROXY.host}:${HAPROXY.port}/`)).body === 'A\n');
+    await until('node pipe', async () => (await get(`http://${NODE_PIPE.host}:${NODE_PIPE.port}/`)).body === 'A\n');
 
     process.stdout.write('starting a cluster (one process per component)…\n');
     cluster = await startCluster({ mode: 'processes', nodes: 1, components: { dns: false, ingress: false } });
     await cluster.apply([selectorless('bench', 'NodePort'), slice('bench', [BACKEND_A.host]), selectorless('switch', 'ClusterIP'), slice('switch', [BACKEND_A.host])], { wait: false });
     const cip = await cluster.serviceAddress('bench');
     const np = await cluster.serviceAddress('bench', undefined, { type: 'NodePort' });
-    const targets: Array<[string, string]> = [
-      ['nginx direct', `http://${BACKEND_A.host}:${BACKEND_A.port}/`],
-      ['knet ClusterIP', `http://${cip.host}:${cip.port}/`],
-      ['knet NodePort', `http://${np.host}:${np.port}/`],
-      ['haproxy (tcp)', `http://${HAPROXY.host}:${HAPROXY.port}/`],
+    const knetPid = proxyPid(cluster);
+    const targets: Array<[string, string, number | undefined]> = [
+      ['nginx direct', `http://${BACKEND_A.host}:${BACKEND_A.port}/`, undefined],
+      ['knet ClusterIP', `http://${cip.host}:${cip.port}/`, knetPid],
+      ['knet NodePort', `http://${np.host}:${np.port}/`, knetPid],
+      ['haproxy (tcp)', `http://${HAPROXY.host}:${HAPROXY.port}/`, haproxy.pid],
+      ['node net pipe', `http://${NODE_PIPE.host}:${NODE_PIPE.port}/`, nodePipe.pid],
     ];
     for (const [name, url] of targets.slice(1, 3)) await until(name, async () => (await get(url)).body === 'A\n');
 
     const all: WrkResult[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const mode of ['keep-alive', 'close'] as const) {
-        for (const [name, url] of targets) {
+        // Each round starts at another target, so no target always runs right after another's TIME_WAIT burst.
+        for (let k = 0; k < targets.length; k++) {
+          const [name, url, pid] = targets[(k + round - 1) % targets.length]!;
           process.stdout.write(`round ${round}/${ROUNDS}: wrk ${mode} ${name}…\n`);
-          all.push(await wrk(name, url, mode));
+          all.push(await wrk({ seconds: SECONDS, connections: CONNECTIONS }, name, url, mode, pid));
         }
       }
     }
@@ -348,9 +263,19 @@ async function main(): Promise<void> {
     const scaled = await scale(cluster);
 
     const rate = (target: string, mode: string) => runs.find((r) => r.target === target && r.mode === mode)!.requestsPerSec;
+    const cpu = (target: string, mode: string) => runs.find((r) => r.target === target && r.mode === mode)!.proxyCpuUsPerRequest ?? NaN;
     const ratios = {
       keepAliveClusterIPvsHaproxy: rate('knet ClusterIP', 'keep-alive') / rate('haproxy (tcp)', 'keep-alive'),
       newConnClusterIPvsHaproxy: rate('knet ClusterIP', 'close') / rate('haproxy (tcp)', 'close'),
+      /** The same two, paired within each round (median of the per-round ratios). */
+      keepAlivePaired: pairedRatio(all, 'keep-alive', 'knet ClusterIP', 'haproxy (tcp)'),
+      newConnPaired: pairedRatio(all, 'close', 'knet ClusterIP', 'haproxy (tcp)'),
+      /** haproxy's CPU per request ÷ ours: the req/s ratio a CPU-bound machine tends to. */
+      keepAliveCpuHaproxyVsClusterIP: cpu('haproxy (tcp)', 'keep-alive') / cpu('knet ClusterIP', 'keep-alive'),
+      newConnCpuHaproxyVsClusterIP: cpu('haproxy (tcp)', 'close') / cpu('knet ClusterIP', 'close'),
+      /** The same for the bare Node pipe: the floor of Node's net module. */
+      keepAliveCpuHaproxyVsNodePipe: cpu('haproxy (tcp)', 'keep-alive') / cpu('node net pipe', 'keep-alive'),
+      newConnCpuHaproxyVsNodePipe: cpu('haproxy (tcp)', 'close') / cpu('node net pipe', 'close'),
     };
     const verdict = {
       keepAlive: ratios.keepAliveClusterIPvsHaproxy >= 0.9,
@@ -362,8 +287,19 @@ async function main(): Promise<void> {
     process.stdout.write(
       '\n' +
         table([
-          ['target', 'mode', 'req/s (median)', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'every round req/s'],
-          ...runs.map((r) => [r.target, r.mode, f(r.requestsPerSec), f(r.p50ms, 2), f(r.p99ms, 2), String(r.socketErrors), String(r.non2xx), r.rounds.map((x) => f(x)).join(' ')]),
+          ['target', 'mode', 'req/s (median)', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'proxy CPU µs/req', 'TIME_WAIT', 'every round req/s'],
+          ...runs.map((r) => [
+            r.target,
+            r.mode,
+            f(r.requestsPerSec),
+            f(r.p50ms, 2),
+            f(r.p99ms, 2),
+            String(r.socketErrors),
+            String(r.non2xx),
+            f(r.proxyCpuUsPerRequest ?? NaN, 1),
+            r.timeWaitAfter === undefined ? '' : String(r.timeWaitAfter),
+            r.rounds.map((x) => f(x)).join(' '),
+          ]),
         ]) +
         '\n\n',
     );
@@ -372,6 +308,9 @@ async function main(): Promise<void> {
         ['measure', 'value', 'target'],
         ['ClusterIP / haproxy, keep-alive req/s', f(ratios.keepAliveClusterIPvsHaproxy, 2), `≥ 0.90 ${verdict.keepAlive ? 'met' : 'MISSED'}`],
         ['ClusterIP / haproxy, new connections/s', f(ratios.newConnClusterIPvsHaproxy, 2), `≥ 0.75 ${verdict.newConnections ? 'met' : 'MISSED'}`],
+        ['  paired within rounds: keep-alive / new conn.', `${f(ratios.keepAlivePaired, 2)} / ${f(ratios.newConnPaired, 2)}`, ''],
+        ['  CPU per request, haproxy ÷ ClusterIP: keep-alive / new conn.', `${f(ratios.keepAliveCpuHaproxyVsClusterIP, 2)} / ${f(ratios.newConnCpuHaproxyVsClusterIP, 2)}`, ''],
+        ['  CPU per request, haproxy ÷ bare Node pipe', `${f(ratios.keepAliveCpuHaproxyVsNodePipe, 2)} / ${f(ratios.newConnCpuHaproxyVsNodePipe, 2)}`, ''],
         [`endpoint change → routing p50 (${change.samples})`, `${f(change.p50ms, 1)} ms`, ''],
         ['endpoint change → routing p99', `${f(change.p99ms, 1)} ms`, `< 20 ms ${verdict.changeP99 ? 'met' : 'MISSED'}`],
         ['  one request, nothing changing, p50 / p99', `${f(change.requestP50ms, 1)} / ${f(change.requestP99ms, 1)} ms`, ''],
@@ -386,8 +325,9 @@ async function main(): Promise<void> {
     mkdirSync(dirname(OUT), { recursive: true });
     // A shared machine's load moves every number here; it is recorded with them.
     const machine = { cpus: cpus().length, loadavg1m: Number(loadavg()[0]!.toFixed(2)) };
-    process.stdout.write(`\nmachine: ${machine.cpus} CPUs, load average ${machine.loadavg1m}\n`);
-    writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), machine, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, wrk: runs, ratios, change, changeProxyOnly, scale: scaled, verdict }, null, 2) + '\n');
+    process.stdout.write(`\nmachine: ${machine.cpus} CPUs, load average ${machine.loadavg1m}; haproxy nbthread 1, knet proxy 1 process, wrk -t1 -c${CONNECTIONS}\n`);
+    const parallelism = { haproxyThreads: 1, knetProxyProcesses: 1, wrkThreads: 1, nginxWorkers: 1 };
+    writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), machine, parallelism, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, wrk: runs, ratios, change, changeProxyOnly, scale: scaled, verdict }, null, 2) + '\n');
     process.stdout.write(`\nwrote ${OUT}\n`);
   } finally {
     await cluster?.close();

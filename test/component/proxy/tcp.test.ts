@@ -4,6 +4,7 @@
  * connections alone. Also a bind failure that is reported while everything else serves.
  * Addresses: ClusterIPs 127.51.96.61–79, backends 127.51.1.61–69 and 127.51.2.61–69.
  */
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curl, slice, startBackend, startRawBackend, startRig, svc, tcpConnect, type Rig } from './helpers.js';
@@ -128,6 +129,51 @@ describe('TCP', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(written).toBeLessThan(64 * 1024 * 1024);
+    c.destroy();
+  });
+
+  it('bytes arrive intact both ways while a slow reader keeps the proxy’s writes queued', async () => {
+    const b = await startRawBackend('127.51.1.67', 9000, (s) => {
+      s.on('error', () => {});
+      echo(s);
+    });
+    cleanups.push(b.close);
+    await apply('intact', '127.51.96.71', ['127.51.1.67']);
+    const c = await connect('127.51.96.71', 8080);
+    const total = 24 * 1024 * 1024;
+    const sent = createHash('sha256');
+    const got = createHash('sha256');
+    let received = 0;
+    const done = new Promise<void>((resolve, reject) => {
+      c.on('error', reject);
+      c.on('data', (d: Buffer) => {
+        got.update(d);
+        received += d.length;
+        if (received >= total) resolve();
+        // Stall now and then, so the echo's bytes queue in the proxy's writes to this client.
+        if (received % (1024 * 1024) < d.length) {
+          c.pause();
+          setTimeout(() => c.resume(), 5);
+        }
+      });
+    });
+    let offset = 0;
+    const pump = () => {
+      while (offset < total) {
+        // A pattern that differs per chunk, so a reused buffer overwritten early would show.
+        const chunk = Buffer.alloc(Math.min(48 * 1024 + (offset % 7919), total - offset), offset % 251);
+        offset += chunk.length;
+        sent.update(chunk);
+        if (!c.write(chunk)) {
+          c.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+    await done;
+    expect(received).toBe(total);
+    expect(got.digest('hex')).toBe(sent.digest('hex'));
     c.destroy();
   });
 
