@@ -11,7 +11,7 @@
  * The machine is shared and loaded; numbers are for comparing the two in the same run only.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,7 @@ import { Pool } from 'undici';
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
-const { startCluster } = await import(path.join(root, 'dist/dataplane/index.js'));
+const { startCluster, createLogger } = await import(path.join(root, 'dist/dataplane/index.js'));
 
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const WRK = { threads: 1, connections: 32, seconds: env('BENCH_SECONDS', 5), rounds: env('BENCH_ROUNDS', 3) };
@@ -127,12 +127,39 @@ async function wrk(url, host, seconds) {
   return { rps: Number(stdout.match(/Requests\/sec:\s+([\d.]+)/)?.[1]), p50ms: ms('50%'), p99ms: ms('99%'), non2xx, errors };
 }
 
+function childPids(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds (user + system) of these pids so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'knet-bench-ingress-'));
 let nginx;
-const cluster = await startCluster({ components: { dns: false }, mode: MODE, readyTimeoutMs: 90_000 });
+// nginx writes an access log line per request (unbuffered), so knet must too: in single-process
+// mode the components log through this logger (one JSON line per write, as on a component's
+// stderr); in processes mode each component's stderr already goes to its log file.
+const logFd = openSync(path.join(tmp, 'knet.log'), 'a');
+const log = createLogger('knet', { write: (line) => writeSync(logFd, line + '\n') });
+const cluster = await startCluster({ components: { dns: false }, mode: MODE, readyTimeoutMs: 90_000, log });
 try {
   await cluster.apply([app('apple'), app('banana'), ingresses], { timeoutMs: 90_000 });
   const ing = cluster.ingressAddress();
@@ -146,8 +173,9 @@ try {
   await new Promise((r) => setTimeout(r, 500));
 
   const targets = {
-    knet: { host: `http://${ing.host}:${ing.httpPort}` },
-    nginx: { host: `http://127.0.0.1:${port}` },
+    // single-process mode: the ingress pid is this process, pods included.
+    knet: { host: `http://${ing.host}:${ing.httpPort}`, pids: () => [cluster.pids().ingress] },
+    nginx: { host: `http://127.0.0.1:${port}`, pids: () => [nginx.pid, ...childPids(nginx.pid)] },
   };
   const routes = [
     { name: 'host apple.example.com /hostname', host: 'apple.example.com', path: '/hostname' },
@@ -165,11 +193,17 @@ try {
     const samples = { knet: [], nginx: [] };
     for (const name of Object.keys(targets)) await wrk(`${targets[name].host}${r.path}`, r.host, 3); // warm-up (and JIT: V8 optimises knet's hot path in the first seconds)
     for (let i = 0; i < WRK.rounds; i++) {
-      for (const name of i % 2 ? ['nginx', 'knet'] : ['knet', 'nginx']) samples[name].push(await wrk(`${targets[name].host}${r.path}`, r.host, WRK.seconds));
+      for (const name of i % 2 ? ['nginx', 'knet'] : ['knet', 'nginx']) {
+        // CPU per request of the proxy process(es): robust to the other load on a shared machine.
+        const pids = targets[name].pids();
+        const c0 = cpuSeconds(pids);
+        const w = await wrk(`${targets[name].host}${r.path}`, r.host, WRK.seconds);
+        samples[name].push({ ...w, cpuUsPerReq: ((cpuSeconds(pids) - c0) * 1e6) / (w.rps * WRK.seconds) });
+      }
     }
     for (const name of Object.keys(targets)) {
       const s = samples[name];
-      rows.push({ route: r.name, target: name, rps: median(s.map((x) => x.rps)), p50ms: median(s.map((x) => x.p50ms)), p99ms: median(s.map((x) => x.p99ms)), non2xx: s.reduce((a, x) => a + x.non2xx, 0), errors: s.map((x) => x.errors).filter(Boolean) });
+      rows.push({ route: r.name, target: name, rps: median(s.map((x) => x.rps)), p50ms: median(s.map((x) => x.p50ms)), p99ms: median(s.map((x) => x.p99ms)), cpuUsPerReq: median(s.map((x) => x.cpuUsPerReq)), non2xx: s.reduce((a, x) => a + x.non2xx, 0), errors: s.map((x) => x.errors).filter(Boolean) });
     }
   }
 
@@ -192,15 +226,24 @@ try {
   }
   await pool.close();
 
+  const countLines = (file, needle) => {
+    try {
+      return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(needle)).length;
+    } catch {
+      return 0;
+    }
+  };
+  const accessLines = { knet: countLines(path.join(tmp, 'knet.log'), '/access"'), nginx: countLines(path.join(tmp, 'access.log'), 'HTTP/1.1') };
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(`\ningress bench — wrk -t${WRK.threads} -c${WRK.connections}, ${WRK.rounds} × ${WRK.seconds} s per target (median), ${nginxVersion}, worker_processes 1, knet mode ${MODE} (ingress pid ${cluster.pids().ingress}); load average ${load}\n`);
-  console.log(['route'.padEnd(34), 'target'.padEnd(7), 'req/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'non-2xx'.padStart(8)].join(' '));
-  for (const r of rows) console.log([r.route.padEnd(34), r.target.padEnd(7), r.rps.toFixed(0).padStart(9), r.p50ms.toFixed(2).padStart(8), r.p99ms.toFixed(2).padStart(8), String(r.non2xx).padStart(8)].join(' '));
+  console.log(['route'.padEnd(34), 'target'.padEnd(7), 'req/s'.padStart(9), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'CPU µs/req'.padStart(11), 'non-2xx'.padStart(8)].join(' '));
+  for (const r of rows) console.log([r.route.padEnd(34), r.target.padEnd(7), r.rps.toFixed(0).padStart(9), r.p50ms.toFixed(2).padStart(8), r.p99ms.toFixed(2).padStart(8), r.cpuUsPerReq.toFixed(1).padStart(11), String(r.non2xx).padStart(8)].join(' '));
   const ratios = routes.map((r) => {
     const k = rows.find((x) => x.route === r.name && x.target === 'knet');
     const n = rows.find((x) => x.route === r.name && x.target === 'nginx');
     return { route: r.name, rpsRatio: k.rps / n.rps, p99Ratio: k.p99ms / n.p99ms };
   });
+  if (MODE === 'single-process') console.log(`access-log lines written: knet ${accessLines.knet}, nginx ${accessLines.nginx}`);
   for (const x of ratios) console.log(`${x.route}: knet/nginx req/s ${x.rpsRatio.toFixed(2)}× (target ≥ 0.5×), p99 ${x.p99Ratio.toFixed(2)}× (target ≤ 2×)`);
   const change = { samples: CHANGES, p50ms: pct(changeMs, 50), p99ms: pct(changeMs, 99), maxms: Math.max(...changeMs), applyP50ms: pct(applyMs, 50), applyP99ms: pct(applyMs, 99) };
   console.log(`Ingress created → routed (store write, watch, table rebuild, first 200): p50 ${change.p50ms.toFixed(1)} ms, p99 ${change.p99ms.toFixed(1)} ms over ${CHANGES} (target p99 < 20 ms); of which the apply call: p50 ${change.applyP50ms.toFixed(1)} ms, p99 ${change.applyP99ms.toFixed(1)} ms`);
@@ -215,5 +258,6 @@ try {
     await new Promise((r) => (nginx.exitCode !== null ? r() : nginx.once('exit', r)));
   }
   await cluster.close();
+  closeSync(logFd);
   rmSync(tmp, { recursive: true, force: true });
 }
