@@ -1,11 +1,13 @@
 /**
  * npm run bench:ingress — knet's ingress controller against nginx, same run, same pods.
  *
- * One knet cluster (in this process) runs two agnhost Deployments behind Ingresses (host
+ * One knet cluster (in this process, or BENCH_MODE=processes) runs two agnhost Deployments behind Ingresses (host
  * routing `apple.example.com`, path routing `shop.example.com/banana`). nginx (Debian's, run as
  * a child on a loopback high port with a config in a temp dir; the system nginx is untouched)
  * gets the same host/path rules pointing at the same pod IPs, with upstream keep-alive as
- * ingress-nginx configures it. wrk measures both (warm-up, then interleaved rounds, each ≤ 5 s).
+ * ingress-nginx configures it, its request headers and an access log (knet writes one too).
+ * wrk measures both (warm-up, then interleaved rounds, each ≤ 5 s), with each proxy's CPU per
+ * request. Knobs: BENCH_MODE, BENCH_SECONDS, BENCH_ROUNDS, BENCH_CHANGES, BENCH_CPU_PROF=<dir>.
  * Then: how long after an Ingress is created does a request to its host get routed (p50/p99)?
  *
  * The machine is shared and loaded; numbers are for comparing the two in the same run only.
@@ -27,9 +29,9 @@ const { startCluster, createLogger } = await import(path.join(root, 'dist/datapl
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const WRK = { threads: 1, connections: 32, seconds: env('BENCH_SECONDS', 5), rounds: env('BENCH_ROUNDS', 3) };
 const CHANGES = env('BENCH_CHANGES', 20);
-// 'processes' (default) runs the ingress in its own process, as `knet up` does, so it does not
-// share an event loop with the pods (which nginx, a separate process, would not either).
-const MODE = process.env.BENCH_MODE ?? 'processes';
+// 'single-process' (default) runs the cluster as the test API does: ingress and pods share one
+// process. 'processes' runs the ingress in its own process, as `knet up` does. README has both.
+const MODE = process.env.BENCH_MODE ?? 'single-process';
 // BENCH_CPU_PROF=<dir>: the ingress process writes ingress-<pid>.cpuprofile there (processes mode).
 if (process.env.BENCH_CPU_PROF) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(here, 'cpu-prof.cjs')}`;
 
