@@ -18,14 +18,14 @@ import { connectRedis } from '../store/redis-connection.js';
 import { ObjectStore } from '../store/object-store.js';
 import { StoreInformerFactory } from '../store/watch.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../store/embedded-redis.js';
-import { applyManifests, type ApplyResult } from '../api/apply.js';
+import type { ApplyResult } from '../api/apply.js';
 import type { ManifestDoc } from '../api/manifests.js';
 import { KINDS, type Kind } from '../model/object.js';
 import { silentLogger, type Logger } from '../log.js';
 import { bootstrapObjects } from './bootstrap.js';
 import { claimClusterIndex, ClusterDir, defaultStateDir, pidAlive, releaseClusterIndex, type ClusterFile } from './state-dir.js';
 import { startComponent, type ComponentName, type RunningComponent } from './components.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, type SupervisedChild } from './supervisor.js';
 
 export interface ClusterOptions {
   /** Cluster name; `default` uses the Kubernetes-default address block (index 0). */
@@ -77,7 +77,7 @@ export interface Cluster {
   timings: Record<string, number>;
   /** What applying `manifests` did, in their order. */
   applied: ApplyResult[];
-  apply(docs: ManifestDoc[]): ReturnType<typeof applyManifests>;
+  apply(docs: ManifestDoc[]): Promise<ApplyResult[]>;
   close(): Promise<void>;
 }
 
@@ -163,12 +163,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       store.writeConfig(config),
       // Clear heartbeats of a previous run so old nodes are not thought alive.
       store.redis.del(store.keys.heartbeats),
-      applyManifests(store, config, bootstrapObjects(config).map((object, i) => ({ source: '<bootstrap>', index: i + 1, object }))),
     ]);
-    phase('bootstrap');
-    // Not awaited yet: the components start meanwhile. A failed apply fails the start below.
-    const applying = applyUserManifests(store, config, opts.manifests ?? [], timings);
-    applying.catch(() => {});
 
     const nodes = Array.from({ length: opts.nodes ?? 2 }, (_, i) => `node-${i + 1}`);
     const want = { proxy: true, dns: true, ingress: true, ...opts.components };
@@ -182,6 +177,32 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const info: Record<string, Record<string, string | number> | undefined> = {};
     const file: ClusterFile = { name, redisUrl, embeddedRedis: !!redis, config, supervisorPid: process.pid, startedAt: new Date().toISOString(), mode, processes: {} };
     let informers: StoreInformerFactory | undefined;
+
+    // Component processes are spawned first, while this process is small (each spawn forks
+    // it, and a fork costs in proportion to its memory) and so that their start (~0.3 s of
+    // CPU each) overlaps the bootstrap writes; components wait for the bootstrap objects they
+    // need (components.ts).
+    let supervisor: Supervisor | undefined;
+    let children: Promise<SupervisedChild[]> | undefined;
+    if (mode === 'processes') {
+      const sup = new Supervisor(cliEntry(), log);
+      supervisor = sup;
+      teardown.components.push(() => sup.stopAll());
+      // The Redis URL carries the password: hand it over in the environment, not in argv (ps).
+      const common = ['--state-dir', stateDir, '--cluster', name];
+      const argsOf = (c: ComponentName) => (c.startsWith('node-') ? ['node', c, ...common] : [c, ...common, '--nodes', nodes.join(',')]);
+      const env = { KNET_REDIS_URL: redisUrl, ...(opts.crashBackoffMs ? { KNET_CRASH_BACKOFF_MS: String(opts.crashBackoffMs) } : {}) };
+      dir.write(file);
+      children = Promise.all(order.map((c) => sup.start({ name: c, args: argsOf(c), logFile: dir.componentLog(c), env })));
+      children.catch(() => {});
+    }
+
+    const { applyManifests } = await import('../api/apply.js');
+    await applyManifests(store, config, bootstrapObjects(config).map((object, i) => ({ source: '<bootstrap>', index: i + 1, object })));
+    phase('bootstrap');
+    // Not awaited yet: the components start meanwhile. A failed apply fails the start below.
+    const applying = opts.manifests?.length ? timed(applyManifests(store, config, opts.manifests), timings, 'manifests') : Promise.resolve([]);
+    applying.catch(() => {});
 
     if (mode === 'single-process') {
       const shared = new StoreInformerFactory(store, { redisUrl, log });
@@ -205,16 +226,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       for (const s of started) if (s.status === 'fulfilled') info[s.value.name] = s.value.info;
       file.processes = { all: process.pid };
     } else {
-      const supervisor = new Supervisor(cliEntry(), log);
-      teardown.components.push(() => supervisor.stopAll());
-      // The Redis URL carries the password: hand it over in the environment, not in argv (ps).
-      const common = ['--state-dir', stateDir, '--cluster', name];
-      const argsOf = (c: ComponentName) => (c.startsWith('node-') ? ['node', c, ...common] : [c, ...common, '--nodes', nodes.join(',')]);
-      const env = { KNET_REDIS_URL: redisUrl, ...(opts.crashBackoffMs ? { KNET_CRASH_BACKOFF_MS: String(opts.crashBackoffMs) } : {}) };
-      dir.write(file);
-      const children = await Promise.all(order.map((c) => supervisor.start({ name: c, args: argsOf(c), logFile: dir.componentLog(c), env })));
-      for (const ch of children) info[ch.name] = ch.info();
-      file.processes = supervisor.pids();
+      for (const ch of await children!) info[ch.name] = ch.info();
+      file.processes = supervisor!.pids();
     }
     dir.write(file);
     teardown.files.push(ephemeral ? () => rmSync(dir.dir, { recursive: true, force: true }) : () => dir.remove());
@@ -251,12 +264,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   }
 }
 
-async function applyUserManifests(store: ObjectStore, config: ClusterConfig, docs: ManifestDoc[], timings: Record<string, number>): Promise<ApplyResult[]> {
-  if (docs.length === 0) return [];
+async function timed<T>(work: Promise<T>, timings: Record<string, number>, what: string): Promise<T> {
   const t = performance.now();
-  const results = await applyManifests(store, config, docs);
-  timings.manifests = Math.round((performance.now() - t) * 10) / 10;
-  return results;
+  const result = await work;
+  timings[what] = Math.round((performance.now() - t) * 10) / 10;
+  return result;
 }
 
 /** Disconnects the store and resolves once its socket is closed (or after a second at most). */

@@ -11,6 +11,8 @@ import type { Logger } from '../log.js';
 import type { ClusterDir } from './state-dir.js';
 import { createEventRecorder } from '../api/events.js';
 import { INGRESS_NAMESPACE, INGRESS_SERVICE } from './bootstrap.js';
+import type { KObject, Kind } from '../model/object.js';
+import { waitUntil } from './wait-until.js';
 
 export type ComponentName = 'controller-manager' | 'proxy' | 'dns' | 'ingress' | `node-${number}`;
 
@@ -63,11 +65,12 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
     const upstream = ctx.dns?.upstream !== undefined ? ctx.dns.upstream : ctx.config.dnsUpstream;
     const logQueries = ctx.dns?.logQueries ?? ctx.config.dnsLogQueries ?? false;
     const dns = await startDns({ informers: ctx.informers, config: ctx.config, log, upstream, logQueries, metricsPort: 9153 });
+    await bootstrapObject(ctx.informers, 'Service', 'kube-system', 'kube-dns');
     await recordDnsPort(ctx.store, dns.port);
     return { name, info: { address: dns.address, port: dns.port, upstream: dns.upstream ?? 'off' }, close: () => dns.close() };
   }
   if (name === 'ingress') {
-    const svc = await ctx.store.get<Service>('Service', INGRESS_NAMESPACE, INGRESS_SERVICE);
+    const svc = await bootstrapObject<Service>(ctx.informers, 'Service', INGRESS_NAMESPACE, INGRESS_SERVICE);
     const lbIP = svc?.status?.loadBalancer?.ingress?.[0]?.ip ?? loadBalancerAddresses(ctx.config)[0]!;
     const extraListeners = ctx.nodes.flatMap((n) =>
       (svc?.spec?.ports ?? []).filter((p) => p.nodePort).map((p) => ({ address: nodeIP(ctx.config, nodeOrdinal(n)!), port: p.nodePort!, tls: p.port === 443 })),
@@ -105,6 +108,20 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
  */
 export function ingressSourceAddress(config: ClusterConfig): string {
   return `${config.podPrefix}.1.254`;
+}
+
+/**
+ * A bootstrap object a component needs. `knet up` starts the component processes while it
+ * writes the bootstrap objects, so the first read can come before the write: wait for it.
+ */
+async function bootstrapObject<T extends KObject>(informers: InformerFactory, kind: Kind, namespace: string, name: string): Promise<T> {
+  const informer = informers.informer<T>(kind);
+  return waitUntil(() => informer.get(namespace, name), {
+    informers,
+    kinds: [kind],
+    timeoutMs: 30_000,
+    onTimeout: () => new Error(`${kind} ${namespace}/${name} does not exist: it is written when the cluster starts (knet up); is this the right cluster?`),
+  });
 }
 
 /** The DNS server may fall back from port 53; the kube-dns Service says which port it uses. */

@@ -14,6 +14,7 @@ import { waitForReady } from '../../cluster/readiness.js';
 import { readManifestPaths } from '../../api/manifests.js';
 import { redisAvailable, REDIS_INSTALL_HINT } from '../../store/embedded-redis.js';
 import { createLogger } from '../../log.js';
+import { StoreInformerFactory } from '../../store/watch.js';
 import { pidAlive } from '../../cluster/state-dir.js';
 import { clusterDirOf, UsageError, type GlobalOptions } from '../connect.js';
 import type { Kind } from '../../model/object.js';
@@ -69,10 +70,19 @@ export async function upCommand(opts: UpOptions, out: (s: string) => void): Prom
     if (info.dns && dns.logQueries) out(`DNS queries are logged ${cluster.mode === 'single-process' ? 'here' : `to ${cluster.dir.componentLog('dns')}`}`);
     if (cluster.applied.length) {
       for (const r of cluster.applied) out(`${toName(r.object.kind as Kind, r.object)} ${r.action}`);
-      await waitForReady(cluster.store, cluster.applied.map((r) => r.object), {
-        timeoutMs: (opts.timeout ?? 120) * 1000,
-        onProgress: (waiting) => out(`  waiting: ${waiting.join('; ')}`),
-      });
+      // Judged on every watch event, not by polling the store.
+      const informers = cluster.informers ?? new StoreInformerFactory(cluster.store, { redisUrl: cluster.redisUrl });
+      const objects = cluster.applied.map((r) => r.object);
+      try {
+        await waitForReady(cluster.store, objects, {
+          timeoutMs: (opts.timeout ?? 120) * 1000,
+          informers,
+          minResourceVersion: Math.max(0, ...objects.map((o) => Number(o.metadata?.resourceVersion) || 0)),
+          onProgress: (waiting) => out(`  waiting: ${waiting.join('; ')}`),
+        });
+      } finally {
+        if (informers !== cluster.informers) await informers.close();
+      }
     }
     out('');
     out(await clusterSummary({ name: cluster.name, config: cluster.config, store: cluster.store, nodes: opts.nodes ?? 2, redis: redact(cluster.redisUrl), pids: cluster.pids(), info, elapsedMs: Date.now() - started }));
