@@ -28,10 +28,8 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 let fake: Promise<PemPair> | undefined;
 
 /**
- * The default certificate ingress-nginx generates at start, with its subject. Generated once
- * per process, and with a P-256 key where ingress-nginx uses RSA-2048: an RSA key costs
- * ~160 ms of CPU (far more on a busy machine), on the path of every `knet up` and test
- * cluster, and no client treats the fake certificate differently for its key type.
+ * The default certificate ingress-nginx generates at start. Generated once per process: an
+ * RSA-2048 key costs ~160 ms, which dominated the start of test clusters (several per process).
  */
 export function fakeCertificate(): Promise<PemPair> {
   fake ??= selfSignedCertificate({
@@ -39,7 +37,6 @@ export function fakeCertificate(): Promise<PemPair> {
     commonName: 'Kubernetes Ingress Controller Fake Certificate',
     dnsNames: ['ingress.local'],
     days: 365,
-    keyType: 'ec',
   });
   return fake;
 }

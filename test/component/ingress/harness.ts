@@ -36,7 +36,7 @@ export class World {
   }
 
   async start(extra: Partial<IngressOptions> = {}): Promise<this> {
-    // The fake certificate as the controller makes it (EC), once per suite.
+    // An EC default certificate keeps the suite fast; the RSA fake cert is unit-tested.
     World.fakeCert ??= selfSignedCertificateSync({ organization: 'Acme Co', commonName: 'Kubernetes Ingress Controller Fake Certificate', dnsNames: ['ingress.local'] });
     this.ingress = await startIngress({
       informers: this.informers,
