@@ -34,21 +34,47 @@ export class DnsStats {
   truncated = 0;
   forwarded = 0;
   forwardFailures = 0;
-  /** (qtype << 1 | tcp) → count */
-  readonly byTypeAndTransport = new Map<number, number>();
-  readonly byRcode = new Map<number, number>();
+  /** (qtype << 1 | tcp) → count, for every qtype; qtypes below 256 in a typed array. */
+  private readonly rareTypes = new Map<number, number>();
+  private readonly commonTypes = new Float64Array(512);
+  /** rcode → count; the 4-bit header rcodes in an array, extended ones (BADVERS) in a map. */
+  private readonly headerRcodes = new Float64Array(16);
+  private readonly extendedRcodes = new Map<number, number>();
 
   countQuery(qtype: number, transport: 'udp' | 'tcp'): void {
     this.queries++;
     const tcp = transport === 'tcp' ? 1 : 0;
     if (tcp) this.tcp++;
     else this.udp++;
+    // Typed arrays, not Map lookups: this runs on every query.
     const k = (qtype << 1) | tcp;
-    this.byTypeAndTransport.set(k, (this.byTypeAndTransport.get(k) ?? 0) + 1);
+    if (k < 512) this.commonTypes[k]!++;
+    else this.rareTypes.set(k, (this.rareTypes.get(k) ?? 0) + 1);
   }
 
   countResponse(rcode: number): void {
-    this.byRcode.set(rcode, (this.byRcode.get(rcode) ?? 0) + 1);
+    if (rcode < 16) this.headerRcodes[rcode]!++;
+    else this.extendedRcodes.set(rcode, (this.extendedRcodes.get(rcode) ?? 0) + 1);
+  }
+
+  /** (qtype << 1 | tcp) → count, for the counts that are not zero. */
+  get byTypeAndTransport(): Map<number, number> {
+    const out = new Map<number, number>();
+    this.commonTypes.forEach((v, k) => {
+      if (v > 0) out.set(k, v);
+    });
+    for (const [k, v] of this.rareTypes) out.set(k, v);
+    return out;
+  }
+
+  /** rcode → count, for the counts that are not zero. */
+  get byRcode(): Map<number, number> {
+    const out = new Map<number, number>();
+    this.headerRcodes.forEach((v, k) => {
+      if (v > 0) out.set(k, v);
+    });
+    for (const [k, v] of this.extendedRcodes) out.set(k, v);
+    return out;
   }
 
   snapshot(cacheEntries: number): DnsStatsSnapshot {
