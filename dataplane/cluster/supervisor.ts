@@ -82,11 +82,13 @@ export class Supervisor {
       env: { ...process.env, ...state.spec.env },
     });
     closeSync(fd);
+    this.log.info('component spawned', { component: state.spec.name, pid: child.pid });
     state.child = child;
     state.startedAt = Date.now();
     state.ready = false;
     child.on('message', (msg: { ready?: boolean; info?: Record<string, string | number> }) => {
       if (msg?.ready) {
+        this.log.info('component ready', { component: state.spec.name, pid: child.pid, afterMs: Date.now() - state.startedAt });
         state.ready = true;
         state.info = msg.info;
         for (const w of state.readyWaiters.splice(0)) w.resolve();
