@@ -151,9 +151,16 @@ spec:
       let text = '';
       await cluster.waitFor(async () => (text = (await knet('describe', 'svc', 'web-ext')).stdout).includes('FailedToBindServicePort'), 'describe to show the event', 20_000, async () => text);
       expect(text).toMatch(/Warning\s+FailedToBindServicePort\s+.*cannot bind 127\.60\.4\.1:8080\/TCP: another program holds it.*Fix/);
+      // knet get svc says so too, under the table (on stderr, as kubectl's warnings).
+      const get = await knet('get', 'svc', 'web-ext');
+      expect(get.stdout).toMatch(/^web-ext\s+ClusterIP/m);
+      expect(get.stderr).toMatch(/^Warning: service default\/web-ext: cannot bind 127\.60\.4\.1:8080\/TCP: another program holds it.*Fix/m);
     } finally {
       await new Promise((r) => squatter.close(r));
     }
+    // Once the address is free the proxy's retry binds it, and the warning is gone.
+    let stderr = '';
+    await cluster.waitFor(async () => (stderr = (await knet('get', 'svc', 'web-ext')).stderr) === '', 'the warning to clear after the bind succeeds', 30_000, async () => stderr);
   });
 });
 

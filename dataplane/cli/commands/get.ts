@@ -3,11 +3,12 @@ import type { Kind, KObject } from '../../model/object.js';
 import { KINDS } from '../../model/object.js';
 import { parseSelector, matchesRequirements } from '../../model/selector.js';
 import { StoreInformerFactory } from '../../store/watch.js';
-import { connect, type GlobalOptions } from '../connect.js';
+import { connect, type Connection, type GlobalOptions } from '../connect.js';
 import { resolveKind } from '../resources.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { printTable, type PrintContext } from '../printers.js';
 import { toJson, toName, toYaml } from './output.js';
+import { standingBindFailures, type BindEventLike } from '../../../proxy/bind-events.js';
 
 export interface GetOptions extends GlobalOptions {
   namespace?: string;
@@ -36,6 +37,7 @@ export async function getCommand(kindArg: string, name: string | undefined, opts
     // `get svc -o wide` shows the endpoints in use, from the EndpointSlices.
     const context: PrintContext = kind === 'Service' && opts.output === 'wide' ? { endpointSlices: (await conn.store.list<EndpointSlice & KObject>('EndpointSlice')).items } : {};
     render(kind, objects, opts, showNs, !!name, out, false, context);
+    if (kind === 'Service') await warnBindFailures(conn.store, objects);
     if (!opts.watch) return;
     const informers = new StoreInformerFactory(conn.store, { redisUrl: conn.redisUrl });
     const inf = informers.informer(kind);
@@ -49,6 +51,21 @@ export async function getCommand(kindArg: string, name: string | undefined, opts
     await informers.close();
   } finally {
     await conn.close();
+  }
+}
+
+/**
+ * A Service port the proxy cannot serve (address held by another program, a port below 1024
+ * without privilege) is shown under the table, as kubectl prints warnings: on stderr, one
+ * line per failure with its fix, from the proxy's events on the Service.
+ */
+async function warnBindFailures(store: Connection['store'], services: readonly KObject[]): Promise<void> {
+  if (services.length === 0) return;
+  const standing = standingBindFailures((await store.list('Event')).items as unknown as BindEventLike[]);
+  for (const s of services) {
+    for (const message of standing.get(`${s.metadata?.namespace ?? 'default'}/${s.metadata?.name}`) ?? []) {
+      process.stderr.write(`Warning: service ${s.metadata?.namespace ?? 'default'}/${s.metadata?.name}: ${message}\n`);
+    }
   }
 }
 

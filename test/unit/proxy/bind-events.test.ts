@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EventRecorder, EventType } from '../../../dataplane/api/events.js';
-import { BIND_FAILED_REASON, BindErrorEvents, type ListenerFailure } from '../../../proxy/bind-events.js';
+import { BIND_FAILED_REASON, BIND_RECOVERED_REASON, BindErrorEvents, standingBindFailures, type BindEventLike, type ListenerFailure } from '../../../proxy/bind-events.js';
 import { svc } from './fixtures.js';
 
 function rig(services: Service[]) {
@@ -33,7 +33,22 @@ describe('bind failures as Warning events on the Service', () => {
     events.update([]);
     events.update([held]);
     events.update([{ ...held, error: 'cannot bind 127.51.96.69:8080/TCP: ports below 1024 need privilege' }]);
-    expect(recorded.map((r) => r.message)).toEqual([held.error, held.error, 'cannot bind 127.51.96.69:8080/TCP: ports below 1024 need privilege']);
+    expect(recorded.map((r) => [r.reason, r.message])).toEqual([
+      [BIND_FAILED_REASON, held.error],
+      [BIND_RECOVERED_REASON, 'every listener of the Service is serving'],
+      [BIND_FAILED_REASON, held.error],
+      [BIND_FAILED_REASON, 'cannot bind 127.51.96.69:8080/TCP: ports below 1024 need privilege'],
+    ]);
+  });
+
+  it('tells of the recovery only once every listener of the Service serves', () => {
+    const { recorded, events } = rig([svc('blocked', {})]);
+    const other: ListenerFailure = { ...held, id: 'UDP/127.51.96.69:8080', error: 'udp too' };
+    events.update([held, other]);
+    events.update([other]);
+    expect(recorded.map((r) => r.reason)).toEqual([BIND_FAILED_REASON, BIND_FAILED_REASON]);
+    events.update([]);
+    expect(recorded.map((r) => r.reason)).toEqual([BIND_FAILED_REASON, BIND_FAILED_REASON, BIND_RECOVERED_REASON]);
   });
 
   it('names each service of an address claimed twice, and skips services already deleted', () => {
@@ -47,5 +62,20 @@ describe('bind failures as Warning events on the Service', () => {
       ['a', 'x'],
       ['b', 'y'],
     ]);
+  });
+});
+
+describe('standing bind failures, as knet get svc shows them', () => {
+  const ev = (name: string, reason: string, at: string, message = `${reason} ${at}`): BindEventLike => ({ reason, message, lastTimestamp: at, involvedObject: { kind: 'Service', namespace: 'default', name } });
+  const table: Array<[string, BindEventLike[], Record<string, string[]>]> = [
+    ['no events', [], {}],
+    ['a failure', [ev('a', BIND_FAILED_REASON, '2026-01-01T00:00:01Z', 'held')], { 'default/a': ['held'] }],
+    ['a failure then its recovery', [ev('a', BIND_FAILED_REASON, '2026-01-01T00:00:01Z'), ev('a', BIND_RECOVERED_REASON, '2026-01-01T00:00:02Z')], {}],
+    ['recovered, then failed again', [ev('a', BIND_RECOVERED_REASON, '2026-01-01T00:00:02Z'), ev('a', BIND_FAILED_REASON, '2026-01-01T00:00:03Z', 'again')], { 'default/a': ['again'] }],
+    ['per service', [ev('a', BIND_FAILED_REASON, '2026-01-01T00:00:01Z', 'x'), ev('b', BIND_RECOVERED_REASON, '2026-01-01T00:00:02Z'), ev('b', BIND_FAILED_REASON, '2026-01-01T00:00:01Z')], { 'default/a': ['x'] }],
+    ['other reasons and kinds ignored', [{ ...ev('a', BIND_FAILED_REASON, '2026-01-01T00:00:01Z'), involvedObject: { kind: 'Pod', name: 'a' } }, ev('a', 'Unhealthy', '2026-01-01T00:00:01Z')], {}],
+  ];
+  it.each(table)('%s', (_name, events, want) => {
+    expect(Object.fromEntries(standingBindFailures(events))).toEqual(want);
   });
 });
