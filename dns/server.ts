@@ -106,7 +106,7 @@ export async function startDns(opts: DnsServerOptions): Promise<DnsServerHandle>
     throw err;
   }
   const { udp, tcp, port } = sockets;
-  serveUdp(udp, engine, log);
+  const udpFastPath = serveUdp(udp, engine, log);
   const tcpConns = serveTcp(tcp, engine, log, opts.tcpTimeouts ?? DEFAULT_TCP_TIMEOUTS);
   const metrics = createDnsMetrics(stats, () => engine.cache.size);
   let metricsEndpoint: MetricsEndpoint | undefined;
@@ -118,6 +118,7 @@ export async function startDns(opts: DnsServerOptions): Promise<DnsServerHandle>
     upstream: upstreamText ?? null,
     upstreamSource: reason,
     metricsPort: metricsEndpoint?.port ?? null,
+    udpFastPath,
   });
 
   let closing: Promise<void> | undefined;
