@@ -248,7 +248,10 @@ try {
   if (MODE === 'single-process') console.log(`access-log lines written: knet ${accessLines.knet}, nginx ${accessLines.nginx}`);
   for (const x of ratios) console.log(`${x.route}: knet/nginx req/s ${x.rpsRatio.toFixed(2)}× (target ≥ 0.5×), p99 ${x.p99Ratio.toFixed(2)}× (target ≤ 2×)`);
   const change = { samples: CHANGES, p50ms: pct(changeMs, 50), p99ms: pct(changeMs, 99), maxms: Math.max(...changeMs), applyP50ms: pct(applyMs, 50), applyP99ms: pct(applyMs, 99) };
-  console.log(`Ingress created → routed (store write, watch, table rebuild, first 200): p50 ${change.p50ms.toFixed(1)} ms, p99 ${change.p99ms.toFixed(1)} ms over ${CHANGES} (target p99 < 20 ms); of which the apply call: p50 ${change.applyP50ms.toFixed(1)} ms, p99 ${change.applyP99ms.toFixed(1)} ms`);
+  // From the store write's return to the first 200: the watch, the table rebuild and routing.
+  const afterApply = changeMs.map((ms, i) => ms - applyMs[i]);
+  Object.assign(change, { afterApplyP50ms: pct(afterApply, 50), afterApplyP99ms: pct(afterApply, 99) });
+  console.log(`Ingress created → routed (store write, watch, table rebuild, first 200): p50 ${change.p50ms.toFixed(1)} ms, p99 ${change.p99ms.toFixed(1)} ms over ${CHANGES} (target p99 < 20 ms); of which the apply call: p50 ${change.applyP50ms.toFixed(1)} ms, p99 ${change.applyP99ms.toFixed(1)} ms; after it returned: p50 ${change.afterApplyP50ms.toFixed(1)} ms, p99 ${change.afterApplyP99ms.toFixed(1)} ms`);
 
   const out = path.join(root, 'test/bench/results/ingress.json');
   mkdirSync(path.dirname(out), { recursive: true });
