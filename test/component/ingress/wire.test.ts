@@ -1,0 +1,135 @@
+/**
+ * The forwarding path byte for byte: request bodies (Content-Length and chunked) reach the pod
+ * intact, every response framing the pod may use (Content-Length, chunked, close-delimited,
+ * none for HEAD) reaches the client intact, large bodies stream through, and sequential
+ * requests reuse one kept-alive connection to the pod.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curl, endpointSlice, NS, service, World } from './harness.js';
+
+const w = new World('127.52.0.19');
+const BIG = Buffer.alloc(3 << 20, 'abcdefghij');
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+let pod: http.Server;
+let raw: net.Server;
+let podConnections = 0;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'knet-ingress-wire-'));
+
+const ing = (name: string, host: string, svc: string) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name, namespace: NS },
+  spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: svc, port: { number: 80 } } } }] } }] },
+});
+
+beforeAll(async () => {
+  pod = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.url === '/echo') {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ length: body.length, sha: sha(body), contentLength: req.headers['content-length'] ?? null, transferEncoding: req.headers['transfer-encoding'] ?? null }));
+      } else if (req.url === '/big') {
+        res.writeHead(200, { 'Content-Length': BIG.length, 'X-Sha': sha(BIG) });
+        res.end(req.method === 'HEAD' ? undefined : BIG);
+      } else if (req.url === '/chunked') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' }); // no length: Node sends chunked
+        let i = 0;
+        const next = () => (i < 50 ? res.write(`line ${i++}\n`, () => setImmediate(next)) : res.end('end\n'));
+        next();
+      } else {
+        res.writeHead(204).end();
+      }
+    });
+  });
+  pod.on('connection', () => podConnections++);
+  // A pod that answers HTTP/1.0-style: no length, the body ends when the connection closes.
+  raw = net.createServer((s) => {
+    s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the connection closes\n'));
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => pod.listen(8080, '127.52.19.1', () => r()));
+  await new Promise<void>((r) => raw.listen(8080, '127.52.19.2', () => r()));
+  await w.start();
+  w.apply(
+    service('wire'), endpointSlice('wire', [{ name: 'wire-1', ip: '127.52.19.1', port: 8080 }]),
+    service('raw'), endpointSlice('raw', [{ name: 'raw-1', ip: '127.52.19.2', port: 8080 }]),
+    ing('wire', 'wire.example.com', 'wire'),
+    ing('raw', 'raw.example.com', 'raw'),
+  );
+  await w.settle();
+}, 30_000);
+
+afterAll(async () => {
+  await w.close();
+  pod?.closeAllConnections();
+  await new Promise((r) => pod?.close(r));
+  await new Promise((r) => raw?.close(r));
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('request bodies reach the pod intact', () => {
+  const body = Buffer.alloc(200_000, 'k');
+  const file = () => {
+    const f = path.join(tmp, 'body');
+    writeFileSync(f, body);
+    return `@${f}`;
+  };
+
+  it('with Content-Length', async () => {
+    const r = await curl(['-H', 'Host: wire.example.com', '-H', 'Content-Type: application/octet-stream', '--data-binary', file(), `${w.http}/echo`]);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toEqual({ length: body.length, sha: sha(body), contentLength: String(body.length), transferEncoding: null });
+  });
+
+  it('chunked (re-chunked on the way)', async () => {
+    const r = await curl(['-H', 'Host: wire.example.com', '-H', 'Transfer-Encoding: chunked', '--data-binary', file(), `${w.http}/echo`]);
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toEqual({ length: body.length, sha: sha(body), contentLength: null, transferEncoding: 'chunked' });
+  });
+});
+
+describe('every response framing reaches the client intact', () => {
+  it('a 3 MiB Content-Length body streams through', async () => {
+    const r = await curl(['-H', 'Host: wire.example.com', `${w.http}/big`]);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-length']).toEqual([String(BIG.length)]);
+    expect(sha(Buffer.from(r.body, 'latin1'))).toBe(r.headers['x-sha']![0]);
+  });
+
+  it('HEAD: the headers, no body', async () => {
+    const r = await curl(['-I', '-H', 'Host: wire.example.com', `${w.http}/big`]);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-length']).toEqual([String(BIG.length)]);
+    expect(r.body).toBe('');
+  });
+
+  it('a chunked body written in 51 pieces', async () => {
+    const r = await curl(['-H', 'Host: wire.example.com', `${w.http}/chunked`]);
+    expect(r.body).toBe(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join('') + 'end\n');
+  });
+
+  it('a body delimited by the pod closing the connection', async () => {
+    const r = await curl(['-H', 'Host: raw.example.com', `${w.http}/`]);
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('until the connection closes\n');
+  });
+
+  it('204: no body', async () => {
+    expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
+  });
+});
+
+it('sequential requests reuse one kept-alive connection to the pod', async () => {
+  const before = podConnections;
+  for (let i = 0; i < 5; i++) expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
+  expect(podConnections - before).toBeLessThanOrEqual(1);
+});
