@@ -18,6 +18,7 @@ const BIG = Buffer.alloc(3 << 20, 'abcdefghij');
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 let pod: http.Server;
 let raw: net.Server;
+let oneShot: net.Server;
 let podConnections = 0;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'knet-ingress-wire-'));
 
@@ -56,6 +57,18 @@ beforeAll(async () => {
     s.once('data', () => s.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the connection closes\n'));
     s.on('error', () => {});
   });
+  // A pod that keeps a connection open after its first answer but drops it unanswered when a
+  // second request arrives: what a pod closing an idle connection looks like when the close
+  // crosses our next request on the wire.
+  oneShot = net.createServer((s) => {
+    let served = 0;
+    s.on('data', () => {
+      if (served++ === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n');
+      else s.destroy();
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => oneShot.listen(8080, '127.52.19.3', () => r()));
   await new Promise<void>((r) => pod.listen(8080, '127.52.19.1', () => r()));
   await new Promise<void>((r) => raw.listen(8080, '127.52.19.2', () => r()));
   await w.start();
@@ -64,6 +77,8 @@ beforeAll(async () => {
     service('raw'), endpointSlice('raw', [{ name: 'raw-1', ip: '127.52.19.2', port: 8080 }]),
     ing('wire', 'wire.example.com', 'wire'),
     ing('raw', 'raw.example.com', 'raw'),
+    service('oneshot'), endpointSlice('oneshot', [{ name: 'oneshot-1', ip: '127.52.19.3', port: 8080 }]),
+    ing('oneshot', 'oneshot.example.com', 'oneshot'),
   );
   await w.settle();
 }, 30_000);
@@ -73,6 +88,7 @@ afterAll(async () => {
   pod?.closeAllConnections();
   await new Promise((r) => pod?.close(r));
   await new Promise((r) => raw?.close(r));
+  await new Promise((r) => oneShot?.close(r));
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -128,8 +144,29 @@ describe('every response framing reaches the client intact', () => {
   });
 });
 
-it('sequential requests reuse one kept-alive connection to the pod', async () => {
-  const before = podConnections;
-  for (let i = 0; i < 5; i++) expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
-  expect(podConnections - before).toBeLessThanOrEqual(1);
+describe('kept-alive connections to the pod', () => {
+  it('sequential requests reuse one', async () => {
+    const before = podConnections;
+    for (let i = 0; i < 5; i++) expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
+    expect(podConnections - before).toBeLessThanOrEqual(1);
+  });
+
+  it('one the pod closed while idle is not used again', async () => {
+    pod.keepAliveTimeout = 20; // the pod hangs up on idle connections almost at once
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      pod.keepAliveTimeout = 5000;
+    }
+  });
+
+  it('a request the pod dropped on a reused connection is sent again on a new one (one pod, no second try)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await curl(['-H', 'Host: oneshot.example.com', `${w.http}/`]);
+      expect([r.status, r.body]).toEqual([200, 'ok\n']);
+    }
+  });
 });
