@@ -3,6 +3,7 @@
  * profiles the `knet ingress` component process and writes ingress-<pid>.cpuprofile into
  * BENCH_CPU_PROF when it exits. Other processes are left alone.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- a --require preload is CommonJS */
 const inspector = require('node:inspector');
 const fs = require('node:fs');
 const path = require('node:path');
