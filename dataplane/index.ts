@@ -6,6 +6,6 @@ export { startCluster, connectCluster, KnetCluster, type ClusterRef, type StartC
 export { NotReadyError, type Failure } from './cluster/readiness.js';
 export { ApplyError, type ApplyResult } from './api/apply.js';
 export { clusterConfig, type ClusterConfig } from './cluster-config.js';
-export { createLogger, silentLogger, type Logger } from './log.js';
+export { batchedLines, createLogger, silentLogger, type Logger } from './log.js';
 export type { KObject, Kind } from './model/object.js';
 export type { Informer, InformerHandler } from './informer-types.js';

@@ -20,7 +20,7 @@ export interface LoggerOptions {
 
 export function createLogger(component: string, opts: LoggerOptions = {}): Logger {
   const min = ORDER[opts.level ?? ((process.env.KNET_LOG_LEVEL as Level | undefined) ?? 'info')] ?? ORDER.info;
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = opts.write ?? writeStderr;
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     write(JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...fields }, errorReplacer));
@@ -33,6 +33,38 @@ export function createLogger(component: string, opts: LoggerOptions = {}): Logge
     child: (sub) => createLogger(`${component}/${sub}`, opts),
   };
 }
+
+/**
+ * A line sink that hands the lines of one turn of the event loop to `writeChunk` at once,
+ * and whatever is pending synchronously when the process exits. A busy component logs a lot
+ * (the ingress writes an access-log line per request), and a write(2) per line cost the
+ * ingress ~10 µs of its ~100 µs per request; lines still go out within a loop turn.
+ */
+export function batchedLines(writeChunk: (chunk: string) => void): (line: string) => void {
+  let pending: string[] = [];
+  let scheduled = false;
+  let exitHooked = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const chunk = pending.join('');
+    pending = [];
+    writeChunk(chunk);
+  };
+  return (line: string) => {
+    pending.push(line + '\n');
+    if (scheduled) return;
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', flush);
+    }
+    scheduled = true;
+    setImmediate(flush);
+  };
+}
+
+/** The default sink: stderr, batched per loop turn. */
+const writeStderr = batchedLines((chunk) => process.stderr.write(chunk));
 
 /** A logger that drops everything, for unit tests and embedding. */
 export const silentLogger: Logger = {

@@ -24,7 +24,7 @@ import { Pool } from 'undici';
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
-const { startCluster, createLogger } = await import(path.join(root, 'dist/dataplane/index.js'));
+const { startCluster, createLogger, batchedLines } = await import(path.join(root, 'dist/dataplane/index.js'));
 
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const WRK = { threads: 1, connections: 32, seconds: env('BENCH_SECONDS', 5), rounds: env('BENCH_ROUNDS', 3) };
@@ -156,11 +156,12 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'knet-bench-ingress-'));
 let nginx;
-// nginx writes an access log line per request (unbuffered), so knet must too: in single-process
-// mode the components log through this logger (one JSON line per write, as on a component's
-// stderr); in processes mode each component's stderr already goes to its log file.
+// Both write every access-log line, each with its product's default sink: nginx one write per
+// request (ingress-nginx sets no access_log buffer), knet the lines of one event-loop turn in
+// one write (dataplane/log.ts batchedLines, what a component's stderr does). In single-process
+// mode the components log through this logger; in processes mode to their log files.
 const logFd = openSync(path.join(tmp, 'knet.log'), 'a');
-const log = createLogger('knet', { write: (line) => writeSync(logFd, line + '\n') });
+const log = createLogger('knet', { write: batchedLines((chunk) => writeSync(logFd, chunk)) });
 const cluster = await startCluster({ components: { dns: false }, mode: MODE, readyTimeoutMs: 90_000, log });
 try {
   await cluster.apply([app('apple'), app('banana'), ingresses], { timeoutMs: 90_000 });
