@@ -122,8 +122,22 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   }
   // A named cluster started again keeps its address block if it can: its stored objects
   // (ClusterIPs, pod IPs) were allocated from it.
-  const wanted = opts.index ?? (name === 'default' ? 0 : undefined);
-  const index = claimClusterIndex(`${name} ${dir.dir}`, wanted, wanted === undefined ? prior?.config?.index : undefined);
+  // A cluster restarted on its own Redis data must get its block back: its stored ClusterIPs,
+  // NodePorts and pod IPs were allocated from it, and another block would contradict them.
+  const kept = prior?.config?.index ?? dir.readBlock();
+  const mustKeep = !opts.redisUrl && kept !== undefined && existsSync(dir.redisDir);
+  const wanted = opts.index ?? (name === 'default' ? 0 : mustKeep ? kept : undefined);
+  let index: number;
+  try {
+    index = claimClusterIndex(`${name} ${dir.dir}`, wanted, wanted === undefined ? kept : undefined);
+  } catch (err) {
+    if (!mustKeep || opts.index !== undefined) throw err;
+    throw new Error(
+      `cluster "${name}" keeps its objects in ${dir.redisDir}, allocated from address block ${kept} (${clusterConfig(kept!, name).serviceCIDR}), ` +
+        `and ${(err as Error).message}; stop that cluster, or remove ${dir.dir} to start "${name}" afresh`,
+    );
+  }
+  if (!ephemeral) dir.writeBlock(index);
   const timings: Record<string, number> = {};
   let mark = performance.now();
   const phase = (what: string) => {

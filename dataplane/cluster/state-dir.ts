@@ -74,6 +74,25 @@ export class ClusterDir {
   remove(): void {
     rmSync(this.file, { force: true });
   }
+  /**
+   * The address block the cluster's stored objects were allocated from. Kept beside its Redis
+   * data when the cluster stops (cluster.json goes), so a restart takes the same block back.
+   */
+  get blockFile(): string {
+    return path.join(this.dir, 'address-block');
+  }
+  readBlock(): number | undefined {
+    try {
+      const n = Number(readFileSync(this.blockFile, 'utf8').trim());
+      return Number.isInteger(n) && n >= 0 ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  writeBlock(index: number): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    writeFileSync(this.blockFile, `${index}\n`);
+  }
 }
 
 export function listClusters(stateDir: string): string[] {

@@ -28,7 +28,7 @@ const { startCluster, createLogger, batchedLines } = await import(path.join(root
 
 const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
 const WRK = { threads: 1, connections: 32, seconds: env('BENCH_SECONDS', 5), rounds: env('BENCH_ROUNDS', 3) };
-const CHANGES = env('BENCH_CHANGES', 20);
+const CHANGES = env('BENCH_CHANGES', 100);
 // 'single-process' (default) runs the cluster as the test API does: ingress and pods share one
 // process. 'processes' runs the ingress in its own process, as `knet up` does. README has both.
 const MODE = process.env.BENCH_MODE ?? 'single-process';
@@ -214,17 +214,20 @@ try {
   const pool = new Pool(targets.knet.host, { connections: 1 });
   const changeMs = [];
   const applyMs = [];
-  for (let i = 0; i < CHANGES; i++) {
+  // Change 0 is a warm-up, not counted: the first new host runs code paths for the first time.
+  for (let i = 0; i <= CHANGES; i++) {
     const host = `change-${i}.example.com`;
     const t0 = performance.now();
     await cluster.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: `change-${i}`, namespace: 'default' }, spec: { ingressClassName: 'nginx', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'apple', port: { number: 80 } } } }] } }] } }, { wait: false });
-    applyMs.push(performance.now() - t0);
+    const applied = performance.now() - t0;
     for (;;) {
       const res = await pool.request({ path: '/hostname', method: 'GET', headers: { host } });
       await res.body.text();
       if (res.statusCode === 200) break;
       if (performance.now() - t0 > 10_000) throw new Error(`${host} not routed after 10 s`);
     }
+    if (i === 0) continue;
+    applyMs.push(applied);
     changeMs.push(performance.now() - t0);
   }
   await pool.close();
@@ -252,7 +255,7 @@ try {
   // From the store write's return to the first 200: the watch, the table rebuild and routing.
   const afterApply = changeMs.map((ms, i) => ms - applyMs[i]);
   Object.assign(change, { afterApplyP50ms: pct(afterApply, 50), afterApplyP99ms: pct(afterApply, 99) });
-  console.log(`Ingress created → routed (store write, watch, table rebuild, first 200): p50 ${change.p50ms.toFixed(1)} ms, p99 ${change.p99ms.toFixed(1)} ms over ${CHANGES} (target p99 < 20 ms); of which the apply call: p50 ${change.applyP50ms.toFixed(1)} ms, p99 ${change.applyP99ms.toFixed(1)} ms; after it returned: p50 ${change.afterApplyP50ms.toFixed(1)} ms, p99 ${change.afterApplyP99ms.toFixed(1)} ms`);
+  console.log(`Ingress created → routed (store write, watch, table rebuild, first 200): p50 ${change.p50ms.toFixed(1)} ms, p99 ${change.p99ms.toFixed(1)} ms, max ${change.maxms.toFixed(1)} ms over ${CHANGES} after a warm-up (target p99 < 20 ms); of which the apply call: p50 ${change.applyP50ms.toFixed(1)} ms, p99 ${change.applyP99ms.toFixed(1)} ms; after it returned: p50 ${change.afterApplyP50ms.toFixed(1)} ms, p99 ${change.afterApplyP99ms.toFixed(1)} ms`);
 
   const out = path.join(root, 'test/bench/results/ingress.json');
   mkdirSync(path.dirname(out), { recursive: true });
