@@ -4,7 +4,7 @@
  * `status.loadBalancer` on the Ingresses we serve (written only when it differs, and
  * cleared from Ingresses we stop serving, as ingress-nginx's status sync does).
  */
-import type { Ingress } from 'kubernetes-types/networking/v1.js';
+import type { Ingress, IngressStatus } from 'kubernetes-types/networking/v1.js';
 import type { EventRecorder } from '../dataplane/api/events.js';
 import type { Informer } from '../dataplane/informer-types.js';
 import type { Logger } from '../dataplane/log.js';
@@ -55,33 +55,61 @@ export class IngressReporter {
     await this.writing;
   }
 
+  /**
+   * Status writes wait in a map keyed by Ingress, so a rebuild replaces what an earlier one
+   * queued instead of adding to it: every rebuild asks again for the Ingresses whose written
+   * status the watch has not shown yet, and a queue of writes grew with the square of the
+   * Ingresses created in a burst (150 at once took 6 s of writes to drain).
+   */
+  private readonly pendingStatus = new Map<string, { namespace: string; name: string; status: IngressStatus }>();
+  /** What we last wrote per Ingress, until the watch shows it: not asked for again meanwhile. */
+  private readonly written = new Map<string, string>();
+
   private writeStatuses(table: RouteTable): void {
     const desired = new Map<string, DesiredStatus>(ingressStatuses(table, this.address).map((d) => [`${d.namespace}/${d.name}`, d]));
-    const writes: Array<() => Promise<unknown>> = [];
     for (const [key, d] of desired) {
       const ing = this.ingresses.get(d.namespace, d.name);
       if (!ing) continue;
       this.statusOwned.add(key);
-      if (statusUpToDate(ing, d.status)) continue;
-      writes.push(() => this.store!.mutate<Ingress & KObject>('Ingress', d.namespace, d.name, (cur) => ({ ...cur, status: d.status }), { status: true }));
+      if (statusUpToDate(ing, d.status)) {
+        this.pendingStatus.delete(key);
+        this.written.delete(key);
+      } else if (this.written.get(key) !== JSON.stringify(d.status)) {
+        this.pendingStatus.set(key, { namespace: d.namespace, name: d.name, status: d.status });
+      }
     }
     for (const key of [...this.statusOwned]) {
       if (desired.has(key)) continue;
       this.statusOwned.delete(key);
-      const [ns, name] = key.split('/') as [string, string];
-      const ing = this.ingresses.get(ns, name);
-      if (!ing?.status?.loadBalancer?.ingress?.length) continue;
-      writes.push(() => this.store!.mutate<Ingress & KObject>('Ingress', ns, name, (cur) => ({ ...cur, status: { loadBalancer: {} } }), { status: true }));
+      const [namespace, name] = key.split('/') as [string, string];
+      const ing = this.ingresses.get(namespace, name);
+      this.written.delete(key);
+      if (ing?.status?.loadBalancer?.ingress?.length) this.pendingStatus.set(key, { namespace, name, status: { loadBalancer: {} } });
+      else this.pendingStatus.delete(key);
     }
-    if (!writes.length) return;
-    this.writing = this.writing.then(async () => {
-      for (const w of writes) {
+    if (this.pendingStatus.size && !this.draining) {
+      this.draining = true;
+      this.writing = this.drainStatuses();
+    }
+  }
+
+  private draining = false;
+
+  private async drainStatuses(): Promise<void> {
+    try {
+      for (const [key, w] of this.pendingStatus) {
+        this.pendingStatus.delete(key);
+        this.written.set(key, JSON.stringify(w.status));
+        if (this.written.size > 20_000) this.written.clear();
         try {
-          await w();
+          // The store may be ahead of our cache: write only what differs there.
+          await this.store!.mutate<Ingress & KObject>('Ingress', w.namespace, w.name, (cur) => (statusUpToDate(cur, w.status) ? undefined : { ...cur, status: w.status }), { status: true });
         } catch (err) {
           this.log.warn('could not write Ingress status', { error: err as Error });
         }
       }
-    });
+    } finally {
+      this.draining = false;
+    }
   }
 }

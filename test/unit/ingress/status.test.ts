@@ -80,4 +80,40 @@ describe('Ingress status', () => {
     ]);
     sync.close();
   });
+
+  it('a burst of Ingresses gets one status write each, however many rebuilds run before the watch shows them', async () => {
+    const f = new MemoryInformerFactory();
+    f.upsert(nginxIngressClass() as KObject);
+    // A store whose writes the watch shows only later (as a busy cluster's does).
+    const writes: string[] = [];
+    const stored = new Map<string, KObject>();
+    const store: StatusWriter = {
+      async mutate<T extends KObject>(kind: Kind, namespace: string | undefined, name: string, mutate: (current: T) => T | undefined): Promise<T | undefined> {
+        await new Promise((r) => setTimeout(r, 1));
+        const cur = (stored.get(name) ?? f.informer(kind).get(namespace, name)) as T | undefined;
+        const next = cur && mutate(structuredClone(cur));
+        if (next) {
+          writes.push(name);
+          stored.set(name, next);
+        }
+        return next;
+      },
+    };
+    const reporter = new IngressReporter(f.informer<Ingress & KObject>('Ingress') as never, '127.18.255.200', silentLogger, undefined, store);
+    const sync = new TableSync(f, silentLogger, (t) => reporter.report(t));
+    await sync.start();
+    for (let i = 0; i < 40; i++) {
+      f.upsert(ingress(`burst-${i}`, [rule(`b${i}.example.com`, path('/', 'Prefix', 'apple'))], { annotations: nginx({}) }) as unknown as KObject);
+      sync.rebuild();
+    }
+    await reporter.flush();
+    expect(writes.length).toBe(40);
+    expect(new Set(writes).size).toBe(40);
+    // The watch catches up: nothing more to write.
+    for (const e of stored.values()) f.upsert(e);
+    sync.rebuild();
+    await reporter.flush();
+    expect(writes.length).toBe(40);
+    sync.close();
+  });
 });
