@@ -83,7 +83,10 @@ async function applyOnce(store: ObjectStore, config: ClusterConfig, docs: Manife
   const byKey = new Map<string, { doc: ManifestDoc; object: KObject }>();
   for (const a of admitted) byKey.set(`${a.object.kind}|${keyOf(a.object)}`, a);
 
-  // 2. Namespaces must exist (or be created by this same apply).
+  // 2. Namespaces must exist (or be created by this same apply). Read together with what
+  // exists of each object (step 3): one round trip to the store instead of two in a row.
+  const currents = Promise.all([...byKey.values()].map(({ object }) => store.get(object.kind as Kind, object.metadata?.namespace, object.metadata?.name ?? '')));
+  currents.catch(() => {});
   const namespaces = new Set([...BUILTIN_NAMESPACES, ...(await store.list('Namespace')).items.map((n) => n.metadata?.name ?? '')]);
   for (const { object } of byKey.values()) if (object.kind === 'Namespace') namespaces.add(object.metadata?.name ?? '');
   for (const { doc, object } of byKey.values()) {
@@ -93,13 +96,8 @@ async function applyOnce(store: ObjectStore, config: ClusterConfig, docs: Manife
   if (problems.length) throw new ApplyError(problems);
 
   // 3. Read what exists, check updates, allocate.
-  const planned: Planned[] = await Promise.all(
-    [...byKey.values()].map(async ({ doc, object }) => ({
-      doc,
-      object,
-      current: await store.get(object.kind as Kind, object.metadata?.namespace, object.metadata?.name ?? ''),
-    })),
-  );
+  const existing = await currents;
+  const planned: Planned[] = [...byKey.values()].map(({ doc, object }, i) => ({ doc, object, current: existing[i] }));
   const taken = planned.some((p) => p.object.kind === 'Service') ? await readTaken(store) : emptyTaken();
   const ops: CommitOp[] = [];
   const written: KObject[] = [];
