@@ -120,8 +120,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   if (prior?.supervisorPid && prior.supervisorPid !== process.pid && pidAlive(prior.supervisorPid)) {
     throw new Error(`cluster "${name}" is already running (pid ${prior.supervisorPid}); stop it with \`knet down${name === 'default' ? '' : ` --cluster ${name}`}\``);
   }
-  // A named cluster started again keeps its address block if it can: its stored objects
-  // (ClusterIPs, pod IPs) were allocated from it.
   // A cluster restarted on its own Redis data must get its block back: its stored ClusterIPs,
   // NodePorts and pod IPs were allocated from it, and another block would contradict them.
   const kept = prior?.config?.index ?? dir.readBlock();
