@@ -225,13 +225,12 @@ export class KnetCluster implements AsyncDisposable {
    */
   async waitForReady(targets: KObject | string | Array<KObject | string>, opts: WaitOptions & { failFast?: boolean; since?: number } = {}): Promise<void> {
     const objects = (Array.isArray(targets) ? targets : [targets]).map((t) => (typeof t === 'string' ? this.refToObject(t, opts.namespace) : t));
-    const rv = Math.max(0, ...objects.map((o) => Number(o.metadata?.resourceVersion ?? 0) || 0));
     const timeoutMs = opts.timeoutMs ?? this.defaults.timeoutMs;
     const deadline = Date.now() + timeoutMs;
     const failFast = opts.failFast ?? this.defaults.failFast;
     const since = opts.since ?? Date.now() - 1000;
     const logTail = (ns: string, pod: string, container: string) => this.logs(pod, { namespace: ns, container, tail: LOG_TAIL_LINES });
-    await waitForReady(this.store, objects, { timeoutMs, informers: this.informers, minResourceVersion: rv, failFast, since, logTail, ingress: this.defaults.components.ingress });
+    await waitForReady(this.store, objects, { timeoutMs, informers: this.informers, failFast, since, logTail, ingress: this.defaults.components.ingress });
     // Ready is not yet routable: the proxy binds a Service's listeners once it sees the
     // endpoints, a moment after we do. Wait for them, then give a bind failure the time to be
     // reported (the proxy records it before our probe can connect; see settleFailures).

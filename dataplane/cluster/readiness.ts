@@ -250,7 +250,7 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Judge from these caches and re-judge on their events, instead of polling the store. */
   informers?: InformerFactory & { readonly resourceVersion: number };
-  /** Do not judge caches older than this resourceVersion (the apply's own writes). */
+  /** Do not judge caches older than this resourceVersion (default: the newest of `objects`, the apply's own writes). */
   minResourceVersion?: number;
   /** Fail as soon as something cannot get ready on its own, instead of at the timeout. */
   failFast?: boolean;
@@ -266,12 +266,13 @@ export async function waitForReady(store: ObjectStore, objects: KObject[], opts:
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const since = opts.since ?? Date.now() - 1000;
   const informers = opts.informers;
+  const minResourceVersion = opts.minResourceVersion ?? Math.max(0, ...objects.map((o) => Number(o.metadata?.resourceVersion) || 0));
   let last = '';
   let latest: { snap: Snapshot; readiness: Readiness } | undefined;
   const kinds = SNAPSHOT_KINDS.filter((k) => opts.failFast || k !== 'Event');
   const snapshot = async (): Promise<Snapshot | undefined> => {
     if (!informers) return snapshotOf(store, opts.failFast);
-    if (informers.resourceVersion < (opts.minResourceVersion ?? 0)) return undefined;
+    if (informers.resourceVersion < minResourceVersion) return undefined;
     return new Map(kinds.map((k) => [k, informers.informer(k).list()]));
   };
   const fail = (message: string, snap: Snapshot, waiting: string[], failures: Failure[]) => notReadyError(message, objects, snap, waiting, failures, opts.logTail);

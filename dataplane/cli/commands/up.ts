@@ -72,12 +72,10 @@ export async function upCommand(opts: UpOptions, out: (s: string) => void): Prom
       for (const r of cluster.applied) out(`${toName(r.object.kind as Kind, r.object)} ${r.action}`);
       // Judged on every watch event, not by polling the store.
       const informers = cluster.informers ?? new StoreInformerFactory(cluster.store, { redisUrl: cluster.redisUrl });
-      const objects = cluster.applied.map((r) => r.object);
       try {
-        await waitForReady(cluster.store, objects, {
+        await waitForReady(cluster.store, cluster.applied.map((r) => r.object), {
           timeoutMs: (opts.timeout ?? 120) * 1000,
           informers,
-          minResourceVersion: Math.max(0, ...objects.map((o) => Number(o.metadata?.resourceVersion) || 0)),
           onProgress: (waiting) => out(`  waiting: ${waiting.join('; ')}`),
         });
       } finally {
