@@ -24,6 +24,31 @@ export interface DnsStatsSnapshot {
   forwardFailures: number;
 }
 
+/**
+ * Counts by small integer key: keys below `size` in a typed array (a Map lookup per query
+ * showed in the profile), the rare larger ones in a map.
+ */
+class KeyCounts {
+  private readonly dense: Float64Array;
+  private readonly sparse = new Map<number, number>();
+  constructor(size: number) {
+    this.dense = new Float64Array(size);
+  }
+  add(key: number): void {
+    if (key < this.dense.length) this.dense[key]!++;
+    else this.sparse.set(key, (this.sparse.get(key) ?? 0) + 1);
+  }
+  /** key → count, for the counts that are not zero. */
+  nonZero(): Map<number, number> {
+    const out = new Map<number, number>();
+    this.dense.forEach((v, k) => {
+      if (v > 0) out.set(k, v);
+    });
+    for (const [k, v] of this.sparse) out.set(k, v);
+    return out;
+  }
+}
+
 export class DnsStats {
   queries = 0;
   udp = 0;
@@ -34,47 +59,31 @@ export class DnsStats {
   truncated = 0;
   forwarded = 0;
   forwardFailures = 0;
-  /** (qtype << 1 | tcp) → count, for every qtype; qtypes below 256 in a typed array. */
-  private readonly rareTypes = new Map<number, number>();
-  private readonly commonTypes = new Float64Array(512);
-  /** rcode → count; the 4-bit header rcodes in an array, extended ones (BADVERS) in a map. */
-  private readonly headerRcodes = new Float64Array(16);
-  private readonly extendedRcodes = new Map<number, number>();
+  /** (qtype << 1 | tcp) → count; qtypes below 256 dense. */
+  private readonly types = new KeyCounts(512);
+  /** rcode → count; the 4-bit header rcodes dense, extended ones (BADVERS) sparse. */
+  private readonly rcodes = new KeyCounts(16);
 
   countQuery(qtype: number, transport: 'udp' | 'tcp'): void {
     this.queries++;
     const tcp = transport === 'tcp' ? 1 : 0;
     if (tcp) this.tcp++;
     else this.udp++;
-    // Typed arrays, not Map lookups: this runs on every query.
-    const k = (qtype << 1) | tcp;
-    if (k < 512) this.commonTypes[k]!++;
-    else this.rareTypes.set(k, (this.rareTypes.get(k) ?? 0) + 1);
+    this.types.add((qtype << 1) | tcp);
   }
 
   countResponse(rcode: number): void {
-    if (rcode < 16) this.headerRcodes[rcode]!++;
-    else this.extendedRcodes.set(rcode, (this.extendedRcodes.get(rcode) ?? 0) + 1);
+    this.rcodes.add(rcode);
   }
 
   /** (qtype << 1 | tcp) → count, for the counts that are not zero. */
   get byTypeAndTransport(): Map<number, number> {
-    const out = new Map<number, number>();
-    this.commonTypes.forEach((v, k) => {
-      if (v > 0) out.set(k, v);
-    });
-    for (const [k, v] of this.rareTypes) out.set(k, v);
-    return out;
+    return this.types.nonZero();
   }
 
   /** rcode → count, for the counts that are not zero. */
   get byRcode(): Map<number, number> {
-    const out = new Map<number, number>();
-    this.headerRcodes.forEach((v, k) => {
-      if (v > 0) out.set(k, v);
-    });
-    for (const [k, v] of this.extendedRcodes) out.set(k, v);
-    return out;
+    return this.rcodes.nonZero();
   }
 
   snapshot(cacheEntries: number): DnsStatsSnapshot {
