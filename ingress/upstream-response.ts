@@ -67,6 +67,22 @@ export class ResponseReader {
     return this.state === State.UntilClose;
   }
 
+  /**
+   * The text before `delimiter` (bytes held back from earlier reads first) and the bytes after
+   * it; undefined when the delimiter has not come yet (the bytes are kept, up to `max`).
+   */
+  private takeUntil(buf: Buffer, delimiter: string, max: number, tooLong: string): { text: string; rest: Buffer } | undefined {
+    const all = this.pending ? Buffer.concat([this.pending, buf]) : buf;
+    const end = all.indexOf(delimiter, 0, 'latin1');
+    if (end < 0) {
+      if (all.length > max) throw new UpstreamProtocolError(tooLong);
+      this.pending = all;
+      return undefined;
+    }
+    this.pending = undefined;
+    return { text: all.toString('latin1', 0, end), rest: all.subarray(end + delimiter.length) };
+  }
+
   /** Feeds bytes from the socket. Throws UpstreamProtocolError on a malformed response. */
   feed(data: Buffer): void {
     if (data.length) this.started = true;
@@ -74,16 +90,10 @@ export class ResponseReader {
     while (buf.length > 0) {
       switch (this.state) {
         case State.Head: {
-          const all = this.pending ? Buffer.concat([this.pending, buf]) : buf;
-          const end = all.indexOf('\r\n\r\n', 0, 'latin1');
-          if (end < 0) {
-            if (all.length > MAX_HEAD) throw new UpstreamProtocolError('upstream sent too big header');
-            this.pending = all;
-            return;
-          }
-          this.pending = undefined;
-          buf = all.subarray(end + 4);
-          this.head(all.toString('latin1', 0, end));
+          const head = this.takeUntil(buf, '\r\n\r\n', MAX_HEAD, 'upstream sent too big header');
+          if (!head) return;
+          buf = head.rest;
+          this.head(head.text);
           if (this.done) {
             // A response without a body: anything after it belongs to no request.
             if (buf.length) this.reusable = false;
@@ -109,17 +119,10 @@ export class ResponseReader {
         case State.ChunkSize:
         case State.ChunkDataEnd:
         case State.Trailers: {
-          const all = this.pending ? Buffer.concat([this.pending, buf]) : buf;
-          const eol = all.indexOf('\r\n', 0, 'latin1');
-          if (eol < 0) {
-            if (all.length > MAX_CHUNK_LINE) throw new UpstreamProtocolError('invalid chunked body');
-            this.pending = all;
-            return;
-          }
-          this.pending = undefined;
-          const line = all.toString('latin1', 0, eol);
-          buf = all.subarray(eol + 2);
-          this.chunkLine(line);
+          const line = this.takeUntil(buf, '\r\n', MAX_CHUNK_LINE, 'invalid chunked body');
+          if (!line) return;
+          buf = line.rest;
+          this.chunkLine(line.text);
           if (this.done) {
             if (buf.length) this.reusable = false;
             this.sink.onEnd();
