@@ -10,7 +10,7 @@ import type { Informer } from '../dataplane/informer-types.js';
 import type { Logger } from '../dataplane/log.js';
 import type { KObject, Kind } from '../dataplane/model/object.js';
 import type { RouteTable } from './route-table.js';
-import { ingressStatuses, statusUpToDate, type DesiredStatus } from './status.js';
+import { ingressStatuses, servedStatus, statusUpToDate, type DesiredStatus } from './status.js';
 
 /** The one store operation we need (ObjectStore.mutate has this shape). */
 export interface StatusWriter {
@@ -65,18 +65,26 @@ export class IngressReporter {
   /** What we last wrote per Ingress, until the watch shows it: not asked for again meanwhile. */
   private readonly written = new Map<string, string>();
 
+  /**
+   * An Ingress's status changed and nothing else (TableSync rebuilt no table for it): our own
+   * write showing up in the watch, or someone else's we may have to put right.
+   */
+  statusChanged(ing: Ingress): void {
+    const namespace = ing.metadata?.namespace ?? 'default';
+    const name = ing.metadata?.name ?? '';
+    const key = `${namespace}/${name}`;
+    if (!this.store || !this.statusOwned.has(key)) return;
+    this.reconcile(key, { namespace, name, status: servedStatus(this.address) }, ing);
+    this.drain();
+  }
+
   private writeStatuses(table: RouteTable): void {
     const desired = new Map<string, DesiredStatus>(ingressStatuses(table, this.address).map((d) => [`${d.namespace}/${d.name}`, d]));
     for (const [key, d] of desired) {
       const ing = this.ingresses.get(d.namespace, d.name);
       if (!ing) continue;
       this.statusOwned.add(key);
-      if (statusUpToDate(ing, d.status)) {
-        this.pendingStatus.delete(key);
-        this.written.delete(key);
-      } else if (this.written.get(key) !== JSON.stringify(d.status)) {
-        this.pendingStatus.set(key, { namespace: d.namespace, name: d.name, status: d.status });
-      }
+      this.reconcile(key, d, ing);
     }
     for (const key of [...this.statusOwned]) {
       if (desired.has(key)) continue;
@@ -87,6 +95,20 @@ export class IngressReporter {
       if (ing?.status?.loadBalancer?.ingress?.length) this.pendingStatus.set(key, { namespace, name, status: { loadBalancer: {} } });
       else this.pendingStatus.delete(key);
     }
+    this.drain();
+  }
+
+  /** Queues the write an Ingress needs, or forgets it once the watch shows it done. */
+  private reconcile(key: string, d: DesiredStatus, ing: Ingress): void {
+    if (statusUpToDate(ing, d.status)) {
+      this.pendingStatus.delete(key);
+      this.written.delete(key);
+    } else if (this.written.get(key) !== JSON.stringify(d.status)) {
+      this.pendingStatus.set(key, { namespace: d.namespace, name: d.name, status: d.status });
+    }
+  }
+
+  private drain(): void {
     if (this.pendingStatus.size && !this.draining) {
       this.draining = true;
       this.writing = this.drainStatuses();

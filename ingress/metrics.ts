@@ -51,7 +51,10 @@ interface Series {
 
 export class IngressMetrics {
   readonly registry = new Registry();
-  readonly configHash = new Gauge({ name: 'nginx_ingress_controller_config_hash', help: 'Running configuration hash actually running', registers: [this.registry] });
+  /** Hashes the running configuration; computed when scraped, not on every table rebuild. */
+  configHashOf: () => number = () => 0;
+  // prom-client calls collect() with the gauge as `this`; the arrow keeps ours.
+  readonly configHash: Gauge = new Gauge({ name: 'nginx_ingress_controller_config_hash', help: 'Running configuration hash actually running', registers: [this.registry], collect: (): void => this.configHash.set(this.configHashOf()) });
   readonly reloadSuccessful = new Gauge({ name: 'nginx_ingress_controller_config_last_reload_successful', help: 'Whether the last configuration reload attempt was successful', registers: [this.registry] });
   readonly reloadTimestamp = new Gauge({ name: 'nginx_ingress_controller_config_last_reload_successful_timestamp_seconds', help: 'Timestamp of the last successful configuration reload.', registers: [this.registry] });
   readonly syncs = new Counter({ name: 'nginx_ingress_controller_success', help: 'Cumulative number of Ingress controller reload operations', registers: [this.registry] });

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { defaultAnnotations, parseAnnotations, type AnnotationResult, type CanaryConfig, type CookieAffinity, type IngressAnnotations } from './annotations.js';
 import { findServicePort, indexSlices, resolveEndpoints, type Endpoint } from './endpoints.js';
 import { classSelector, isOurIngress } from './ingress-class.js';
-import { checkIngress } from './ingress-validation.js';
+import { checkIngress, type IngressCheck } from './ingress-validation.js';
 import { CATCH_ALL } from './match-host.js';
 import { compilePathRegex, orderLocations, type PathType } from './match-path.js';
 import { certificateCovers, parseTlsSecret, type ParsedSecret, type TlsEntry } from './tls-secrets.js';
@@ -117,9 +117,9 @@ export function buildRouteTable(input: RouteTableInput): RouteTable {
   const parsed: Parsed[] = [];
   for (const ing of sortIngresses(input.ingresses.filter((i) => isOurIngress(i, sel)))) {
     const ref = { namespace: ing.metadata?.namespace ?? 'default', name: ing.metadata?.name ?? '' };
-    const check = checkIngress(ing);
+    const check = checkOf(ing);
     const ann = annotationsOf(ing);
-    const report: IngressReport = { ...ref, served: false, warnings: [...check.warnings, ...ann.warnings] };
+    const report: IngressReport = { namespace: ref.namespace, name: ref.name, served: false, warnings: check.warnings.concat(ann.warnings) };
     reports.push(report);
     const refused = check.error ?? ann.refused;
     if (refused) report.refused = refused;
@@ -270,7 +270,14 @@ export function buildRouteTable(input: RouteTableInput): RouteTable {
  * without re-parsing annotations or PEM.
  */
 const annotationCache = new WeakMap<Ingress, AnnotationResult>();
+const checkCache = new WeakMap<Ingress, IngressCheck>();
 const secretCache = new WeakMap<Secret, ParsedSecret>();
+
+function checkOf(ing: Ingress): IngressCheck {
+  let r = checkCache.get(ing);
+  if (!r) checkCache.set(ing, (r = checkIngress(ing)));
+  return r;
+}
 
 function annotationsOf(ing: Ingress): AnnotationResult {
   let r = annotationCache.get(ing);
@@ -286,19 +293,22 @@ function secretOf(secret: Secret): ParsedSecret {
 
 /** Oldest first; equal timestamps by `ns/name` descending (ingress-nginx store.go). */
 export function sortIngresses(list: readonly Ingress[]): Ingress[] {
-  return [...list].sort((a, b) => {
-    const ta = Date.parse(a.metadata?.creationTimestamp ?? '') || 0;
-    const tb = Date.parse(b.metadata?.creationTimestamp ?? '') || 0;
-    if (ta !== tb) return ta - tb;
-    const na = `${a.metadata?.namespace}/${a.metadata?.name}`;
-    const nb = `${b.metadata?.namespace}/${b.metadata?.name}`;
-    return na > nb ? -1 : na < nb ? 1 : 0;
-  });
+  // Keys computed once per Ingress, not once per comparison (Date.parse dominated a rebuild).
+  const keyed = list.map((ing) => ({ ing, t: Date.parse(ing.metadata?.creationTimestamp ?? '') || 0, n: `${ing.metadata?.namespace}/${ing.metadata?.name}` }));
+  keyed.sort((a, b) => (a.t !== b.t ? a.t - b.t : a.n > b.n ? -1 : a.n < b.n ? 1 : 0));
+  return keyed.map((k) => k.ing);
 }
 
+const backendKeys = new Map<string, string>();
+
 export function backendKey(upstreamName: string): string {
+  let key = backendKeys.get(upstreamName);
+  if (key !== undefined) return key;
   const md5 = (s: string) => createHash('md5').update(s).digest('hex');
-  return md5(md5(upstreamName) + upstreamName);
+  key = md5(md5(upstreamName) + upstreamName);
+  if (backendKeys.size >= 10_000) backendKeys.clear();
+  backendKeys.set(upstreamName, key);
+  return key;
 }
 
 function tlsEntryFor(host: string, p: Parsed, secrets: Map<string, Secret>): TlsEntry {

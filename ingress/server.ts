@@ -115,7 +115,6 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
     metrics.syncs.inc();
     metrics.reloadSuccessful.set(1);
     metrics.reloadTimestamp.set(Date.now() / 1000);
-    metrics.configHash.set(hash32(JSON.stringify(table.servers.map((s) => [s.hostname, s.locations.map((l) => [l.path, l.upstream?.name, l.upstream?.endpoints.length])]))));
     metrics.sslExpire.reset();
     for (const [host, e] of table.certificates) {
       if (e.kind !== 'secret') continue;
@@ -123,7 +122,8 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
       metrics.sslExpire.set({ host, namespace, secret_name }, Date.parse(e.certificate.x509.validTo) / 1000);
     }
     reporter.report(table);
-  });
+  }, (ing) => reporter.statusChanged(ing));
+  metrics.configHashOf = () => hash32(JSON.stringify(sync.current().servers.map((s) => [s.hostname, s.locations.map((l) => [l.path, l.upstream?.name, l.upstream?.endpoints.length])])));
   const tls = new TlsContexts(defaultCertificate, () => sync.current());
   await sync.start();
 

@@ -17,10 +17,13 @@ export interface DesiredStatus {
  * store at all, so they get none (an empty list), like an Ingress of another class.
  */
 export function ingressStatuses(table: RouteTable, address: string): DesiredStatus[] {
+  return table.ingresses.filter((r) => r.served).map((r) => ({ namespace: r.namespace, name: r.name, status: servedStatus(address) }));
+}
+
+/** The status of an Ingress we serve: the controller's address, as an ip or a hostname. */
+export function servedStatus(address: string): IngressStatus {
   const entry = /^\d{1,3}(\.\d{1,3}){3}$/.test(address) || address.includes(':') ? { ip: address } : { hostname: address };
-  return table.ingresses
-    .filter((r) => r.served)
-    .map((r) => ({ namespace: r.namespace, name: r.name, status: { loadBalancer: { ingress: [{ ...entry }] } } }));
+  return { loadBalancer: { ingress: [entry] } };
 }
 
 /** Does an Ingress already carry this status (so no write is needed)? */

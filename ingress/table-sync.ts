@@ -9,7 +9,7 @@ import type { Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
 import type { InformerFactory } from '../dataplane/informer-types.js';
-import type { Kind } from '../dataplane/model/object.js';
+import type { KObject, Kind } from '../dataplane/model/object.js';
 import type { Logger } from '../dataplane/log.js';
 import { buildRouteTable, type RouteTable } from './route-table.js';
 
@@ -25,6 +25,8 @@ export class TableSync {
     private readonly informers: InformerFactory,
     private readonly log: Logger,
     private readonly onTable: (table: RouteTable) => void,
+    /** An Ingress whose update changed only its status: the table stands, the status is news. */
+    private readonly onIngressStatus?: (ingress: Ingress) => void,
   ) {
     this.table = this.compute();
   }
@@ -33,7 +35,16 @@ export class TableSync {
   async start(): Promise<void> {
     for (const kind of WATCHED) {
       const handler = () => this.schedule();
-      this.unsubscribe.push(this.informers.informer(kind).on({ add: handler, update: handler, delete: handler }));
+      const update =
+        kind === 'Ingress'
+          ? (old: KObject, cur: KObject) => {
+              // Our own status write echoes back for every Ingress we serve: rebuilding for
+              // it doubled the controller's work per Ingress change, for an identical table.
+              if (this.onIngressStatus && onlyStatusChanged(old as Ingress, cur as Ingress)) this.onIngressStatus(cur as Ingress);
+              else this.schedule();
+            }
+          : handler;
+      this.unsubscribe.push(this.informers.informer(kind).on({ add: handler, update, delete: handler }));
     }
     await this.informers.waitForSync();
     this.rebuild();
@@ -89,4 +100,11 @@ export class TableSync {
       secrets: list<Secret>('Secret').filter((s) => s.type === undefined || s.type === 'kubernetes.io/tls' || s.data?.['tls.crt'] !== undefined),
     });
   }
+}
+
+/** The same Ingress (uid) with the same spec and metadata apart from its resourceVersion. */
+export function onlyStatusChanged(old: Ingress, cur: Ingress): boolean {
+  const { resourceVersion: _a, ...oldMeta } = old.metadata ?? {};
+  const { resourceVersion: _b, ...curMeta } = cur.metadata ?? {};
+  return JSON.stringify(old.spec) === JSON.stringify(cur.spec) && JSON.stringify(oldMeta) === JSON.stringify(curMeta);
 }

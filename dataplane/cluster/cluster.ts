@@ -92,7 +92,8 @@ export function cliEntry(): string {
     ...(path.basename(here) === 'chunks' ? [path.join(here, '..', 'main.js')] : []), // inside the bundle
     path.resolve(here, '..', '..', 'knet', 'main.js'), // dist/dataplane/cluster
     path.resolve(here, '..', '..', 'dist', 'knet', 'main.js'), // dataplane/cluster (sources, tests)
-    path.resolve(here, '..', '..', 'dist', 'dataplane', 'cli', 'main.js'), // built without the bundle step
+    path.resolve(here, '..', 'cli', 'main.js'), // dist/dataplane/cluster, built without the bundle step
+    path.resolve(here, '..', '..', 'dist', 'dataplane', 'cli', 'main.js'), // sources, built without the bundle step
   ];
   const found = candidates.find((c) => existsSync(c));
   if (found) return found;

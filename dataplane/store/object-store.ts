@@ -156,20 +156,21 @@ export class ObjectStore {
 
   /** Replaces spec/metadata; status is kept. Pass the object's resourceVersion to guard against lost updates. */
   async update<T extends KObject>(desired: T, extra: Partial<CommitOp> = {}): Promise<T> {
-    const kind = desired.kind as Kind;
-    const current = await this.mustGet<T>(kind, desired.metadata?.namespace, desired.metadata?.name ?? '');
-    const next = this.prepareUpdate(current, desired);
-    const expectRv = desired.metadata?.resourceVersion ?? current.metadata?.resourceVersion;
-    const [rv] = await this.commit([{ kind, key: keyOf(next), mode: 'update', expectRv, json: this.serialize(next), ...extra }], [next]);
-    return stamp(next, rv!);
+    const current = await this.mustGet<T>(desired.kind as Kind, desired.metadata?.namespace, desired.metadata?.name ?? '');
+    return this.updateFrom(current, desired, false, extra);
   }
 
   /** Writes only status (the controllers' and node agents' path), guarded by resourceVersion. */
   async updateStatus<T extends KObject>(obj: T, extra: Partial<CommitOp> = {}): Promise<T> {
-    const kind = obj.kind as Kind;
-    const current = await this.mustGet<T>(kind, obj.metadata?.namespace, obj.metadata?.name ?? '');
-    const next = { ...current, status: obj.status } as T;
-    const expectRv = obj.metadata?.resourceVersion ?? current.metadata?.resourceVersion;
+    const current = await this.mustGet<T>(obj.kind as Kind, obj.metadata?.namespace, obj.metadata?.name ?? '');
+    return this.updateFrom(current, obj, true, extra);
+  }
+
+  /** update / updateStatus against a current object already read (mutate has just read it). */
+  private async updateFrom<T extends KObject>(current: T, desired: T, statusOnly: boolean, extra: Partial<CommitOp> = {}): Promise<T> {
+    const kind = desired.kind as Kind;
+    const next = statusOnly ? ({ ...current, status: desired.status } as T) : this.prepareUpdate(current, desired);
+    const expectRv = desired.metadata?.resourceVersion ?? current.metadata?.resourceVersion;
     const [rv] = await this.commit([{ kind, key: keyOf(next), mode: 'update', expectRv, json: this.serialize(next), ...extra }], [next]);
     return stamp(next, rv!);
   }
@@ -192,7 +193,9 @@ export class ObjectStore {
       const desired = mutate(structuredClone(current));
       if (!desired) return current;
       try {
-        return opts.status ? await this.updateStatus(desired) : await this.update(desired);
+        // Written against the object just read: a second read would only widen the race
+        // window the resourceVersion guard already covers, and costs a round trip.
+        return await this.updateFrom(current, desired, opts.status === true);
       } catch (err) {
         if (err instanceof StoreError && err.reason === 'Conflict' && attempt < (opts.attempts ?? 10)) continue;
         throw err;

@@ -66,6 +66,45 @@ describe('object store', () => {
     await store.close();
   });
 
+  it('mutate: writes against the object it read, retries on a conflict, and with status: true writes only status', async () => {
+    const store = newStore();
+    const svc: AnyObject = { kind: 'Service', apiVersion: 'v1', metadata: { name: 'm', namespace: 'default' }, spec: { ports: [{ port: 80 }] } };
+    await store.create(svc);
+    // A writer that slips in between mutate's read and its write forces one retry.
+    let calls = 0;
+    const after = await store.mutate<AnyObject>('Service', 'default', 'm', (cur) => {
+      calls++;
+      return { ...cur, metadata: { ...cur.metadata, labels: { n: String(calls) } } };
+    });
+    expect(after?.metadata?.labels).toEqual({ n: '1' });
+    // Another writer lands right after mutate's first read: its write conflicts, and the retry
+    // starts from the other writer's version.
+    const get = store.get.bind(store);
+    let raced = false;
+    store.get = (async (...args: Parameters<typeof get>) => {
+      const read = await get(...args);
+      if (!raced && read) {
+        raced = true;
+        await store.update({ ...read, metadata: { ...read.metadata, labels: { n: 'other' } } });
+      }
+      return read;
+    }) as typeof store.get;
+    calls = 0;
+    const raced2 = await store.mutate<AnyObject>('Service', 'default', 'm', (cur) => {
+      calls++;
+      return { ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata?.labels, mine: 'yes' } } };
+    });
+    store.get = get;
+    expect(calls).toBe(2);
+    expect(raced2?.metadata?.labels).toEqual({ n: 'other', mine: 'yes' });
+    const withStatus = await store.mutate<AnyObject>('Service', 'default', 'm', (cur) => ({ ...cur, spec: { ports: [{ port: 99 }] }, status: { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } } }), { status: true });
+    expect(withStatus?.spec).toEqual(svc.spec);
+    const read = await store.get<AnyObject>('Service', 'default', 'm');
+    expect(read).toEqual(withStatus);
+    expect(read?.status).toEqual({ loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } });
+    await store.close();
+  });
+
   it('cascades deletes through ownerReferences', async () => {
     const store = newStore();
     const owner = await store.create(cm('owner'));

@@ -7,7 +7,7 @@ import type { KObject, Kind } from '../../../dataplane/model/object.js';
 import { nginxIngressClass } from '../../../ingress/ingress-class.js';
 import { IngressReporter, type StatusWriter } from '../../../ingress/ingress-reporter.js';
 import { ingressStatuses } from '../../../ingress/status.js';
-import { TableSync } from '../../../ingress/table-sync.js';
+import { onlyStatusChanged, TableSync } from '../../../ingress/table-sync.js';
 import { ingress, nginx, path, rule } from './fixtures.js';
 
 class FakeStore implements StatusWriter {
@@ -65,6 +65,47 @@ describe('Ingress status', () => {
     await reporter.flush();
     expect(store.writes).toEqual([{ name: 'ours', status: { loadBalancer: {} } }]);
     sync.close();
+  });
+
+  it('a status-only update rebuilds no table; a status someone else changed is written back', async () => {
+    const { f, store, reporter } = setup();
+    let rebuilds = 0;
+    const counted = new TableSync(
+      f,
+      silentLogger,
+      (t) => {
+        rebuilds++;
+        reporter.report(t);
+      },
+      (ing) => reporter.statusChanged(ing),
+    );
+    f.upsert(ingress('ours', [rule('a.example', path('/', 'Prefix', 'svc'))]) as KObject);
+    await counted.start();
+    await reporter.flush();
+    await new Promise((r) => setImmediate(r));
+    rebuilds = 0;
+    store.writes.length = 0;
+    // Someone clears the status: only that Ingress is looked at, and our address goes back.
+    const cur = f.informer<Ingress & KObject>('Ingress').get('default', 'ours')!;
+    f.upsert({ ...cur, status: { loadBalancer: {} } } as KObject);
+    await new Promise((r) => setImmediate(r));
+    await reporter.flush();
+    expect(rebuilds).toBe(0);
+    expect(store.writes).toEqual([{ name: 'ours', status: { loadBalancer: { ingress: [{ ip: '127.18.255.200' }] } } }]);
+    // A spec change still rebuilds.
+    f.upsert({ ...f.informer<Ingress & KObject>('Ingress').get('default', 'ours')!, spec: ingress('ours', [rule('b.example', path('/', 'Prefix', 'svc'))]).spec } as KObject);
+    await new Promise((r) => setImmediate(r));
+    expect(rebuilds).toBe(1);
+    counted.close();
+  });
+
+  it('onlyStatusChanged: spec, annotations and labels count; status and resourceVersion do not', () => {
+    const a = { ...ingress('x', [rule('a.example', path('/', 'Prefix', 'svc'))]), status: {} } as Ingress;
+    const withRv = (o: Ingress, rv: string): Ingress => ({ ...o, metadata: { ...o.metadata, resourceVersion: rv } });
+    expect(onlyStatusChanged(withRv(a, '1'), withRv({ ...a, status: { loadBalancer: { ingress: [{ ip: '1.1.1.1' }] } } }, '2'))).toBe(true);
+    expect(onlyStatusChanged(a, { ...a, metadata: { ...a.metadata, annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/' } } })).toBe(false);
+    expect(onlyStatusChanged(a, { ...a, metadata: { ...a.metadata, labels: { x: 'y' } } })).toBe(false);
+    expect(onlyStatusChanged(a, { ...a, spec: { ...a.spec, ingressClassName: 'other' } })).toBe(false);
   });
 
   it('refused Ingresses and ignored annotations become Warning events, once per version', async () => {
