@@ -9,6 +9,19 @@ import { openSync, closeSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 
+/**
+ * V8 flags per component process. dns: semi-spaces of 32 MiB instead of V8's 16. A query
+ * leaves ~600 bytes of short-lived garbage (the datagram and its sender from the native
+ * receive, the scanned header, the response), and the queries that arrive during a scavenge
+ * wait for it: a larger young generation scavenges half as often, for about the same pause
+ * (what survives is small). In the DNS bench the difference was within the machine's noise
+ * (p99 at 20k queries/s 0.48 / 1.09 ms without, 0.77 / 0.66 ms with, two runs each); it
+ * costs up to ~32 MiB more RSS under load.
+ */
+export const COMPONENT_NODE_FLAGS: Partial<Record<string, string[]>> = {
+  dns: ['--max-semi-space-size=32'],
+};
+
 export interface ChildSpec {
   name: string;
   args: string[];
@@ -77,7 +90,7 @@ export class Supervisor {
   private spawn(state: State): void {
     mkdirSync(path.dirname(state.spec.logFile), { recursive: true });
     const fd = openSync(state.spec.logFile, 'a');
-    const child = spawn(process.execPath, [this.entry, ...state.spec.args], {
+    const child = spawn(process.execPath, [...(COMPONENT_NODE_FLAGS[state.spec.name] ?? []), this.entry, ...state.spec.args], {
       stdio: ['ignore', fd, fd, 'ipc'],
       env: { ...process.env, ...state.spec.env },
     });

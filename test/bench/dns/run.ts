@@ -17,23 +17,20 @@
  * much less than qps or latency. Both serve on one thread. Results: a table, and JSON in
  * test/bench/results/dns.json.
  */
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clusterConfig } from '../../../dataplane/cluster-config.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import { silentLogger } from '../../../dataplane/log.js';
+import { COMPONENT_NODE_FLAGS } from '../../../dataplane/cluster/supervisor.js';
 import type { KObject } from '../../../dataplane/model/object.js';
-import { reverseName } from '../../../dns/reverse-name.js';
-import { startDns } from '../../../dns/server.js';
-import { clusterIP, headless, slice, tcp } from '../../unit/dns/fixtures.js';
+import { slice, tcp } from '../../unit/dns/fixtures.js';
 import { askUntil } from './ask.js';
 import { CLIENTS, dnsperf, median, OUTSTANDING, percentile, procCpu, type CpuClock, type PerfRun } from './dnsperf.js';
 import { storeChangeLatencies } from './store-change.js';
-import { startUnbound, UNBOUND_THREADS, type Rec } from './unbound.js';
+import { startUnbound, UNBOUND_THREADS } from './unbound.js';
+import { world, Z } from './world.js';
 
 const KNET = '127.50.0.20';
 const UNBOUND = '127.50.0.21';
@@ -43,37 +40,6 @@ const SECONDS = Number(args.get('seconds') ?? 5);
 const ROUNDS = Number(args.get('rounds') ?? 3);
 const RATE = Number(args.get('rate') ?? 20_000);
 const OUT = args.get('out') ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'dns.json');
-const SERVICES = 200;
-const HEADLESS = 20;
-const Z = 'cluster.local';
-
-/** The cluster, and the same records written out for unbound. */
-function world(): { objects: KObject[]; records: Rec[]; queries: string[] } {
-  const objects: KObject[] = [];
-  const records: Rec[] = [];
-  const queries: string[] = [];
-  for (let i = 0; i < SERVICES; i++) {
-    const ip = `10.96.${Math.floor(i / 250) + 1}.${(i % 250) + 1}`;
-    const name = `svc-${i}.bench.svc.${Z}`;
-    objects.push(clusterIP('bench', `svc-${i}`, [ip], [tcp('http', 80)]));
-    records.push({ name, type: 'A', data: ip });
-    records.push({ name: `_http._tcp.${name}`, type: 'SRV', data: `0 100 80 ${name}.` });
-    records.push({ name: reverseName(ip)!, type: 'PTR', data: `${name}.` });
-    queries.push(`${name} A`);
-    if (i % 10 === 0) queries.push(`_http._tcp.${name} SRV`, `${reverseName(ip)} PTR`, `${name} AAAA`, `missing-${i}.bench.svc.${Z} A`);
-  }
-  for (let h = 0; h < HEADLESS; h++) {
-    const name = `hl-${h}.bench.svc.${Z}`;
-    objects.push(headless('bench', `hl-${h}`, [tcp('http', 80)]));
-    const ips = [1, 2, 3].map((k) => `10.244.${h}.${k}`);
-    objects.push(slice('bench', `hl-${h}`, ips.map((ip) => ({ ip })), [tcp('http', 80)]));
-    for (const ip of ips) records.push({ name, type: 'A', data: ip });
-    queries.push(`${name} A`);
-  }
-  objects.push(headless('bench', 'changing', [tcp('http', 80)]));
-  objects.push(slice('bench', 'changing', [{ ip: '10.245.0.1' }], [tcp('http', 80)]));
-  return { objects, records, queries };
-}
 
 interface ServerRuns {
   throughput: PerfRun[];
@@ -103,6 +69,29 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
+/** knet's server in its own process (knet-server.ts), with the dns component's V8 flags. */
+async function startKnetServer(): Promise<ChildProcess> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const child = fork(join(here, 'knet-server.ts'), [KNET], { execArgv: ['--import', join(here, 'register.mjs'), ...(COMPONENT_NODE_FLAGS.dns ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`knet's DNS server exited (${code}) before it was ready`)));
+  });
+  return child;
+}
+
+function knetStats(child: ChildProcess): Promise<{ cacheHitRate: number }> {
+  return new Promise((resolve) => {
+    const onMsg = (m: { stats?: { cacheHitRate: number } }) => {
+      if (!m.stats) return;
+      child.off('message', onMsg);
+      resolve(m.stats);
+    };
+    child.on('message', onMsg);
+    child.send({ stats: true });
+  });
+}
+
 async function main(): Promise<void> {
   for (const tool of ['dnsperf', 'unbound']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -111,14 +100,12 @@ async function main(): Promise<void> {
     }
   }
   const dir = mkdtempSync(join(tmpdir(), 'knet-dns-bench-'));
-  const { objects, records, queries } = world();
+  const { records, queries } = world();
   const dataFile = join(dir, 'queries.txt');
   writeFileSync(dataFile, queries.join('\n') + '\n');
   const loadBefore = loadavg();
 
-  const informers = new MemoryInformerFactory();
-  for (const o of objects) informers.upsert(o);
-  const dns = await startDns({ informers, config: clusterConfig(0), log: silentLogger, address: KNET, port: 53, upstream: null });
+  const dns = await startKnetServer();
   const unbound = startUnbound(dir, UNBOUND, Z, records);
   const client = dgram.createSocket('udp4');
   await new Promise<void>((r) => client.bind(0, '127.50.0.1', () => r()));
@@ -128,10 +115,9 @@ async function main(): Promise<void> {
     if (!(await askUntil(client, { address: KNET }, sample, (a) => a.includes('10.96.1.1')))) throw new Error('knet dns did not answer');
 
     // knet serves in this process: its CPU is ours (this process does nothing else meanwhile).
-    const knetCpu: CpuClock = () => process.cpuUsage();
     const servers: Array<{ label: 'unbound' | 'knet'; address: string; cpu: CpuClock; pid: number }> = [
       { label: 'unbound', address: UNBOUND, cpu: procCpu(unbound.pid!), pid: unbound.pid! },
-      { label: 'knet', address: KNET, cpu: knetCpu, pid: process.pid },
+      { label: 'knet', address: KNET, cpu: procCpu(dns.pid!), pid: dns.pid! },
     ];
     const runs: Record<'unbound' | 'knet', ServerRuns> = { unbound: { throughput: [], latency: [] }, knet: { throughput: [], latency: [] } };
     console.log(`dnsperf: ${queries.length} distinct questions, ${CLIENTS} clients, ${OUTSTANDING} outstanding; ${ROUNDS} rounds of ${SECONDS}s per server, flat out and at ${RATE} qps`);
@@ -150,7 +136,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 200; i++) {
       const ip = `10.245.${1 + Math.floor(i / 250)}.${(i % 250) + 1}`;
       const t0 = process.hrtime.bigint();
-      informers.upsert(slice('bench', 'changing', [{ ip }], [tcp('http', 80)]));
+      dns.send({ upsert: slice('bench', 'changing', [{ ip }], [tcp('http', 80)]) as KObject });
       if (!(await askUntil(client, { address: KNET }, `changing.bench.svc.${Z}`, (a) => a.includes(ip), 2000))) throw new Error(`change ${i} never showed`);
       changes.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
@@ -179,7 +165,7 @@ async function main(): Promise<void> {
       cpuEfficiencyRatio: u.cpuUsPerQuery / k.cpuUsPerQuery,
       change,
       storeChange,
-      knetStats: dns.stats(),
+      knetStats: await knetStats(dns),
       targets: { ratio: 0.8, p99Ms: 1, changeP99Ms: 20 },
       verdict,
     };
@@ -210,7 +196,7 @@ async function main(): Promise<void> {
           [`knet p99 at ${RATE} qps`, `${f(k.p99Ms, 3)} ms`, `< 1 ms ${met(verdict.p99)}`],
           [`  unbound p99, same runs`, `${f(u.p99Ms, 3)} ms`, ''],
           [`change → new answer, store write → answer p50 / p99 (${storeChange.samples})`, `${f(storeChange.p50Ms, 2)} / ${f(storeChange.p99Ms, 2)} ms`, `< 20 ms ${met(verdict.changeP99)}`],
-          [`  informer event → answer p50 / p99 (${change.samples})`, `${f(change.p50Ms, 2)} / ${f(change.p99Ms, 2)} ms`, ''],
+          [`  informer event (IPC to the server) → answer p50 / p99 (${change.samples})`, `${f(change.p50Ms, 2)} / ${f(change.p99Ms, 2)} ms`, ''],
           ['knet cache hit rate', `${f(report.knetStats.cacheHitRate * 100, 1)} %`, ''],
         ]),
     );
@@ -221,7 +207,7 @@ async function main(): Promise<void> {
   } finally {
     client.close();
     unbound.kill('SIGTERM');
-    await dns.close();
+    dns.disconnect();
     rmSync(dir, { recursive: true, force: true });
   }
 }
