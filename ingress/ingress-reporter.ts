@@ -21,6 +21,7 @@ export class IngressReporter {
   private readonly reported = new Set<string>();
   private readonly statusOwned = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
+  private delay: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ingresses: Informer<Ingress>,
@@ -28,6 +29,13 @@ export class IngressReporter {
     private readonly log: Logger,
     private readonly events?: EventRecorder,
     private readonly store?: StatusWriter,
+    /**
+     * How long status writes wait after the rebuild that asks for them. Every write is an
+     * event that wakes every component; written at once, it competed with the first requests
+     * to a new Ingress (measured: the request after a rebuild took p50 4.8 / p99 17.7 ms to
+     * come back on a 2-core machine). ingress-nginx itself syncs status periodically.
+     */
+    private readonly statusDelayMs = 100,
   ) {}
 
   report(table: RouteTable): void {
@@ -52,6 +60,11 @@ export class IngressReporter {
 
   /** Resolves when status writes queued so far are done (tests, shutdown). */
   async flush(): Promise<void> {
+    if (this.delay) {
+      clearTimeout(this.delay);
+      this.delay = undefined;
+      this.startDrain();
+    }
     await this.writing;
   }
 
@@ -109,6 +122,15 @@ export class IngressReporter {
   }
 
   private drain(): void {
+    if (!this.pendingStatus.size || this.draining || this.delay) return;
+    this.delay = setTimeout(() => {
+      this.delay = undefined;
+      this.startDrain();
+    }, this.statusDelayMs);
+    this.delay.unref();
+  }
+
+  private startDrain(): void {
     if (this.pendingStatus.size && !this.draining) {
       this.draining = true;
       this.writing = this.drainStatuses();
