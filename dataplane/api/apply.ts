@@ -85,10 +85,18 @@ async function applyOnce(store: ObjectStore, config: ClusterConfig, docs: Manife
 
   // 2. Namespaces must exist (or be created by this same apply). Read together with what
   // exists of each object (step 3): one round trip to the store instead of two in a row.
+  // Only the namespaces this apply uses and does not create are read (none for `default`).
   const currents = Promise.all([...byKey.values()].map(({ object }) => store.get(object.kind as Kind, object.metadata?.namespace, object.metadata?.name ?? '')));
   currents.catch(() => {});
-  const namespaces = new Set([...BUILTIN_NAMESPACES, ...(await store.list('Namespace')).items.map((n) => n.metadata?.name ?? '')]);
+  const namespaces = new Set(BUILTIN_NAMESPACES);
   for (const { object } of byKey.values()) if (object.kind === 'Namespace') namespaces.add(object.metadata?.name ?? '');
+  const used = new Set<string>();
+  for (const { object } of byKey.values()) {
+    const ns = object.metadata?.namespace;
+    if (KINDS[object.kind as Kind].namespaced && ns && !namespaces.has(ns)) used.add(ns);
+  }
+  const found = await Promise.all([...used].map(async (ns) => ((await store.get('Namespace', undefined, ns)) ? ns : undefined)));
+  for (const ns of found) if (ns) namespaces.add(ns);
   for (const { doc, object } of byKey.values()) {
     const ns = object.metadata?.namespace;
     if (KINDS[object.kind as Kind].namespaced && ns && !namespaces.has(ns)) problems.push(`${where(doc)}: namespaces "${ns}" not found`);

@@ -112,6 +112,9 @@ describe('knet apply', () => {
     await expect(applyManifests(store, config, parseManifestText(inNs, 'n.yaml'))).rejects.toThrow('namespaces "shop" not found');
     await applyManifests(store, config, parseManifestText(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n${inNs}`, 'n.yaml'));
     expect(await store.get('Service', 'shop', 'n')).toBeDefined();
+    // A later apply into the namespace, now that it exists.
+    await applyManifests(store, config, parseManifestText(svc('m').replace('  name: m', '  name: m\n  namespace: shop'), 'm.yaml'));
+    expect(await store.get('Service', 'shop', 'm')).toBeDefined();
     await store.close();
   });
 
