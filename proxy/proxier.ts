@@ -55,6 +55,8 @@ export interface ProxyOptions {
   healthzBindAddress?: string;
   /** Where listeners that cannot be bound are reported, as Warning events on their Service. */
   events?: EventRecorder;
+  /** false: forwarded TCP bytes go through net's public API only (default: its native handles when this Node has the expected shape, tcp-fast-path.ts). */
+  nativeSockets?: boolean;
 }
 
 export interface ListenerInfo {
@@ -102,6 +104,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     log,
     connectTimeoutsMs: opts.connectTimeoutsMs ?? DEFAULT_CONNECT_TIMEOUTS_MS,
     hangHoldMs: opts.hangHoldMs ?? DEFAULT_HANG_HOLD_MS,
+    nativeSockets: opts.nativeSockets ?? true,
   });
   const udp = new UdpForwarder({ chooser, metrics, log, idleTimeoutMs: opts.udpIdleTimeoutMs ?? DEFAULT_UDP_IDLE_TIMEOUT_MS });
 

@@ -1,74 +1,123 @@
 /**
  * The byte path of a forwarded TCP connection, client ⇄ endpoint, with what a NAT keeps:
  * half-close passes through (each side's FIN ends the other's write side; both sockets are
- * allowHalfOpen), and back-pressure holds (a direction stops reading while the other side's
- * write queue is over its high-water mark, and resumes on 'drain').
+ * allowHalfOpen), and back-pressure holds (a direction stops reading while the other side
+ * cannot take more, and resumes when it can).
  *
- * Not `stream.pipe`, and the endpoint side reads with net's `onread`: per request a
- * kept-alive connection moves one chunk each way, and pipe's listener set plus a Readable push
- * per chunk were a visible share of the proxy's CPU under wrk. Bytes are counted here, in
- * plain numbers, in the same callbacks.
+ * Not `stream.pipe`: per request a kept-alive connection moves one chunk each way, and pipe's
+ * listener set, a Readable push and a Writable write per chunk were most of the proxy's CPU
+ * under wrk. Both sides read into a reused buffer (the endpoint with net's `onread`, the
+ * accepted client the same way through tcp-fast-path.ts) and write with tcp-fast-path.ts's
+ * writer; without Node's expected internals, the client is read with 'data' and written
+ * with write(). Bytes are counted here, in plain numbers, in the same callbacks.
  */
 import type net from 'node:net';
 import type { ServiceTally } from './metrics.js';
+import { readWithBuffer, socketWriter, type FastPathOptions, type SocketWriter } from './tcp-fast-path.js';
 
 const READ_BUFFER_BYTES = 64 * 1024;
 /**
- * Read buffers of closed endpoint sockets, for the next connections: a fresh 64 KiB per
- * connection is external memory V8 counts toward its next GC, and the close-per-request
- * profile spent a visible share in the collector. Bounded, so idle it holds at most 2 MiB.
+ * Read buffers of closed sockets, for the next connections: a fresh 64 KiB per connection
+ * is external memory V8 counts toward its next GC, and the close-per-request profile spent
+ * a visible share in the collector. Bounded, so idle it holds at most 2 MiB.
  */
 const spare: Buffer[] = [];
 const MAX_SPARE = 32;
 
-export interface EndpointReader extends net.OnReadOpts {
-  /** The endpoint socket closed: its buffer may serve another connection unless still lent. */
+/** One direction: reads (net's onread contract) and writes each chunk on to `to`. */
+export interface Pump extends net.OnReadOpts {
+  /** Writes a chunk read some other way ('data', or bytes that arrived before the splice). */
+  forward(chunk: Buffer): boolean;
+  /** The socket read; resumed when `to` can take more after a write said stop. */
+  readFrom(source: net.Socket): void;
+  /** The socket reading into this pump's buffer closed: the buffer may serve another connection unless still lent. */
   release(): void;
 }
 
 /**
- * `onread` for the endpoint socket: what the endpoint sends is written to the client straight
- * from a reused buffer. When the kernel does not take a chunk at once, the client's write queue
- * keeps a reference to it, so the buffer is lent and the next read gets a fresh one.
- * Returning false (client over its high-water mark) stops reading until splice resumes it.
+ * What one side sends is written to `to` straight from a reused buffer. When the kernel does
+ * not take a chunk at once, the write keeps pointing into it, so the buffer is lent and the
+ * next read gets a fresh one. Returning false (`to` cannot take more) stops reading until
+ * the writer resumes the source.
  */
-export function endpointReader(client: net.Socket, tally: ServiceTally): EndpointReader {
-  let buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
+function pump(to: net.Socket, count: (bytes: number) => void, opts: FastPathOptions): Pump {
+  let buffer: Buffer | undefined;
   let lent = false;
+  let source: net.Socket | undefined;
+  let writer: SocketWriter | undefined;
+  // Made on first use: an endpoint reader is made per connect attempt, before the connect.
+  const out = (): SocketWriter => (writer ??= socketWriter(to, () => source?.resume(), opts));
   return {
     buffer: () => {
-      if (lent) {
-        buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      if (lent || !buffer) {
+        buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
         lent = false;
       }
       return buffer;
     },
     callback: (size, buf) => {
-      tally.bytesOut += size;
-      const below = client.write(buf.subarray(0, size));
-      if (client.writableLength > 0) lent = true;
-      return below;
+      count(size);
+      const w = writer ?? out();
+      const more = w.write(buf.subarray(0, size));
+      if (w.holds()) lent = true;
+      return more;
+    },
+    forward: (chunk) => {
+      count(chunk.length);
+      return out().write(chunk);
+    },
+    readFrom: (s) => {
+      source = s;
     },
     release: () => {
-      if (!lent && spare.length < MAX_SPARE) spare.push(buffer);
+      if (buffer && !lent && spare.length < MAX_SPARE) spare.push(buffer);
       lent = true;
     },
   };
 }
 
+/** `onread` for the endpoint socket: what the endpoint sends goes to the client. */
+export function endpointReader(client: net.Socket, tally: ServiceTally, opts: FastPathOptions = {}): Pump {
+  return pump(
+    client,
+    (n) => {
+      tally.bytesOut += n;
+    },
+    opts,
+  );
+}
+
 /**
- * Joins an accepted client to its connected endpoint socket (created with endpointReader):
- * client bytes go up with back-pressure, a FIN from either side ends the other's write side.
+ * Joins an accepted client to its connected endpoint socket (read by `down`, its
+ * endpointReader): client bytes go up with back-pressure, a FIN from either side ends the
+ * other's write side.
  */
-export function splice(client: net.Socket, upstream: net.Socket, tally: ServiceTally): void {
-  client.on('data', (chunk: Buffer) => {
-    tally.bytesIn += chunk.length;
-    if (!upstream.write(chunk)) client.pause();
-  });
-  upstream.on('drain', () => client.resume());
-  client.on('drain', () => upstream.resume());
+export function splice(client: net.Socket, upstream: net.Socket, tally: ServiceTally, down: Pump, opts: FastPathOptions = {}): void {
+  down.readFrom(upstream);
+  const up = pump(
+    upstream,
+    (n) => {
+      tally.bytesIn += n;
+    },
+    opts,
+  );
+  up.readFrom(client);
   client.on('end', () => upstream.end());
   upstream.on('end', () => client.end());
+  let more = true;
+  if (readWithBuffer(client, up, opts)) {
+    client.once('close', up.release);
+    // Bytes that came before the splice (the first request, those kept while held) wait in
+    // the Readable's buffer; nothing is pushed there any more.
+    for (let chunk = client.read() as Buffer | null; chunk !== null; chunk = client.read() as Buffer | null) {
+      more = up.forward(chunk) && more;
+    }
+  } else {
+    client.on('data', (chunk: Buffer) => {
+      if (!up.forward(chunk)) client.pause();
+    });
+  }
   // A client held while no endpoint was local was paused to keep its early bytes.
-  client.resume();
+  if (more) client.resume();
+  else client.pause();
 }

@@ -18,7 +18,7 @@ import type { EndpointChooser, Frontend, Route } from './endpoint-choice.js';
 import type { ListenerSpec } from './frontends.js';
 import type { ProxyMetrics, ServiceTally } from './metrics.js';
 import { endpointId, type EndpointInfo } from './service-table.js';
-import { endpointReader, splice } from './splice.js';
+import { endpointReader, splice, type Pump } from './splice.js';
 
 export const DEFAULT_CONNECT_TIMEOUTS_MS = [250, 500, 1000, 2000] as const;
 export const DEFAULT_HANG_HOLD_MS = 130_000;
@@ -30,6 +30,8 @@ export interface ForwardContext {
   log: Logger;
   connectTimeoutsMs: readonly number[];
   hangHoldMs: number;
+  /** false: the byte path uses only net's public API (tcp-fast-path.ts). */
+  nativeSockets?: boolean;
 }
 
 interface Connection {
@@ -140,7 +142,7 @@ export class TcpForwarder {
   }
 
   private connect(conn: Connection, ep: EndpointInfo, localAddress: string, attempt: number): void {
-    const reader = endpointReader(conn.client, conn.tally);
+    const reader = endpointReader(conn.client, conn.tally, { native: this.ctx.nativeSockets });
     const upstream = net.connect({ host: ep.ip, port: ep.port, localAddress, allowHalfOpen: true, noDelay: true, onread: reader });
     upstream.once('close', reader.release);
     conn.upstream = upstream;
@@ -171,11 +173,11 @@ export class TcpForwarder {
         upstream.destroy();
         return;
       }
-      this.spliced(conn, upstream, ep, localAddress);
+      this.spliced(conn, upstream, reader, ep, localAddress);
     });
   }
 
-  private spliced(conn: Connection, upstream: net.Socket, ep: EndpointInfo, source: string): void {
+  private spliced(conn: Connection, upstream: net.Socket, reader: Pump, ep: EndpointInfo, source: string): void {
     const { client } = conn;
     conn.endpoint = ep;
     this.ctx.metrics.servedBy(conn.serviceKey, ep);
@@ -190,7 +192,7 @@ export class TcpForwarder {
       // After a clean close both directions have ended already; flush and go.
       if (!client.destroyed) client.destroySoon();
     });
-    splice(client, upstream, conn.tally);
+    splice(client, upstream, conn.tally, reader, { native: this.ctx.nativeSockets });
   }
 
   private hold(conn: Connection, reason: string): void {

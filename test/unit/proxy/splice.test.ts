@@ -7,11 +7,15 @@ import { describe, expect, it } from 'vitest';
 import type { ServiceTally } from '../../../proxy/metrics.js';
 import { endpointReader } from '../../../proxy/splice.js';
 
-/** A client whose writes either drain at once or stay queued (holding the chunk, as net does). */
+/**
+ * A client whose writes either drain at once or stay queued (holding the chunk, as net does).
+ * It has no native handle, so the writer takes the public path.
+ */
 function fakeClient(queueWrites: () => boolean) {
   const queued: Buffer[] = [];
   const client = {
     writableLength: 0,
+    on: () => client,
     write(chunk: Buffer): boolean {
       if (!queueWrites()) return true;
       queued.push(chunk);
