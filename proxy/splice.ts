@@ -102,7 +102,10 @@ export function splice(client: net.Socket, upstream: net.Socket, tally: ServiceT
     opts,
   );
   up.readFrom(client);
-  client.on('end', () => upstream.end());
+  // A client that shut down its write side without sending a byte has had its 'end' already
+  // (net emits it at once when nothing is buffered), while we were connecting: pass it on now.
+  if (client.readableEnded) upstream.end();
+  else client.on('end', () => upstream.end());
   upstream.on('end', () => client.end());
   let more = true;
   if (readWithBuffer(client, up, opts)) {

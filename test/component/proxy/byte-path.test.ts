@@ -76,6 +76,35 @@ describe.each([
     expect(await all).toEqual({ data: 'got 100000 bytes', error: 'EOF' });
   });
 
+  it('a FIN sent before the endpoint connection is up still reaches the endpoint', async () => {
+    // The client connects and shuts down its write side at once, without a byte (`nc -N`
+    // with empty input): the proxy reads that EOF while still connecting to the endpoint.
+    const ends: string[] = [];
+    const ip = `127.51.1.${base + 9}`;
+    const clusterIP = `127.51.96.${base + 9}`;
+    const b = await startRawBackend(ip, 9000, (s) => {
+      s.on('error', () => {});
+      s.on('end', () => s.end('bye'));
+      s.resume();
+    });
+    cleanups.push(b.close);
+    rig.informers.upsert(svc(`bp-${base + 9}`, { clusterIP, ports: [{ port: 8080 }] }));
+    rig.informers.upsert(slice(`bp-${base + 9}`, [{ port: 9000 }], [{ ip }]));
+    await rig.proxy.sync();
+    for (let i = 0; i < 10; i++) {
+      const got = await new Promise<string>((resolve) => {
+        const c = net.connect({ host: clusterIP, port: 8080, allowHalfOpen: true }, () => c.end());
+        let data = '';
+        c.on('data', (d) => (data += d.toString()));
+        c.on('end', () => resolve(data));
+        c.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code}`));
+        setTimeout(() => resolve(`no EOF after 2 s (${data})`), 2000).unref();
+      });
+      ends.push(got);
+    }
+    expect(ends).toEqual(Array(10).fill('bye'));
+  });
+
   it('half-close from the endpoint: the client sees EOF and can still send', async () => {
     let heard: (s: string) => void = () => {};
     const after = new Promise<string>((r) => (heard = r));
