@@ -6,10 +6,9 @@
  * Addresses: ClusterIPs 127.51.96.101–109 (native) and .121–129 (public), backends
  * 127.51.1.101–109 and .121–129.
  */
-import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slice, startRawBackend, startRig, svc, tcpConnect, type Rig } from './helpers.js';
+import { mustConnect, readAll, slice, slowReadHash, startRawBackend, startRig, svc, writePattern, type Rig } from './helpers.js';
 
 describe.each([
   { nativeSockets: true, base: 100, label: 'native handles' },
@@ -40,19 +39,7 @@ describe.each([
     rig.informers.upsert(svc(name, { clusterIP, ports: [{ port: 8080 }] }));
     rig.informers.upsert(slice(name, [{ port: 9000 }], [{ ip }]));
     await rig.proxy.sync();
-    const c = await tcpConnect(clusterIP, 8080);
-    if (typeof c === 'string') throw new Error(`connect ${clusterIP}: ${c}`);
-    return c;
-  }
-
-  function readAll(s: net.Socket): Promise<{ data: string; error?: string }> {
-    return new Promise((resolve) => {
-      let data = '';
-      s.on('data', (d) => (data += d.toString()));
-      s.on('error', (e: NodeJS.ErrnoException) => resolve({ data, error: e.code ?? e.message }));
-      s.on('end', () => resolve({ data, error: 'EOF' }));
-      s.on('close', () => resolve({ data }));
-    });
+    return mustConnect(clusterIP, 8080);
   }
 
   /** Resolves once `count()` stops moving for 200 ms. */
@@ -181,37 +168,9 @@ describe.each([
         }
       });
     });
-    const sent = createHash('sha256');
-    const got = createHash('sha256');
-    let received = 0;
-    const done = new Promise<void>((resolve, reject) => {
-      c.on('error', reject);
-      c.on('data', (d: Buffer) => {
-        got.update(d);
-        received += d.length;
-        if (received >= total) resolve();
-        if (received % (1024 * 1024) < d.length) {
-          c.pause();
-          setTimeout(() => c.resume(), 5);
-        }
-      });
-    });
-    let offset = 0;
-    const pump = () => {
-      while (offset < total) {
-        const chunk = Buffer.alloc(Math.min(40 * 1024 + (offset % 7919), total - offset), offset % 251);
-        offset += chunk.length;
-        sent.update(chunk);
-        if (!c.write(chunk)) {
-          c.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-    await done;
-    expect(received).toBe(total);
-    expect(got.digest('hex')).toBe(sent.digest('hex'));
+    const [sent, got] = await Promise.all([writePattern(c, total, 40 * 1024), slowReadHash(c, total)]);
+    expect(got.received).toBe(total);
+    expect(got.sha256).toBe(sent);
     c.destroy();
     const bytes = await rig.proxy.metrics.getSingleMetric('knet_proxy_bytes_total')!.get();
     const of = (direction: string) => bytes.values.find((v) => v.labels.service === `default/bp-${base + 7}:/TCP` && v.labels.direction === direction)?.value;

@@ -5,6 +5,7 @@
  *   ClusterIPs 127.51.96.x, LB IPs 127.51.255.x, outside clients 127.51.200.x.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
@@ -161,5 +162,70 @@ export function tcpConnect(address: string, port: number, localAddress?: string)
     const s = net.connect({ host: address, port, ...(localAddress ? { localAddress } : {}), allowHalfOpen: true });
     s.once('connect', () => resolve(s));
     s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+/**
+ * Reads `total` bytes from `s`, stalling 5 ms after every MiB so that writes to it queue
+ * along the path; resolves with how many arrived and their sha256.
+ */
+export function slowReadHash(s: net.Socket, total: number): Promise<{ received: number; sha256: string }> {
+  const got = createHash('sha256');
+  let received = 0;
+  return new Promise((resolve, reject) => {
+    s.on('error', reject);
+    s.on('data', (d: Buffer) => {
+      got.update(d);
+      received += d.length;
+      if (received >= total) resolve({ received, sha256: got.digest('hex') });
+      else if (received % (1024 * 1024) < d.length) {
+        s.pause();
+        setTimeout(() => s.resume(), 5);
+      }
+    });
+  });
+}
+
+/**
+ * Writes `total` bytes to `s` with back-pressure, in chunks of about `chunkBytes` whose
+ * pattern differs per chunk (a reused buffer overwritten too early would show); resolves
+ * with the sha256 of what was written once the last chunk is handed to the socket.
+ */
+export function writePattern(s: net.Socket, total: number, chunkBytes: number): Promise<string> {
+  const sent = createHash('sha256');
+  let offset = 0;
+  return new Promise((resolve) => {
+    const pump = (): void => {
+      while (offset < total) {
+        const chunk = Buffer.alloc(Math.min(chunkBytes + (offset % 7919), total - offset), offset % 251);
+        offset += chunk.length;
+        sent.update(chunk);
+        if (!s.write(chunk)) {
+          if (offset < total) s.once('drain', pump);
+          else resolve(sent.digest('hex'));
+          return;
+        }
+      }
+      resolve(sent.digest('hex'));
+    };
+    pump();
+  });
+}
+
+/** Connects or throws (tcpConnect resolves with the error code instead). */
+export async function mustConnect(address: string, port: number): Promise<net.Socket> {
+  const s = await tcpConnect(address, port);
+  if (typeof s === 'string') throw new Error(`connect ${address}:${port}: ${s}`);
+  return s;
+}
+
+/** Everything a socket receives, and how it ended: 'EOF' (a FIN), an error code, or a plain close. */
+export function readAll(s: net.Socket): Promise<{ data: string; error?: string }> {
+  return new Promise((resolve) => {
+    let data = '';
+    s.on('data', (d) => (data += d.toString()));
+    s.on('error', (e: NodeJS.ErrnoException) => resolve({ data, error: e.code ?? e.message }));
+    s.on('end', () => resolve({ data, error: 'EOF' }));
+    s.on('close', () => resolve({ data }));
   });
 }

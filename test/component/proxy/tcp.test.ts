@@ -4,10 +4,9 @@
  * connections alone. Also a bind failure that is reported while everything else serves.
  * Addresses: ClusterIPs 127.51.96.61–79, backends 127.51.1.61–69 and 127.51.2.61–69.
  */
-import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curl, slice, startBackend, startRawBackend, startRig, svc, tcpConnect, type Rig } from './helpers.js';
+import { curl, mustConnect, readAll, slice, slowReadHash, startBackend, startRawBackend, startRig, svc, tcpConnect, writePattern, type Rig } from './helpers.js';
 
 let rig: Rig;
 const cleanups: Array<() => Promise<void>> = [];
@@ -31,21 +30,7 @@ async function apply(name: string, clusterIP: string, ips: string[], ports = [{ 
   await rig.proxy.sync();
 }
 
-async function connect(address: string, port: number): Promise<net.Socket> {
-  const s = await tcpConnect(address, port);
-  if (typeof s === 'string') throw new Error(`connect ${address}:${port}: ${s}`);
-  return s;
-}
-
-function readAll(s: net.Socket): Promise<{ data: string; error?: string }> {
-  return new Promise((resolve) => {
-    let data = '';
-    s.on('data', (d) => (data += d.toString()));
-    s.on('error', (e: NodeJS.ErrnoException) => resolve({ data, error: e.code ?? e.message }));
-    s.on('end', () => resolve({ data, error: 'EOF' }));
-    s.on('close', () => resolve({ data }));
-  });
-}
+const connect = mustConnect;
 
 function echoOnce(s: net.Socket, msg: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -141,39 +126,10 @@ describe('TCP', () => {
     await apply('intact', '127.51.96.71', ['127.51.1.67']);
     const c = await connect('127.51.96.71', 8080);
     const total = 24 * 1024 * 1024;
-    const sent = createHash('sha256');
-    const got = createHash('sha256');
-    let received = 0;
-    const done = new Promise<void>((resolve, reject) => {
-      c.on('error', reject);
-      c.on('data', (d: Buffer) => {
-        got.update(d);
-        received += d.length;
-        if (received >= total) resolve();
-        // Stall now and then, so the echo's bytes queue in the proxy's writes to this client.
-        if (received % (1024 * 1024) < d.length) {
-          c.pause();
-          setTimeout(() => c.resume(), 5);
-        }
-      });
-    });
-    let offset = 0;
-    const pump = () => {
-      while (offset < total) {
-        // A pattern that differs per chunk, so a reused buffer overwritten early would show.
-        const chunk = Buffer.alloc(Math.min(48 * 1024 + (offset % 7919), total - offset), offset % 251);
-        offset += chunk.length;
-        sent.update(chunk);
-        if (!c.write(chunk)) {
-          c.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-    await done;
-    expect(received).toBe(total);
-    expect(got.digest('hex')).toBe(sent.digest('hex'));
+    // The echo's bytes queue in the proxy's writes to this slow-reading client.
+    const [sent, got] = await Promise.all([writePattern(c, total, 48 * 1024), slowReadHash(c, total)]);
+    expect(got.received).toBe(total);
+    expect(got.sha256).toBe(sent);
     c.destroy();
   });
 
