@@ -9,6 +9,7 @@
  * caller owns, so the routing core stays a function of its inputs.
  */
 import { createHash } from 'node:crypto';
+import { byIdentity } from './by-identity.js';
 import type { Endpoint } from './endpoints.js';
 import type { Upstream } from './route-table.js';
 
@@ -94,7 +95,7 @@ function rotateTo(eps: Endpoint[], first: Endpoint): Endpoint[] {
   return i <= 0 ? eps : [...eps.slice(i), ...eps.slice(0, i)];
 }
 
-function md5(s: string): string {
+export function md5(s: string): string {
   return createHash('md5').update(s).digest('hex');
 }
 
@@ -142,12 +143,7 @@ export class HashRing {
   }
 }
 
-const rings = new WeakMap<Endpoint[], HashRing>();
-function ringOf(eps: Endpoint[]): HashRing {
-  let r = rings.get(eps);
-  if (!r) rings.set(eps, (r = new HashRing(eps)));
-  return r;
-}
+const ringOf = byIdentity((eps: Endpoint[]) => new HashRing(eps));
 
 /** FNV-1a with a murmur3 finalizer: fast, and well spread for short similar keys. */
 export function hash32(s: string): number {

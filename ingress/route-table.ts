@@ -10,14 +10,15 @@
 import type { Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress, IngressClass, IngressServiceBackend } from 'kubernetes-types/networking/v1.js';
-import { createHash } from 'node:crypto';
-import { defaultAnnotations, parseAnnotations, type AnnotationResult, type CanaryConfig, type CookieAffinity, type IngressAnnotations } from './annotations.js';
+import { defaultAnnotations, parseAnnotations, type CanaryConfig, type CookieAffinity, type IngressAnnotations } from './annotations.js';
+import { md5 } from './balancer.js';
+import { byIdentity } from './by-identity.js';
 import { findServicePort, indexSlices, resolveEndpoints, type Endpoint } from './endpoints.js';
 import { classSelector, isOurIngress } from './ingress-class.js';
-import { checkIngress, type IngressCheck } from './ingress-validation.js';
+import { checkIngress } from './ingress-validation.js';
 import { CATCH_ALL } from './match-host.js';
 import { compilePathRegex, orderLocations, type PathType } from './match-path.js';
-import { certificateCovers, parseTlsSecret, type ParsedSecret, type TlsEntry } from './tls-secrets.js';
+import { certificateCovers, parseTlsSecret, type TlsEntry } from './tls-secrets.js';
 
 export const DEFAULT_UPSTREAM = 'upstream-default-backend';
 
@@ -264,32 +265,11 @@ export function buildRouteTable(input: RouteTableInput): RouteTable {
   return { servers: sorted, names, certificates, upstreams, ingresses: reports };
 }
 
-/*
- * Informer objects are replaced, never mutated, on every change, so parse results can be
- * cached by object identity: an EndpointSlice event (the common one) then rebuilds the table
- * without re-parsing annotations or PEM.
- */
-const annotationCache = new WeakMap<Ingress, AnnotationResult>();
-const checkCache = new WeakMap<Ingress, IngressCheck>();
-const secretCache = new WeakMap<Secret, ParsedSecret>();
-
-function checkOf(ing: Ingress): IngressCheck {
-  let r = checkCache.get(ing);
-  if (!r) checkCache.set(ing, (r = checkIngress(ing)));
-  return r;
-}
-
-function annotationsOf(ing: Ingress): AnnotationResult {
-  let r = annotationCache.get(ing);
-  if (!r) annotationCache.set(ing, (r = parseAnnotations(ing.metadata?.annotations)));
-  return r;
-}
-
-function secretOf(secret: Secret): ParsedSecret {
-  let r = secretCache.get(secret);
-  if (!r) secretCache.set(secret, (r = parseTlsSecret(secret)));
-  return r;
-}
+// Parse results by Ingress / Secret object (by-identity.ts): an EndpointSlice event (the
+// common one) then rebuilds the table without re-parsing annotations or PEM.
+const checkOf = byIdentity(checkIngress);
+const annotationsOf = byIdentity((ing: Ingress) => parseAnnotations(ing.metadata?.annotations));
+const secretOf = byIdentity(parseTlsSecret);
 
 /** Oldest first; equal timestamps by `ns/name` descending (ingress-nginx store.go). */
 export function sortIngresses(list: readonly Ingress[]): Ingress[] {
@@ -304,7 +284,6 @@ const backendKeys = new Map<string, string>();
 export function backendKey(upstreamName: string): string {
   let key = backendKeys.get(upstreamName);
   if (key !== undefined) return key;
-  const md5 = (s: string) => createHash('md5').update(s).digest('hex');
   key = md5(md5(upstreamName) + upstreamName);
   if (backendKeys.size >= 10_000) backendKeys.clear();
   backendKeys.set(upstreamName, key);
