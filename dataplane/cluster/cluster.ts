@@ -140,9 +140,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const timings: Record<string, number> = {};
   let mark = performance.now();
   const phase = (what: string) => {
-    const now = performance.now();
-    timings[what] = Math.round((now - mark) * 10) / 10;
-    mark = now;
+    timings[what] = msSince(mark);
+    mark = performance.now();
   };
   const teardown: Teardown = { components: [], connections: [], files: [] };
   let released = false;
@@ -214,7 +213,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await applyManifests(store, config, bootstrapObjects(config).map((object, i) => ({ source: '<bootstrap>', index: i + 1, object })));
     phase('bootstrap');
     // Not awaited yet: the components start meanwhile. A failed apply fails the start below.
-    const applying = opts.manifests?.length ? timed(applyManifests(store, config, opts.manifests), timings, 'manifests') : Promise.resolve([]);
+    const manifests = opts.manifests ?? [];
+    const applying = manifests.length ? timed(() => applyManifests(store, config, manifests), timings, 'manifests') : Promise.resolve([]);
     applying.catch(() => {});
 
     if (mode === 'single-process') {
@@ -227,10 +227,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       const ctx = { store, informers: shared, config, log, clusterDir: dir, nodes, crashBackoffMs: opts.crashBackoffMs };
       const started = await Promise.allSettled(
         order.map(async (c) => {
-          const t = performance.now();
-          const running: RunningComponent = await startComponent(c, ctx);
+          const running: RunningComponent = await timed(() => startComponent(c, ctx), timings, c);
           teardown.components.push(() => running.close());
-          timings[c] = Math.round((performance.now() - t) * 10) / 10;
           return running;
         }),
       );
@@ -263,11 +261,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       applied,
       apply: (docs) => applyManifests(store, config, docs),
       close: () =>
-        (closing ??= (async () => {
-          const t = performance.now();
-          await release();
-          timings.close = Math.round((performance.now() - t) * 10) / 10;
-        })()),
+        (closing ??= timed(release, timings, 'close')),
     };
   } catch (err) {
     // A half-started cluster goes away whole; a throwaway one leaves no files either.
@@ -277,10 +271,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   }
 }
 
-async function timed<T>(work: Promise<T>, timings: Record<string, number>, what: string): Promise<T> {
+/** Milliseconds since a performance.now() mark, to a tenth. */
+function msSince(mark: number): number {
+  return Math.round((performance.now() - mark) * 10) / 10;
+}
+
+/** Runs `work` and records how long it took as timings[what]. */
+async function timed<T>(work: () => Promise<T>, timings: Record<string, number>, what: string): Promise<T> {
   const t = performance.now();
-  const result = await work;
-  timings[what] = Math.round((performance.now() - t) * 10) / 10;
+  const result = await work();
+  timings[what] = msSince(t);
   return result;
 }
 
