@@ -18,6 +18,7 @@
  * failure. Reusing the request of sends that completed at once saved another ≈0.5 µs. If any of them is missing, `openUdp` falls back to 'message' and `send()`.
  */
 import type dgram from 'node:dgram';
+import { nodeBinding, ownSymbol } from '../dataplane/net/node-internals.js';
 
 /** One datagram handed to `onPacket`; an error from the receive path (rare) to `onError`. */
 export interface UdpHandlers {
@@ -93,11 +94,9 @@ function publicPath(sock: dgram.Socket, handlers: UdpHandlers): UdpPort {
 
 /** The object lib/dgram.js keeps under its `state symbol`, if it has a handle. */
 function socketState(sock: dgram.Socket): { handle: unknown } | undefined {
-  for (const sym of Object.getOwnPropertySymbols(sock)) {
-    const value: unknown = (sock as unknown as Record<symbol, unknown>)[sym];
-    if (sym.description === 'state symbol' && typeof value === 'object' && value !== null && 'handle' in value) return value as { handle: unknown };
-  }
-  return undefined;
+  const sym = ownSymbol(sock, 'state symbol');
+  const value: unknown = sym && (sock as unknown as Record<symbol, unknown>)[sym];
+  return typeof value === 'object' && value !== null && 'handle' in value ? (value as { handle: unknown }) : undefined;
 }
 
 function isNativeHandle(handle: unknown): handle is NativeUdpHandle {
@@ -106,17 +105,11 @@ function isNativeHandle(handle: unknown): handle is NativeUdpHandle {
 
 let sendWrap: SendWrapClass | null | undefined;
 
-/** udp_wrap's SendWrap (process.binding allows udp_wrap without a deprecation warning). */
+/** udp_wrap's SendWrap. */
 function sendWrapClass(): SendWrapClass | undefined {
   if (sendWrap === undefined) {
-    sendWrap = null;
-    try {
-      const binding = (process as unknown as { binding?: (name: string) => { SendWrap?: unknown } }).binding;
-      const ctor = binding?.('udp_wrap').SendWrap;
-      if (typeof ctor === 'function') sendWrap = ctor as SendWrapClass;
-    } catch {
-      // A Node without it: the public path.
-    }
+    const ctor = nodeBinding('udp_wrap')?.SendWrap;
+    sendWrap = typeof ctor === 'function' ? (ctor as SendWrapClass) : null;
   }
   return sendWrap ?? undefined;
 }

@@ -23,6 +23,7 @@
  */
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { nodeBinding, ownSymbol } from '../dataplane/net/node-internals.js';
 
 export interface FastPathOptions {
   /** false forces the public API (tests of the fallback, and a switch should Node change). */
@@ -179,31 +180,22 @@ let symbols: ReadSymbols | undefined;
 /** The symbols lib/net.js's Socket constructor sets (to null) for the `onread` option. */
 function readSymbols(sock: net.Socket): ReadSymbols | undefined {
   if (symbols) return symbols.kBuffer in sock ? symbols : undefined;
-  const found = new Map<string, symbol>();
-  for (const sym of Object.getOwnPropertySymbols(sock)) {
-    if (sym.description === 'kBuffer' || sym.description === 'kBufferCb' || sym.description === 'kBufferGen') found.set(sym.description, sym);
-  }
-  const kBuffer = found.get('kBuffer');
-  const kBufferCb = found.get('kBufferCb');
-  const kBufferGen = found.get('kBufferGen');
+  const kBuffer = ownSymbol(sock, 'kBuffer');
+  const kBufferCb = ownSymbol(sock, 'kBufferCb');
+  const kBufferGen = ownSymbol(sock, 'kBufferGen');
   if (kBuffer && kBufferCb && kBufferGen) symbols = { kBuffer, kBufferCb, kBufferGen };
   return symbols;
 }
 
 let binding: StreamWrapBinding | null | undefined;
 
-/** stream_wrap's WriteWrap and shared state (process.binding allows stream_wrap without a warning). */
+/** stream_wrap's WriteWrap and shared state. */
 function streamWrap(): StreamWrapBinding | undefined {
   if (binding === undefined) {
     binding = null;
-    try {
-      const load = (process as unknown as { binding?: (name: string) => Partial<StreamWrapBinding> }).binding;
-      const b = load?.('stream_wrap');
-      if (b && typeof b.WriteWrap === 'function' && b.streamBaseState instanceof Int32Array && typeof b.kLastWriteWasAsync === 'number') {
-        binding = { WriteWrap: b.WriteWrap, streamBaseState: b.streamBaseState, kLastWriteWasAsync: b.kLastWriteWasAsync };
-      }
-    } catch {
-      // A Node without it: the public path.
+    const b = nodeBinding('stream_wrap') as Partial<StreamWrapBinding> | undefined;
+    if (b && typeof b.WriteWrap === 'function' && b.streamBaseState instanceof Int32Array && typeof b.kLastWriteWasAsync === 'number') {
+      binding = { WriteWrap: b.WriteWrap, streamBaseState: b.streamBaseState, kLastWriteWasAsync: b.kLastWriteWasAsync };
     }
   }
   return binding ?? undefined;
