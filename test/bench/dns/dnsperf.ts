@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { procCpuTimes } from '../measure.js';
 
 /** The same for every server: 8 clients (8 sockets), at most 500 queries in flight. */
 export const CLIENTS = 8;
@@ -102,12 +103,7 @@ export function median(values: number[]): number {
 
 /** CPU time of another process from /proc (clock ticks of 10 ms), in µs. */
 export function procCpu(pid: number): CpuClock {
-  return () => {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name "(…)": state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
-  };
+  return () => procCpuTimes(pid);
 }
 
 /** Nanoseconds a process's main thread has waited on a run queue (/proc/…/schedstat, field 2). */

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { parseWrk, procCpuTimes } from '../measure.ts';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -120,14 +121,8 @@ async function freePort() {
 /** wrk → { rps, p50ms, p99ms, non2xx, errors } */
 async function wrk(url, host, seconds) {
   const { stdout } = await run('wrk', [`-t${WRK.threads}`, `-c${WRK.connections}`, `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, url]);
-  const ms = (label) => {
-    const m = stdout.match(new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm'));
-    if (!m) return NaN;
-    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-  };
-  const non2xx = Number(stdout.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
-  const errors = stdout.match(/Socket errors: .*/)?.[0] ?? '';
-  return { rps: Number(stdout.match(/Requests\/sec:\s+([\d.]+)/)?.[1]), p50ms: ms('50%'), p99ms: ms('99%'), non2xx, errors };
+  const w = parseWrk(stdout);
+  return { rps: w.requestsPerSec, p50ms: w.p50ms, p99ms: w.p99ms, non2xx: w.non2xx, errors: w.socketErrorLine };
 }
 
 function childPids(pid) {
@@ -140,16 +135,16 @@ function childPids(pid) {
 
 /** CPU seconds (user + system) of these pids so far, from /proc (Linux); NaN elsewhere. */
 function cpuSeconds(pids) {
-  let ticks = 0;
+  let us = 0;
   for (const pid of pids) {
     try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
+      const t = procCpuTimes(pid);
+      us += t.user + t.system;
     } catch {
       return NaN;
     }
   }
-  return ticks / 100; // USER_HZ
+  return us / 1e6;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

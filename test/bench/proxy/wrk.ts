@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { parseWrk, procCpuTimes } from '../measure.js';
 
 const run = promisify(execFile);
 
@@ -31,33 +32,17 @@ export interface WrkOptions {
 
 /** utime + stime of a process, in µs. */
 function cpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // After "pid (comm) ": state is field 0, utime 11, stime 12 (in clock ticks, 100 per second).
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  const t = procCpuTimes(pid);
+  return t.user + t.system;
 }
 
 const timeWait = (): number => Number(/\btw (\d+)/.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? 0);
 
-const ms = (text: string | undefined): number => {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(text ?? '');
-  if (!m) return NaN;
-  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-};
-
 export async function wrk(opts: WrkOptions, target: string, url: string, mode: WrkResult['mode'], proxyPid?: number): Promise<WrkResult> {
   const cpuBefore = proxyPid ? cpuUs(proxyPid) : 0;
   const { stdout } = await run('wrk', ['-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '--timeout', '5s', ...(mode === 'close' ? ['-H', 'Connection: close'] : []), url]);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-  const result: WrkResult = {
-    target,
-    mode,
-    requestsPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
-    p50ms: ms(/^\s+50%\s+(\S+)/m.exec(stdout)?.[1]),
-    p99ms: ms(/^\s+99%\s+(\S+)/m.exec(stdout)?.[1]),
-    requests: Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0),
-    socketErrors: socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0,
-    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0),
-  };
+  const { requestsPerSec, p50ms, p99ms, requests, socketErrors, non2xx } = parseWrk(stdout);
+  const result: WrkResult = { target, mode, requestsPerSec, p50ms, p99ms, requests, socketErrors, non2xx };
   if (proxyPid && result.requests > 0) result.proxyCpuUsPerRequest = (cpuUs(proxyPid) - cpuBefore) / result.requests;
   if (mode === 'close') result.timeWaitAfter = timeWait();
   // Let TIME_WAIT and the proxy settle between runs.
