@@ -5,7 +5,7 @@
  * keeps the ones it has) and check what is immutable.
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
-import { applyDefaults, dropTypeDependentFields, normalizeManifest, patchAllocatedValues } from '../model/defaults/index.js';
+import { applyDefaults, dropTypeDependentFields, normalizeClusterIPs, normalizeManifest, patchAllocatedValues } from '../model/defaults/index.js';
 import { validateObject, validateUpdate } from '../model/validate/index.js';
 import type { KObject } from '../model/object.js';
 
@@ -23,9 +23,13 @@ export function admit(raw: KObject): Admitted {
 
 /** Returns the object to write for an update of `current` by `desired`, or its errors. */
 export function admitUpdate(current: KObject, desired: KObject): Admitted {
-  // As the apiserver orders it: defaults, then carry allocations over, then drop what the new type no longer uses.
+  // As the apiserver orders it: defaults, then carry allocations over and keep clusterIPs in
+  // step with clusterIP, then drop what the new type no longer uses.
   let next = applyDefaults(normalizeManifest(desired));
-  if (next.kind === 'Service') next = dropTypeDependentFields(current as Service, patchAllocatedValues(current as Service, next as Service)) as KObject;
+  if (next.kind === 'Service') {
+    const old = current as Service;
+    next = dropTypeDependentFields(old, normalizeClusterIPs(old, patchAllocatedValues(old, next as Service))) as KObject;
+  }
   const errors = validateUpdate(current, next).map((e) => e.message);
   return { object: errors.length ? next : applyDefaults(next), errors };
 }

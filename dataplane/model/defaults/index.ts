@@ -9,7 +9,7 @@ import { asObject, asObjects, cloneWithoutNulls, ensureObject, setDefault, type 
 import { defaultPodSpec } from './pod.js';
 import { defaultServiceSpec } from './service.js';
 
-export { dropTypeDependentFields, patchAllocatedValues } from './service-update.js';
+export { dropTypeDependentFields, normalizeClusterIPs, patchAllocatedValues } from './service-update.js';
 export { DEFAULT_CLIENT_IP_TIMEOUT } from './service.js';
 
 /** The namespace objects land in when the manifest names none (kubectl's default context). */

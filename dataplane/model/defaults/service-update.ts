@@ -5,7 +5,7 @@
  * change (so NodePort → ClusterIP does not fail on leftover nodePorts).
  *
  * Use on an update, after applyDefaults(new) and before allocation and validateUpdate:
- *   next = dropTypeDependentFields(old, patchAllocatedValues(old, applyDefaults(next)))
+ *   next = dropTypeDependentFields(old, normalizeClusterIPs(old, patchAllocatedValues(old, applyDefaults(next))))
  */
 import type { Service, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import { asObject, asObjects, cloneWithoutNulls, type JsonObject } from './json.js';
@@ -47,6 +47,28 @@ export function patchAllocatedValues(oldSvc: Service, newSvc: Service): Service 
   }
   if (needsHCNodePort(o) && needsHCNodePort(n) && !n.healthCheckNodePort && o.healthCheckNodePort) {
     n.healthCheckNodePort = o.healthCheckNodePort;
+  }
+  return out;
+}
+
+const sameIPs = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
+  (a ?? []).length === (b ?? []).length && (a ?? []).every((ip, i) => ip === b?.[i]);
+
+/**
+ * normalizeClusterIPs on update: keeps clusterIPs in step with a clusterIP the client changed
+ * while leaving clusterIPs as they were (kubectl apply of a manifest that sets only
+ * `clusterIP`, e.g. `None` over an allocated IP). The update rules then judge the change
+ * itself (`spec.clusterIPs[0]: … may not change once set`), as the apiserver does, instead
+ * of reporting the two fields out of step.
+ */
+export function normalizeClusterIPs(oldSvc: Service, newSvc: Service): Service {
+  const s = specs(oldSvc, newSvc);
+  if (!s) return cloneWithoutNulls(newSvc) as Service;
+  const { out, o, n } = s;
+  if ((o.clusterIPs ?? []).length > 0 && (n.clusterIPs ?? []).length === 0 && (o.clusterIP ?? '') === (n.clusterIP ?? '')) n.clusterIPs = [...(o.clusterIPs ?? [])];
+  if ((o.clusterIP ?? '') !== (n.clusterIP ?? '') && sameIPs(o.clusterIPs, n.clusterIPs)) {
+    if (o.clusterIP && !n.clusterIP) delete n.clusterIPs;
+    else if (n.clusterIP) n.clusterIPs = [n.clusterIP];
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import { applyDefaults, dropTypeDependentFields, patchAllocatedValues } from '../../../dataplane/model/defaults/index.js';
+import { applyDefaults, dropTypeDependentFields, normalizeClusterIPs, patchAllocatedValues } from '../../../dataplane/model/defaults/index.js';
 import type { KObject } from '../../../dataplane/model/object.js';
 import { validateUpdate } from '../../../dataplane/model/validate/index.js';
 import { container, pod, podSpec, service, template, workload } from './manifests.js';
@@ -88,11 +88,23 @@ describe('validateUpdate', () => {
   });
 });
 
-describe('Service update preparation (patchAllocatedValues, dropTypeDependentFields)', () => {
+describe('Service update preparation (patchAllocatedValues, normalizeClusterIPs, dropTypeDependentFields)', () => {
   const prepare = (o: KObject, n: KObject): Service => {
     const old = applyDefaults(o) as Service;
-    return dropTypeDependentFields(old, patchAllocatedValues(old, applyDefaults(n) as Service));
+    return dropTypeDependentFields(old, normalizeClusterIPs(old, patchAllocatedValues(old, applyDefaults(n) as Service)));
   };
+
+  it('a changed clusterIP with clusterIPs left as they were is judged as a change of clusterIP (kubectl apply of clusterIP: None)', () => {
+    // What a three-way merge leaves: the manifest's clusterIP, the live clusterIPs.
+    const stored = service({ clusterIP: '127.96.0.5', ports: p80 });
+    const applied = service({ clusterIP: 'None', clusterIPs: ['127.96.0.5'], ports: p80 });
+    expect(prepare(stored, applied).spec?.clusterIPs).toEqual(['None']);
+    expect(updateMessages(stored, prepare(stored, applied))).toEqual(['spec.clusterIPs[0]: Invalid value: []string{"None"}: may not change once set']);
+    // A client that changes both fields is taken at its word.
+    expect(prepare(stored, service({ clusterIP: 'None', clusterIPs: ['None'], ports: p80 })).spec?.clusterIPs).toEqual(['None']);
+    // Leaving both as they are changes nothing.
+    expect(prepare(stored, service({ clusterIP: '127.96.0.5', clusterIPs: ['127.96.0.5'], ports: p80 })).spec?.clusterIPs).toEqual(['127.96.0.5']);
+  });
 
   it('re-applying a manifest without the allocated values keeps them', () => {
     const stored = service({ type: 'NodePort', clusterIP: '127.96.0.5', ports: [{ name: 'http', port: 80, nodePort: 30080 }] });
