@@ -2,10 +2,10 @@
  * Responses the controller writes itself (nginx's `return`): error pages, redirects, the
  * CORS preflight 204. Bodies are nginx's stock pages; HEAD gets the headers only.
  */
-import type { ServerResponse } from 'node:http';
+import type { ResponseLike } from './http1-response.js';
 import { errorPage, hasNoBody } from './error-pages.js';
 
-export function writeLocal(res: ServerResponse, status: number, headers: Array<[string, string]>, extra: readonly string[], method: string | undefined): number {
+export function writeLocal(res: ResponseLike, status: number, headers: Array<[string, string]>, extra: readonly string[], method: string | undefined): number {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return 0;

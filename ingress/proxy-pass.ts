@@ -1,9 +1,10 @@
 /**
- * Forwarding one HTTP request to a pod and its response back. The client side is node:http;
- * the pod side is our own keep-alive socket (upstream-pools.ts): the request head goes out as
- * one string, the response is read by `upstream-response.ts` and relayed through the
- * ServerResponse (chosen over http-proxy 1.18, http-proxy-3 and undici by the leak tests and
- * CPU cost per request; see ingress/README.md). What it guarantees:
+ * Forwarding one HTTP request to a pod and its response back. The client side is
+ * http1-server.ts (or node:http); the pod side is our own keep-alive socket
+ * (upstream-pools.ts): the request head goes out as one string, the response is read by
+ * `upstream-response.ts` and relayed through the client's response (chosen over http-proxy
+ * 1.18, http-proxy-3 and undici by the leak tests and CPU cost per request; see
+ * ingress/README.md). What it guarantees:
  *  - keep-alive connections per pod, bound to the controller's pod IP;
  *  - a connect failure or connect timeout moves to the next endpoint (nginx
  *    `proxy_next_upstream error timeout`, up to proxy-next-upstream-tries); an error after
@@ -14,8 +15,9 @@
  *  - a client that goes away destroys the upstream socket (it never returns to the pool);
  *  - every error is handled here: nothing reaches the process as an uncaught exception.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UpstreamTry } from './access-log.js';
+import type { RequestLike } from './http1-request.js';
+import type { ResponseLike } from './http1-response.js';
 import { downstreamHeaders, upstreamHeaders, type ForwardContext } from './forwarded-headers.js';
 import type { ProxyDecision } from './route.js';
 import type { UpstreamConnection, UpstreamPools } from './upstream-pools.js';
@@ -24,7 +26,7 @@ import { ResponseReader, type ResponseHead } from './upstream-response.js';
 export interface PassEnv {
   pools: UpstreamPools;
   /** Writes a local (nginx-generated) response: error pages. */
-  respond(res: ServerResponse, status: number): void;
+  respond(res: ResponseLike, status: number): void;
   /** Headers added to every response to the client (Server, HSTS). */
   responseHeaders: string[];
 }
@@ -45,7 +47,7 @@ type UpstreamError = NodeJS.ErrnoException & { connectFailed?: boolean };
 type BodyPump = (() => void) & { start(): void };
 const NO_BODY: BodyPump = Object.assign(() => {}, { start() {} });
 
-export function proxyPass(req: IncomingMessage, res: ServerResponse, d: ProxyDecision, fwd: ForwardContext, env: PassEnv, done: (r: PassResult) => void): void {
+export function proxyPass(req: RequestLike, res: ResponseLike, d: ProxyDecision, fwd: ForwardContext, env: PassEnv, done: (r: PassResult) => void): void {
   const errorFetch = d.errorCode !== undefined;
   // An error page is fetched without the client's body (nginx's error_page redirect).
   const method = errorFetch ? (req.method === 'HEAD' ? 'HEAD' : 'GET') : req.method ?? 'GET';
@@ -290,7 +292,7 @@ function withoutBodyHeaders(raw: string[]): string[] {
 }
 
 /** custom-http-errors: the X-Code family, for the error backend. */
-function errorHeaders(req: IncomingMessage, d: ProxyDecision, fwd: ForwardContext): Array<[string, string]> {
+function errorHeaders(req: RequestLike, d: ProxyDecision, fwd: ForwardContext): Array<[string, string]> {
   const accept = req.headers.accept;
   return [
     ['X-Code', String(d.errorCode)],
@@ -306,7 +308,7 @@ function errorHeaders(req: IncomingMessage, d: ProxyDecision, fwd: ForwardContex
  * body is dropped and the error backend renders the page — the default-backend Service, or
  * the built-in default backend, which answers 404.
  */
-function interceptError(req: IncomingMessage, res: ServerResponse, d: ProxyDecision, fwd: ForwardContext, env: PassEnv, status: number, tries: UpstreamTry[], finish: () => void): void {
+function interceptError(req: RequestLike, res: ResponseLike, d: ProxyDecision, fwd: ForwardContext, env: PassEnv, status: number, tries: UpstreamTry[], finish: () => void): void {
   const backend = d.interceptErrors?.backend;
   if (!backend || backend.endpoints.length === 0) {
     env.respond(res, 404);

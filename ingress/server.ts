@@ -5,9 +5,10 @@
  * upgrade-pass.ts). After each table rebuild the reporter writes Ingress status and events.
  */
 import { randomBytes } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import type { Registry } from 'prom-client';
@@ -19,6 +20,9 @@ import { plainIp } from '../dataplane/net/ip.js';
 import { formatAccessLog, type UpstreamTry } from './access-log.js';
 import { hash32, BalancerState } from './balancer.js';
 import { requestIdFrom, type ForwardContext } from './forwarded-headers.js';
+import { available as http1Available, serveHttp1 } from './http1-server.js';
+import type { RequestLike } from './http1-request.js';
+import type { ResponseLike } from './http1-response.js';
 import { IngressReporter, type StatusWriter } from './ingress-reporter.js';
 import { writeLocal } from './local-response.js';
 import { normalizeHost } from './match-host.js';
@@ -61,6 +65,12 @@ export interface IngressOptions {
   accessLog?: (line: string) => void;
   /** Default certificate; default: a generated ingress-nginx-style fake certificate. */
   defaultCertificate?: PemPair;
+  /**
+   * The client-side HTTP server: 'lean' (default; http1-server.ts, Node's parser without
+   * node:http's streams) or 'node' (node:http). 'lean' falls back to 'node' on a Node whose
+   * parser binding it does not recognise.
+   */
+  httpServer?: 'lean' | 'node';
 }
 
 export interface BoundListener extends ListenerSpec {
@@ -85,7 +95,7 @@ const NO_ROUTE: RouteInfo = { server: '_', upstreamName: '-', alternativeUpstrea
 
 /** What the access log and the metrics need about one finished request. */
 interface RequestRecord {
-  req: IncomingMessage;
+  req: RequestLike;
   clientIp: string;
   startMs: number;
   started: number;
@@ -177,7 +187,7 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
   const handleRequest = (spec: ListenerSpec) => {
     const scheme = spec.tls ? 'https' : 'http';
     const extra = spec.tls ? ['Server', 'knet', ...HSTS] : ['Server', 'knet'];
-    return (req: IncomingMessage, res: ServerResponse) => {
+    return (req: RequestLike, res: ResponseLike) => {
       const startMs = Date.now();
       const started = performance.now();
       res.on('error', () => res.destroy());
@@ -214,7 +224,7 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
     };
   };
 
-  const handleUpgrade = (spec: ListenerSpec) => (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const handleUpgrade = (spec: ListenerSpec) => (req: RequestLike, socket: Duplex, head: Buffer) => {
     const startMs = Date.now();
     const started = performance.now();
     socket.on('error', () => socket.destroy());
@@ -247,20 +257,38 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
     { address: opts.httpAddress, port: opts.httpsPort ?? 443, tls: true, role: 'https' },
     ...(opts.extraListeners ?? []),
   ];
+  const lean = opts.httpServer !== 'node' && http1Available();
+  const leanServers: Array<{ close(): void }> = [];
+  const clientError = (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // Garbage on the wire: answer 400 (408 on a header timeout) and drop the connection.
+    if (err.code === 'ECONNRESET' || !socket.writable) socket.destroy();
+    else writeError(socket, err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400, ['Server', 'knet']);
+  };
   for (const spec of specs) {
-    const server = spec.tls
-      ? https.createServer({ SNICallback: tls.sniCallback, cert: defaultCertificate.cert, key: defaultCertificate.key, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] })
-      : http.createServer();
-    server.keepAliveTimeout = 75_000; // nginx keepalive_timeout
-    server.maxRequestsPerSocket = 1000; // nginx keepalive_requests
-    server.on('request', handleRequest(spec));
-    server.on('upgrade', handleUpgrade(spec));
-    server.on('connect', (_req: IncomingMessage, socket: Duplex) => writeError(socket, 400));
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      // Garbage on the wire: answer 400 (408 on a header timeout) and drop the connection.
-      if (err.code === 'ECONNRESET' || !socket.writable) socket.destroy();
-      else writeError(socket, err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400, ['Server', 'knet']);
-    });
+    const tlsOptions = { SNICallback: tls.sniCallback, cert: defaultCertificate.cert, key: defaultCertificate.key, minVersion: 'TLSv1.2' as const, ALPNProtocols: ['http/1.1'] };
+    let server: net.Server;
+    if (lean) {
+      server = spec.tls ? createTlsServer(tlsOptions) : net.createServer();
+      const upgrade = handleUpgrade(spec);
+      leanServers.push(
+        serveHttp1(server, {
+          onRequest: handleRequest(spec),
+          onUpgrade: (req, socket, head) => (req.method === 'CONNECT' ? writeError(socket, 400) : upgrade(req, socket, head)),
+          onClientError: clientError,
+          keepAliveTimeoutMs: 75_000, // nginx keepalive_timeout
+          maxRequestsPerSocket: 1000, // nginx keepalive_requests
+        }),
+      );
+    } else {
+      const nodeServer = spec.tls ? https.createServer(tlsOptions) : http.createServer();
+      nodeServer.keepAliveTimeout = 75_000;
+      nodeServer.maxRequestsPerSocket = 1000;
+      nodeServer.on('request', handleRequest(spec));
+      nodeServer.on('upgrade', handleUpgrade(spec));
+      nodeServer.on('connect', (_req: unknown, socket: Duplex) => writeError(socket, 400));
+      nodeServer.on('clientError', clientError);
+      server = nodeServer;
+    }
     server.on('tlsClientError', () => {});
     server.on('connection', (s: net.Socket) => {
       sockets.add(s);
@@ -298,6 +326,7 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
       if (closed) return;
       closed = true;
       sync.close();
+      for (const l of leanServers) l.close();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))).concat(destroyAll(sockets, tunnels)));
       await pools.destroy();
       await reporter.flush();
@@ -305,7 +334,7 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
   };
 }
 
-function forwardContext(req: IncomingMessage, clientIp: string, scheme: 'http' | 'https', requestId: string, hostHeader?: string, prefix?: string): ForwardContext {
+function forwardContext(req: RequestLike, clientIp: string, scheme: 'http' | 'https', requestId: string, hostHeader?: string, prefix?: string): ForwardContext {
   const clientHost = req.headers.host ?? '';
   const ctx: ForwardContext = { clientIp, scheme, port: scheme === 'https' ? 443 : 80, requestId, host: hostHeader ?? (clientHost || normalizeHost(clientHost)), clientHost };
   if (prefix) ctx.xForwardedPrefix = prefix;
@@ -337,13 +366,13 @@ function canBind(address: string): Promise<boolean> {
   });
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+function header(req: RequestLike, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
 /** `$request_length`: request line, headers and body (by Content-Length). */
-function requestBytes(req: IncomingMessage): number {
+function requestBytes(req: RequestLike): number {
   let n = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 12;
   for (const h of req.rawHeaders) n += h.length + 2;
   return n + 2 + (Number(req.headers['content-length']) || 0);

@@ -5,11 +5,12 @@
  * that refuses the upgrade has its plain response relayed. Both sockets are always
  * destroyed together, so no tunnel half can leak.
  */
-import http, { type IncomingMessage } from 'node:http';
+import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { UpstreamTry } from './access-log.js';
+import type { RequestLike } from './http1-request.js';
 import { errorPage, STATUS_TEXT } from './error-pages.js';
 import { downstreamHeaders, upstreamHeaders, type ForwardContext } from './forwarded-headers.js';
 import type { PassResult } from './proxy-pass.js';
@@ -23,7 +24,7 @@ export interface UpgradeEnv {
   tunnels: Set<Duplex>;
 }
 
-export function upgradePass(req: IncomingMessage, client: Duplex, head: Buffer, d: ProxyDecision, fwd: ForwardContext, env: UpgradeEnv, done: (r: PassResult) => void): void {
+export function upgradePass(req: RequestLike, client: Duplex, head: Buffer, d: ProxyDecision, fwd: ForwardContext, env: UpgradeEnv, done: (r: PassResult) => void): void {
   const tries: UpstreamTry[] = [];
   const maxTries = Math.max(1, Math.min(d.tries, d.endpoints.length));
   let finished = false;

@@ -13,7 +13,7 @@
  */
 import type net from 'node:net';
 import type { ServiceTally } from './metrics.js';
-import { readWithBuffer, socketWriter, type FastPathOptions, type SocketWriter } from './tcp-fast-path.js';
+import { readWithBuffer, socketWriter, type FastPathOptions, type SocketWriter } from '../dataplane/net/tcp-fast-path.js';
 
 const READ_BUFFER_BYTES = 64 * 1024;
 /**

@@ -1,5 +1,5 @@
 /**
- * The two ways the UDP and TCP fast paths (dns/udp-fast-path.ts, proxy/tcp-fast-path.ts) reach
+ * The two ways the UDP and TCP fast paths (dns/udp-fast-path.ts, dataplane/net/tcp-fast-path.ts) reach
  * Node's internals, each feature-checked by its caller, which falls back to the public API
  * when what it finds does not have the expected shape.
  */

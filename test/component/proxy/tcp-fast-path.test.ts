@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readWithBuffer, socketWriter } from '../../../proxy/tcp-fast-path.js';
+import { readWithBuffer, socketWriter } from '../../../dataplane/net/tcp-fast-path.js';
 import { slowReadHash } from './helpers.js';
 
 const ADDRESS = '127.51.0.41';

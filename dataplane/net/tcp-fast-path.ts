@@ -23,7 +23,7 @@
  */
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { nodeBinding, ownSymbol } from '../dataplane/net/node-internals.js';
+import { nodeBinding, ownSymbol } from './node-internals.js';
 
 export interface FastPathOptions {
   /** false forces the public API (tests of the fallback, and a switch should Node change). */
@@ -63,7 +63,9 @@ interface StreamWrapBinding {
 /** Writes to `sock`; `onWritable` runs once it can take more after write() returned false. */
 export function socketWriter(sock: net.Socket, onWritable: () => void, opts: FastPathOptions = {}): SocketWriter {
   const binding = opts.native === false ? undefined : streamWrap();
-  if (!binding || !isNativeHandle(handleOf(sock))) {
+  // A TLS socket's handle (TLSWrap) takes one write at a time and keeps it until encrypted
+  // and flushed, so a direct write beside the Writable's would collide: public API only.
+  if (!binding || !isNativeHandle(handleOf(sock)) || (sock as { encrypted?: boolean }).encrypted === true) {
     sock.on('drain', onWritable);
     return { write: (chunk) => sock.write(chunk), holds: () => sock.writableLength > 0, fast: false };
   }

@@ -1,0 +1,383 @@
+/**
+ * The ingress's HTTP/1.1 server: Node's own parser (llhttp, through the http_parser binding
+ * node:http uses), with lean request and response objects instead of node:http's streams.
+ *
+ * Why: per proxied request node:http built an IncomingMessage (a Readable) and a
+ * ServerResponse (a Writable) and ran a dozen process.nextTick callbacks; a profile of the
+ * ingress under wrk put a quarter of its CPU there. Here the socket's bytes go from libuv
+ * straight into the parser (`parser.consume(handle)`, as node:http does), responses are
+ * written to the native handle (dataplane/net/tcp-fast-path.ts), and a request costs two
+ * small objects.
+ *
+ * What it keeps from node:http (and nginx), since the parser is the same one: the request
+ * syntax rules (invalid requests, conflicting Content-Length / Transfer-Encoding, oversized
+ * headers → clientError); keep-alive as the request asks; pipelined requests answered in
+ * order, one at a time, reading stopped while one waits; `Expect: 100-continue` answered,
+ * other expectations 417; HTTP/1.1 without Host → clientError; Upgrade and CONNECT handed
+ * over with the bytes after the head; the headers timeout and request timeout (node's
+ * ConnectionsList), the keep-alive idle timeout and a requests-per-connection limit.
+ *
+ * `available()` is false when this Node's binding does not have the expected shape; the
+ * ingress then uses node:http.
+ */
+import net from 'node:net';
+import type tls from 'node:tls';
+import { nodeBinding } from '../dataplane/net/node-internals.js';
+import { socketWriter, type SocketWriter } from '../dataplane/net/tcp-fast-path.js';
+import { Http1Request, type BodyFlow } from './http1-request.js';
+import { Http1Response, type ResponseSink } from './http1-response.js';
+
+export interface Http1Options {
+  onRequest(req: Http1Request, res: Http1Response): void;
+  /** Upgrade and CONNECT requests: the socket is the handler's, `head` the bytes read past the request head. */
+  onUpgrade(req: Http1Request, socket: net.Socket, head: Buffer): void;
+  /** A request that cannot be served (parse error, timeout, missing Host): answer and destroy. */
+  onClientError(err: NodeJS.ErrnoException, socket: net.Socket): void;
+  /** Idle time between requests before the connection is closed (nginx keepalive_timeout). */
+  keepAliveTimeoutMs: number;
+  /** Requests per connection; the last one is answered with Connection: close (nginx keepalive_requests). */
+  maxRequestsPerSocket: number;
+  /** From the first byte of a request to the end of its head (node's headersTimeout). */
+  headersTimeoutMs?: number;
+  /** From the first byte of a request to the end of its body (node's requestTimeout). */
+  requestTimeoutMs?: number;
+}
+
+interface Parser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number, connections?: ConnectionsList): void;
+  consume(handle: unknown): void;
+  unconsume(): void;
+  execute(data: Buffer): number | Error;
+  finish(): number | Error | undefined;
+  getCurrentBuffer(): Buffer;
+  remove(): void;
+  close(): void;
+  [key: number]: unknown;
+  conn?: Http1Connection;
+}
+interface ConnectionsList {
+  expired(headersTimeout: number, requestTimeout: number): Parser[];
+}
+interface ParserBinding {
+  HTTPParser: (new () => Parser) & Record<string, number>;
+  ConnectionsList: new () => ConnectionsList;
+  allMethods: string[];
+}
+
+let parserBinding: ParserBinding | null | undefined;
+
+function binding(): ParserBinding | undefined {
+  if (parserBinding === undefined) {
+    parserBinding = null;
+    // process.binding('http_parser') warns once (DEP0111); node:http reaches the same binding
+    // internally, and the warning would only alarm the ingress's users.
+    const quiet = process.noDeprecation;
+    process.noDeprecation = true;
+    try {
+      const b = nodeBinding('http_parser') as Partial<ParserBinding> | undefined;
+      const P = b?.HTTPParser;
+      if (typeof P === 'function' && typeof b?.ConnectionsList === 'function' && Array.isArray(b.allMethods) && typeof P.REQUEST === 'number' && typeof P.kOnExecute === 'number' && typeof P.prototype.consume === 'function') {
+        parserBinding = b as ParserBinding;
+      }
+    } finally {
+      process.noDeprecation = quiet;
+    }
+  }
+  return parserBinding ?? undefined;
+}
+
+/** Whether this Node's http_parser binding can carry the server. */
+export function available(): boolean {
+  return binding() !== undefined;
+}
+
+const MAX_HEADER_PAIRS = 2000; // node:http's maxHeadersCount default
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+/** Reading stops for: a pipelined request waiting its turn, a body nobody reads yet. */
+const WAITING = 1;
+const BODY = 2;
+
+/** Serves HTTP/1.x on every connection `server` accepts (net.Server, or tls.Server's secure connections). */
+export function serveHttp1(server: net.Server | tls.Server, opts: Http1Options): { close(): void } {
+  const b = binding();
+  if (!b) throw new Error('http1-server: this Node has no usable http_parser binding');
+  const connections = new b.ConnectionsList();
+  const live = new Set<Http1Connection>();
+  const ctx: ServerContext = { b, opts, connections, live, tick: 0 };
+  const secure = 'addContext' in server;
+  server.on(secure ? 'secureConnection' : 'connection', (socket: net.Socket) => live.add(new Http1Connection(socket, ctx)));
+  const headersTimeout = opts.headersTimeoutMs ?? 60_000;
+  const requestTimeout = opts.requestTimeoutMs ?? 300_000;
+  const idleTicks = Math.ceil(opts.keepAliveTimeoutMs / 1000);
+  // One coarse sweep a second instead of a timer re-armed per request (node checks every 30 s).
+  const sweep = setInterval(() => {
+    ctx.tick++;
+    for (const p of connections.expired(headersTimeout, requestTimeout)) p.conn?.timedOut();
+    for (const c of live) if (c.idle() && ctx.tick - c.idleSince >= idleTicks) c.socket.destroy();
+  }, 1000);
+  sweep.unref();
+  return {
+    close() {
+      clearInterval(sweep);
+      for (const c of live) if (c.idle()) c.socket.destroy();
+    },
+  };
+}
+
+interface ServerContext {
+  b: ParserBinding;
+  opts: Http1Options;
+  connections: ConnectionsList;
+  live: Set<Http1Connection>;
+  /** Seconds since the server started, from the sweep. */
+  tick: number;
+}
+
+class Http1Connection implements ResponseSink, BodyFlow {
+  readonly parser: Parser;
+  private readonly writer: SocketWriter;
+  private readonly consumed: boolean;
+  private requests = 0;
+  /** The request the parser is reading (its body may still be coming). */
+  private current: Http1Request | undefined;
+  /** The response being written; later pipelined requests wait in `waiting`. */
+  private active: Http1Response | undefined;
+  private activeRequest: Http1Request | undefined;
+  private readonly waiting: Array<[Http1Request, Http1Response]> = [];
+  private pendingHeaders: string[] = [];
+  private pendingUrl = '';
+  private blocked = 0;
+  private upgrading: Http1Request | undefined;
+  private closed = false;
+  private released = false;
+  private readonly listeners: Array<[string, (...args: never[]) => void]> = [];
+  idleSince: number;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly ctx: ServerContext,
+  ) {
+    const { HTTPParser } = ctx.b;
+    const parser = new HTTPParser();
+    parser.initialize(HTTPParser.REQUEST!, {}, 0, 0, ctx.connections);
+    parser.conn = this;
+    parser[HTTPParser.kOnHeaders!] = (headers: string[], url: string) => this.onHeaders(headers, url);
+    parser[HTTPParser.kOnHeadersComplete!] = (major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, _s: unknown, _m: unknown, upgrade: boolean, keepAlive: boolean) =>
+      this.onHeadersComplete(major, minor, headers, method, url, upgrade, keepAlive);
+    parser[HTTPParser.kOnBody!] = (chunk: Buffer) => this.current?.pushBody(chunk);
+    parser[HTTPParser.kOnMessageComplete!] = () => this.onMessageComplete();
+    parser[HTTPParser.kOnExecute!] = (ret: number | Error) => this.afterExecute(ret, undefined);
+    parser[HTTPParser.kOnTimeout!] = () => {};
+    this.parser = parser;
+    this.idleSince = ctx.tick;
+    this.writer = socketWriter(socket, () => this.onWritable());
+    socket.setNoDelay(true);
+    this.listen('error', () => socket.destroy());
+    this.listen('end', () => this.onEnd());
+    this.listen('close', () => this.onClose());
+    const handle = (socket as unknown as { _handle?: { isStreamBase?: boolean; _consumed?: boolean } })._handle;
+    this.consumed = handle?.isStreamBase === true && !handle._consumed;
+    if (this.consumed) {
+      handle!._consumed = true;
+      parser.consume(handle);
+    } else {
+      this.listen('data', (d: Buffer) => this.afterExecute(this.parser.execute(d), d));
+    }
+  }
+
+  /** No request in progress or waiting. */
+  idle(): boolean {
+    return this.active === undefined && this.current === undefined && !this.closed;
+  }
+
+  // ResponseSink
+  send(bytes: Buffer): boolean {
+    if (this.closed) return false;
+    return this.writer.write(bytes);
+  }
+
+  finished(res: Http1Response, close: boolean): void {
+    if (res !== this.active) return;
+    if (this.writer.holds()) return; // onWritable finishes it
+    this.complete(res, close);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // BodyFlow
+  holdBody(hold: boolean): void {
+    this.block(BODY, hold);
+  }
+
+  timedOut(): void {
+    const err: NodeJS.ErrnoException = new Error('Request timeout');
+    err.code = 'ERR_HTTP_REQUEST_TIMEOUT';
+    this.clientError(err);
+  }
+
+  private onHeaders(headers: string[], url: string): void {
+    if (this.pendingHeaders.length < MAX_HEADER_PAIRS * 2) this.pendingHeaders.push(...headers);
+    this.pendingUrl += url;
+  }
+
+  private onHeadersComplete(major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
+    let raw = headers;
+    if (raw === undefined) {
+      raw = this.pendingHeaders;
+      this.pendingHeaders = [];
+    }
+    if (url === undefined) {
+      url = this.pendingUrl;
+      this.pendingUrl = '';
+    }
+    if (raw.length > MAX_HEADER_PAIRS * 2) raw.length = MAX_HEADER_PAIRS * 2;
+    const name = this.ctx.b.allMethods[method] ?? 'GET';
+    const req = new Http1Request(this.socket, name, url, major, minor, raw, this);
+    this.current = req;
+    if (upgrade) {
+      // Stop parsing here: what follows the head belongs to the upgraded protocol.
+      this.upgrading = req;
+      return 2;
+    }
+    this.requests++;
+    const last = !keepAlive || this.requests >= this.ctx.opts.maxRequestsPerSocket;
+    const res = new Http1Response(this, name, major === 1 && minor === 1, !last);
+    if (this.active) {
+      this.waiting.push([req, res]);
+      this.block(WAITING, true);
+    } else this.dispatch(req, res);
+    return 0;
+  }
+
+  private onMessageComplete(): void {
+    const req = this.current;
+    this.current = undefined;
+    req?.pushEnd();
+  }
+
+  private afterExecute(ret: number | Error, data: Buffer | undefined): void {
+    if (ret instanceof Error) {
+      this.clientError(ret as NodeJS.ErrnoException);
+      return;
+    }
+    const req = this.upgrading;
+    if (!req) return;
+    this.upgrading = undefined;
+    this.current = undefined;
+    const head = (data ?? this.parser.getCurrentBuffer()).subarray(ret);
+    this.release();
+    // The socket is the upgrade handler's now (it adds its own error listener).
+    for (const [event, fn] of this.listeners) if (event !== 'error') this.socket.off(event, fn as (...args: unknown[]) => void);
+    this.ctx.live.delete(this);
+    this.ctx.opts.onUpgrade(req, this.socket, head);
+  }
+
+  private dispatch(req: Http1Request, res: Http1Response): void {
+    this.active = res;
+    this.activeRequest = req;
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
+      const h = req.headers;
+      if (h.host === undefined) {
+        const err: NodeJS.ErrnoException = new Error('HTTP/1.1 request without Host');
+        err.code = 'KNET_MISSING_HOST';
+        this.clientError(err);
+        return;
+      }
+      if (h.expect !== undefined) {
+        if (!/(?:^|\W)100-continue(?:$|\W)/i.test(h.expect)) {
+          res.writeHead(417, []).end();
+          return;
+        }
+        this.writer.write(CONTINUE);
+      }
+    }
+    this.ctx.opts.onRequest(req, res);
+  }
+
+  private complete(res: Http1Response, close: boolean): void {
+    const req = this.activeRequest;
+    this.active = undefined;
+    this.activeRequest = undefined;
+    // A body the handler never read is read and dropped, so the next request can be parsed.
+    if (req && !req.complete) req.dump();
+    queueMicrotask(() => res.closed(false));
+    if (close) {
+      this.socket.end();
+      return;
+    }
+    this.idleSince = this.ctx.tick;
+    const next = this.waiting.shift();
+    if (this.waiting.length === 0) this.block(WAITING, false);
+    if (next) this.dispatch(next[0], next[1]);
+  }
+
+  private onWritable(): void {
+    const res = this.active;
+    if (!res) return;
+    res.writable();
+    // A response whose end() waited for the socket to take its last bytes.
+    if (res === this.active && res.ended && !this.writer.holds()) this.complete(res, res.last);
+  }
+
+  private block(reason: number, on: boolean): void {
+    const before = this.blocked;
+    this.blocked = on ? before | reason : before & ~reason;
+    if ((before === 0) === (this.blocked === 0)) return;
+    if (this.consumed) {
+      const handle = (this.socket as unknown as { _handle?: { readStop(): number; readStart(): number; reading?: boolean } })._handle;
+      if (!handle) return;
+      handle.reading = this.blocked === 0;
+      if (this.blocked === 0) handle.readStart();
+      else handle.readStop();
+    } else if (this.blocked === 0) this.socket.resume();
+    else this.socket.pause();
+  }
+
+  private clientError(err: NodeJS.ErrnoException): void {
+    if (this.closed) return;
+    if (this.active?.headersSent) {
+      this.socket.destroy();
+      return;
+    }
+    this.ctx.opts.onClientError(err, this.socket);
+  }
+
+  private onEnd(): void {
+    const ret = this.parser.finish();
+    if (ret instanceof Error) {
+      this.clientError(ret as NodeJS.ErrnoException);
+      return;
+    }
+    // The client closed its side: an unfinished response has nobody to read it (nginx logs 499).
+    if (this.active || this.waiting.length > 0) this.socket.destroy();
+    else this.socket.end();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.ctx.live.delete(this);
+    this.active?.closed(true);
+    for (const [, res] of this.waiting) res.closed(true);
+    this.waiting.length = 0;
+    this.active = undefined;
+    this.release();
+  }
+
+  private listen(event: string, fn: (...args: never[]) => void): void {
+    this.listeners.push([event, fn]);
+    this.socket.on(event, fn as (...args: unknown[]) => void);
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    const parser = this.parser;
+    if (this.consumed) parser.unconsume();
+    parser.remove();
+    parser.conn = undefined;
+    // The parser may be on the stack (a callback of execute): free it once that has unwound.
+    setImmediate(() => parser.close());
+  }
+}
