@@ -21,9 +21,13 @@ export interface LoggerOptions {
 export function createLogger(component: string, opts: LoggerOptions = {}): Logger {
   const min = ORDER[opts.level ?? ((process.env.KNET_LOG_LEVEL as Level | undefined) ?? 'info')] ?? ORDER.info;
   const write = opts.write ?? writeStderr;
+  const componentJson = JSON.stringify(component);
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, component, msg, ...fields }, errorReplacer));
+    // A line without fields (the ingress's access log: one per request) is written out by
+    // hand; it is the same text JSON.stringify makes of the object, without building one.
+    if (fields === undefined) write(`{"time":"${isoNow()}","level":"${level}","component":${componentJson},"msg":${JSON.stringify(msg)}}`);
+    else write(JSON.stringify({ time: isoNow(), level, component, msg, ...fields }, errorReplacer));
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -61,6 +65,19 @@ export function batchedLines(writeChunk: (chunk: string) => void): (line: string
     scheduled = true;
     setImmediate(flush);
   };
+}
+
+let isoMs = -1;
+let isoText = '';
+
+/** Date#toISOString of now, computed once per millisecond (busy components log many lines per ms). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
 }
 
 /** The default sink: stderr, batched per loop turn. */

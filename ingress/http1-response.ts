@@ -23,6 +23,8 @@ export interface ResponseSink {
   finished(res: Http1Response, close: boolean): void;
   /** Drops the connection (res.destroy()). */
   destroy(): void;
+  /** Whether a write is still queued (its bytes not yet taken by the kernel). */
+  holds(): boolean;
 }
 
 /** What proxy-pass.ts and local-response.ts need of a response, from either server. */
@@ -38,6 +40,8 @@ export interface ResponseLike {
   on(event: 'error', listener: (err: Error) => void): unknown;
   off(event: 'drain', listener: () => void): unknown;
   destroy(): unknown;
+  /** Whether bytes written may still be read from their memory (queued, not yet sent). */
+  holds?(): boolean;
 }
 
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
@@ -139,6 +143,10 @@ export class Http1Response extends EventEmitter implements ResponseLike {
   destroy(): this {
     this.sink.destroy();
     return this;
+  }
+
+  holds(): boolean {
+    return this.sink.holds();
   }
 
   /** @internal the socket can take more. */

@@ -206,6 +206,10 @@ class Http1Connection implements ResponseSink, BodyFlow {
     this.socket.destroy();
   }
 
+  holds(): boolean {
+    return this.writer.holds();
+  }
+
   // BodyFlow
   holdBody(hold: boolean): void {
     this.block(BODY, hold);

@@ -96,6 +96,8 @@ export function proxyPass(req: RequestLike, res: ResponseLike, d: ProxyDecision,
     let ended = false;
     let over = false;
     let bodyDone = !hasBody;
+    /** A body chunk of the current read went to the client (it may still be queued there). */
+    let wrote = false;
     const onDrain = () => conn.socket.resume();
     const stopBody = hasBody ? body(conn, () => (bodyDone = true), () => fail(Object.assign(new Error('request body larger than proxy-body-size'), { code: 'KNET_BODY_TOO_LARGE' }))) : NO_BODY;
 
@@ -124,6 +126,7 @@ export function proxyPass(req: RequestLike, res: ResponseLike, d: ProxyDecision,
         },
         onBody(chunk, last) {
           if (discard) return;
+          if (chunk.length) wrote = true;
           if (last) {
             ended = true;
             res.end(chunk);
@@ -199,17 +202,19 @@ export function proxyPass(req: RequestLike, res: ResponseLike, d: ProxyDecision,
     conn.begin(
       {
         onConnect() {
-          conn.socket.write(head, 'latin1');
+          conn.sendHead(head);
           if (hasBody) stopBody.start();
         },
         onData(chunk) {
+          wrote = false;
           try {
             reader.feed(chunk);
           } catch (err) {
             fail(err as UpstreamError);
-            return;
+            return false;
           }
           if (reader.done) complete();
+          return wrote && (res.holds?.() ?? true);
         },
         onEof() {
           try {

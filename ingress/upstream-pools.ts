@@ -12,6 +12,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { socketWriter, type SocketWriter } from '../dataplane/net/tcp-fast-path.js';
 import type { Endpoint } from './endpoints.js';
 import type { RouteTable } from './route-table.js';
 
@@ -29,7 +30,11 @@ export interface PoolOptions {
 /** Events of the exchange a connection currently carries. */
 export interface ExchangeHandler {
   onConnect(): void;
-  onData(chunk: Buffer): void;
+  /**
+   * Bytes from the pod. They may sit in a read buffer the next read reuses: return true when
+   * something still points into `chunk` afterwards (a write the client socket has queued).
+   */
+  onData(chunk: Buffer): boolean;
   /** The pod closed its side (EOF). */
   onEof(): void;
   /** Socket error, connect failure or timeout; the socket is destroyed. */
@@ -46,23 +51,26 @@ export class UpstreamConnection {
   private connectTimer: NodeJS.Timeout | undefined;
   private timeoutMs = -1;
 
+  private readonly writer: SocketWriter;
+
   constructor(
     readonly socket: net.Socket,
     readonly key: string,
     private readonly pools: UpstreamPools,
     connectTimeoutMs: number,
     secure: boolean,
+    private readonly reads?: ReadBuffer,
   ) {
     socket.setNoDelay(true);
+    this.writer = socketWriter(socket, () => {});
     socket.on(secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(this.connectTimer);
       this.connected = true;
       this.handler?.onConnect();
     });
-    socket.on('data', (chunk: Buffer) => {
-      if (this.handler) this.handler.onData(chunk);
-      else socket.destroy(); // bytes on an idle connection: the pod broke framing
-    });
+    // TLS sockets read with 'data'; plain ones through `onread` (UpstreamPools.connect).
+    if (secure) socket.on('data', (chunk: Buffer) => this.received(chunk));
+    else socket.once('close', () => this.reads?.release());
     socket.on('end', () => {
       if (this.handler) this.handler.onEof();
       socket.destroy();
@@ -79,6 +87,24 @@ export class UpstreamConnection {
       else this.fail(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' }));
     });
     this.connectTimer = setTimeout(() => this.fail(Object.assign(new Error('upstream connect timed out'), { code: 'KNET_CONNECT_TIMEOUT' })), connectTimeoutMs);
+  }
+
+  /** Writes the request head (latin1). */
+  sendHead(head: string): void {
+    this.writer.write(Buffer.from(head, 'latin1'));
+  }
+
+  /** @internal net's onread callback; back-pressure is the exchange's (it pauses the socket), so never false. */
+  read(n: number, buf: Buffer): true {
+    if (this.received(buf.subarray(0, n))) this.reads?.lend();
+    return true;
+  }
+
+  /** Bytes read; true when the chunk's memory is still referenced after the handler ran. */
+  private received(chunk: Buffer): boolean {
+    if (this.handler) return this.handler.onData(chunk);
+    this.socket.destroy(); // bytes on an idle connection: the pod broke framing
+    return false;
   }
 
   /** Starts an exchange: `onConnect` is called at once for an open (reused) connection. */
@@ -147,11 +173,13 @@ export class UpstreamPools {
   /** A new connection, never an idle one (a reused socket the pod had closed meanwhile). */
   connect(ep: Endpoint, protocol: 'http' | 'https', connectTimeoutMs: number, key = `${protocol}|${ep.id}`): UpstreamConnection {
     const local = this.opts.localAddress ? { localAddress: this.opts.localAddress } : {};
+    const reads = new ReadBuffer();
     const socket =
       protocol === 'https'
         ? tls.connect({ host: ep.address, port: ep.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], ...local })
-        : net.connect({ host: ep.address, port: ep.port, ...local });
-    const conn = new UpstreamConnection(socket, key, this, connectTimeoutMs, protocol === 'https');
+        : net.connect({ host: ep.address, port: ep.port, ...local, onread: { buffer: () => reads.next(), callback: (n, buf) => conn.read(n, buf as Buffer) } });
+    // Reads come only after the connect, once `conn` is set (net asks for a buffer at once).
+    const conn: UpstreamConnection = new UpstreamConnection(socket, key, this, connectTimeoutMs, protocol === 'https', protocol === 'https' ? undefined : reads);
     this.all.add(conn);
     return conn;
   }
@@ -205,5 +233,41 @@ export class UpstreamPools {
     this.idle.clear();
     for (const c of [...this.all]) c.socket.destroy();
     this.all.clear();
+  }
+}
+
+/**
+ * Plain pod connections read through net's `onread` into a buffer of their own, reused from
+ * read to read: Node's default path allocates a buffer and runs a Readable push and a 'data'
+ * event per read. A buffer whose bytes the client socket still queues after the read is lent
+ * to that write; the connection's next read gets another. Buffers of closed connections
+ * serve new ones (bounded: idle, this keeps at most 1 MiB).
+ */
+const READ_BUFFER_BYTES = 16 * 1024;
+const spare: Buffer[] = [];
+const MAX_SPARE = 64;
+
+/** One plain connection's read buffer. */
+class ReadBuffer {
+  private buffer: Buffer | undefined;
+  private lent = false;
+
+  next(): Buffer {
+    if (!this.buffer || this.lent) {
+      this.buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      this.lent = false;
+    }
+    return this.buffer;
+  }
+
+  /** The last read's bytes are still referenced: the next read needs another buffer. */
+  lend(): void {
+    this.lent = true;
+  }
+
+  /** The connection closed. */
+  release(): void {
+    if (this.buffer && !this.lent && spare.length < MAX_SPARE) spare.push(this.buffer);
+    this.buffer = undefined;
   }
 }

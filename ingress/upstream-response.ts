@@ -76,7 +76,8 @@ export class ResponseReader {
     const end = all.indexOf(delimiter, 0, 'latin1');
     if (end < 0) {
       if (all.length > max) throw new UpstreamProtocolError(tooLong);
-      this.pending = all;
+      // Kept across reads: a copy, since the caller's read buffer is reused.
+      this.pending = all === buf ? Buffer.from(buf) : all;
       return undefined;
     }
     this.pending = undefined;

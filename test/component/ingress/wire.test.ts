@@ -4,7 +4,7 @@
  * none for HEAD) reaches the client intact, large bodies stream through, and sequential
  * requests reuse one kept-alive connection to the pod.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -15,6 +15,8 @@ import { curl, endpointSlice, NS, service, World } from './harness.js';
 
 const w = new World('127.52.0.19');
 const BIG = Buffer.alloc(3 << 20, 'abcdefghij');
+// Random, and larger than loopback's socket buffers, so a slow reader's writes queue up.
+const HUGE = randomBytes(24 << 20);
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 let pod: http.Server;
 let raw: net.Server;
@@ -41,6 +43,9 @@ beforeAll(async () => {
       } else if (req.url === '/big') {
         res.writeHead(200, { 'Content-Length': BIG.length, 'X-Sha': sha(BIG) });
         res.end(req.method === 'HEAD' ? undefined : BIG);
+      } else if (req.url === '/huge') {
+        res.writeHead(200, { 'Content-Length': HUGE.length });
+        res.end(HUGE);
       } else if (req.url === '/chunked') {
         res.writeHead(200, { 'Content-Type': 'text/plain' }); // no length: Node sends chunked
         let i = 0;
@@ -119,6 +124,35 @@ describe('every response framing reaches the client intact', () => {
     expect(r.status).toBe(200);
     expect(r.headers['content-length']).toEqual([String(BIG.length)]);
     expect(sha(Buffer.from(r.body, 'latin1'))).toBe(r.headers['x-sha']![0]);
+  });
+
+  it('24 MiB to two slow readers at once, while other requests are relayed between their reads', async () => {
+    // Pod bytes are read into one shared buffer (upstream-pools.ts); a chunk the slow client's
+    // socket still queues must not be overwritten by the next read of another connection.
+    const slow = () =>
+      new Promise<{ status: number; sha: string }>((resolve, reject) => {
+        const req = http.get({ host: w.controllerIp, port: w.ingress.ports.http, path: '/huge', headers: { Host: 'wire.example.com' } }, (res) => {
+          const hash = createHash('sha256');
+          res.pause();
+          setTimeout(() => res.resume(), 300); // the ingress's writes to us queue meanwhile
+          res.on('data', (c: Buffer) => {
+            hash.update(c);
+            res.pause();
+            setTimeout(() => res.resume(), 1);
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, sha: hash.digest('hex') }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+      });
+    const busy = async () => {
+      for (let i = 0; i < 20; i++) expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/chunked`])).body).toContain('line 49\n');
+    };
+    const [a, b] = await Promise.all([slow(), slow(), busy()]);
+    expect([a, b]).toEqual([
+      { status: 200, sha: sha(HUGE) },
+      { status: 200, sha: sha(HUGE) },
+    ]);
   });
 
   it('HEAD: the headers, no body', async () => {

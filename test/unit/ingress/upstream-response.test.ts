@@ -12,7 +12,11 @@ interface Read {
   error?: string;
 }
 
-/** Feeds `wire` in the given pieces (then EOF when `close`), collecting what the reader reports. */
+/**
+ * Feeds `wire` in the given pieces (then EOF when `close`), collecting what the reader reports.
+ * Each piece goes through one reused buffer, scribbled over after each feed, as a socket's
+ * reused read buffer is (upstream-pools.ts): what the reader keeps across reads must be a copy.
+ */
 function read(wire: string, opts: { head?: boolean; splits?: number[]; close?: boolean } = {}): Read {
   const out: Read = { body: '', lastSeen: false, ended: false, reusable: false };
   const r = new ResponseReader(
@@ -30,8 +34,11 @@ function read(wire: string, opts: { head?: boolean; splits?: number[]; close?: b
   const cuts = [...new Set(opts.splits ?? [])].filter((n) => n > 0 && n < bytes.length).sort((a, b) => a - b);
   try {
     let at = 0;
+    const reused = Buffer.alloc(bytes.length);
     for (const cut of [...cuts, bytes.length]) {
-      r.feed(bytes.subarray(at, cut));
+      bytes.copy(reused, 0, at, cut);
+      r.feed(reused.subarray(0, cut - at));
+      reused.fill('#');
       at = cut;
     }
     if (opts.close) r.eof();

@@ -30,6 +30,18 @@ describe('structured logger', () => {
     expect(JSON.parse(out[0]!)).toMatchObject({ level: 'warn', component: 'proxy/sync', msg: 'slow', ms: 12, error: { message: 'boom' } });
   });
 
+  it('writes a line without fields exactly as JSON.stringify writes the object (quotes, control bytes, unicode)', () => {
+    const out: string[] = [];
+    const log = createLogger('ingress/"access"', { write: (l) => out.push(l) });
+    const msg = '1.2.3.4 - - "GET /\\x22 HTTP/1.1" \u2028 \u0000 é 🦊';
+    log.info(msg);
+    log.warn(msg, {});
+    const [bare, viaObject] = out.map((l) => JSON.parse(l) as Record<string, string>);
+    expect(bare).toEqual(viaObject && { ...viaObject, level: 'info' });
+    expect(out[0]).toBe(JSON.stringify({ time: bare!.time, level: 'info', component: 'ingress/"access"', msg }));
+    expect(Date.parse(bare!.time!)).not.toBeNaN();
+  });
+
   it('loses no line, in order, when the process exits in the same turn it logged', async () => {
     const { lines } = child(`const log = createLogger('t'); for (let i = 0; i < 5; i++) log.info('line ' + i); process.exit(3);`);
     expect((await lines).map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
