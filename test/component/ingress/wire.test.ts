@@ -13,7 +13,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curl, endpointSlice, NS, service, World } from './harness.js';
 
-const w = new World('127.52.0.19');
+// The same checks through both client-side servers: the lean one (the default) and node:http.
+const lean = new World('127.52.0.19');
+const nodeHttp = new World('127.52.0.20');
 const BIG = Buffer.alloc(3 << 20, 'abcdefghij');
 // Random, and larger than loopback's socket buffers, so a slow reader's writes queue up.
 const HUGE = randomBytes(24 << 20);
@@ -76,20 +78,24 @@ beforeAll(async () => {
   await new Promise<void>((r) => oneShot.listen(8080, '127.52.19.3', () => r()));
   await new Promise<void>((r) => pod.listen(8080, '127.52.19.1', () => r()));
   await new Promise<void>((r) => raw.listen(8080, '127.52.19.2', () => r()));
-  await w.start();
-  w.apply(
-    service('wire'), endpointSlice('wire', [{ name: 'wire-1', ip: '127.52.19.1', port: 8080 }]),
-    service('raw'), endpointSlice('raw', [{ name: 'raw-1', ip: '127.52.19.2', port: 8080 }]),
-    ing('wire', 'wire.example.com', 'wire'),
-    ing('raw', 'raw.example.com', 'raw'),
-    service('oneshot'), endpointSlice('oneshot', [{ name: 'oneshot-1', ip: '127.52.19.3', port: 8080 }]),
-    ing('oneshot', 'oneshot.example.com', 'oneshot'),
-  );
-  await w.settle();
+  await lean.start();
+  await nodeHttp.start({ httpServer: 'node' });
+  for (const w of [lean, nodeHttp]) {
+    w.apply(
+      service('wire'), endpointSlice('wire', [{ name: 'wire-1', ip: '127.52.19.1', port: 8080 }]),
+      service('raw'), endpointSlice('raw', [{ name: 'raw-1', ip: '127.52.19.2', port: 8080 }]),
+      ing('wire', 'wire.example.com', 'wire'),
+      ing('raw', 'raw.example.com', 'raw'),
+      service('oneshot'), endpointSlice('oneshot', [{ name: 'oneshot-1', ip: '127.52.19.3', port: 8080 }]),
+      ing('oneshot', 'oneshot.example.com', 'oneshot'),
+    );
+    await w.settle();
+  }
 }, 30_000);
 
 afterAll(async () => {
-  await w.close();
+  await lean.close();
+  await nodeHttp.close();
   pod?.closeAllConnections();
   await new Promise((r) => pod?.close(r));
   await new Promise((r) => raw?.close(r));
@@ -97,110 +103,115 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describe('request bodies reach the pod intact', () => {
-  const body = Buffer.alloc(200_000, 'k');
-  const file = () => {
-    const f = path.join(tmp, 'body');
-    writeFileSync(f, body);
-    return `@${f}`;
-  };
-
-  it('with Content-Length', async () => {
-    const r = await curl(['-H', 'Host: wire.example.com', '-H', 'Content-Type: application/octet-stream', '--data-binary', file(), `${w.http}/echo`]);
-    expect(r.status).toBe(200);
-    expect(JSON.parse(r.body)).toEqual({ length: body.length, sha: sha(body), contentLength: String(body.length), transferEncoding: null });
-  });
-
-  it('chunked (re-chunked on the way)', async () => {
-    const r = await curl(['-H', 'Host: wire.example.com', '-H', 'Transfer-Encoding: chunked', '--data-binary', file(), `${w.http}/echo`]);
-    expect(r.status).toBe(200);
-    expect(JSON.parse(r.body)).toEqual({ length: body.length, sha: sha(body), contentLength: null, transferEncoding: 'chunked' });
-  });
-});
-
-describe('every response framing reaches the client intact', () => {
-  it('a 3 MiB Content-Length body streams through', async () => {
-    const r = await curl(['-H', 'Host: wire.example.com', `${w.http}/big`]);
-    expect(r.status).toBe(200);
-    expect(r.headers['content-length']).toEqual([String(BIG.length)]);
-    expect(sha(Buffer.from(r.body, 'latin1'))).toBe(r.headers['x-sha']![0]);
-  });
-
-  it('24 MiB to two slow readers at once, while other requests are relayed between their reads', async () => {
-    // Pod bytes are read into one shared buffer (upstream-pools.ts); a chunk the slow client's
-    // socket still queues must not be overwritten by the next read of another connection.
-    const slow = () =>
-      new Promise<{ status: number; sha: string }>((resolve, reject) => {
-        const req = http.get({ host: w.controllerIp, port: w.ingress.ports.http, path: '/huge', headers: { Host: 'wire.example.com' } }, (res) => {
-          const hash = createHash('sha256');
-          res.pause();
-          setTimeout(() => res.resume(), 300); // the ingress's writes to us queue meanwhile
-          res.on('data', (c: Buffer) => {
-            hash.update(c);
-            res.pause();
-            setTimeout(() => res.resume(), 1);
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, sha: hash.digest('hex') }));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-      });
-    const busy = async () => {
-      for (let i = 0; i < 20; i++) expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/chunked`])).body).toContain('line 49\n');
+describe.each([
+  ['lean server', lean],
+  ['node:http', nodeHttp],
+])('%s', (_, w) => {
+  describe('request bodies reach the pod intact', () => {
+    const body = Buffer.alloc(200_000, 'k');
+    const file = () => {
+      const f = path.join(tmp, 'body');
+      writeFileSync(f, body);
+      return `@${f}`;
     };
-    const [a, b] = await Promise.all([slow(), slow(), busy()]);
-    expect([a, b]).toEqual([
-      { status: 200, sha: sha(HUGE) },
-      { status: 200, sha: sha(HUGE) },
-    ]);
+
+    it('with Content-Length', async () => {
+      const r = await curl(['-H', 'Host: wire.example.com', '-H', 'Content-Type: application/octet-stream', '--data-binary', file(), `${w.http}/echo`]);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toEqual({ length: body.length, sha: sha(body), contentLength: String(body.length), transferEncoding: null });
+    });
+
+    it('chunked (re-chunked on the way)', async () => {
+      const r = await curl(['-H', 'Host: wire.example.com', '-H', 'Transfer-Encoding: chunked', '--data-binary', file(), `${w.http}/echo`]);
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toEqual({ length: body.length, sha: sha(body), contentLength: null, transferEncoding: 'chunked' });
+    });
   });
 
-  it('HEAD: the headers, no body', async () => {
-    const r = await curl(['-I', '-H', 'Host: wire.example.com', `${w.http}/big`]);
-    expect(r.status).toBe(200);
-    expect(r.headers['content-length']).toEqual([String(BIG.length)]);
-    expect(r.body).toBe('');
+  describe('every response framing reaches the client intact', () => {
+    it('a 3 MiB Content-Length body streams through', async () => {
+      const r = await curl(['-H', 'Host: wire.example.com', `${w.http}/big`]);
+      expect(r.status).toBe(200);
+      expect(r.headers['content-length']).toEqual([String(BIG.length)]);
+      expect(sha(Buffer.from(r.body, 'latin1'))).toBe(r.headers['x-sha']![0]);
+    });
+
+    it('24 MiB to two slow readers at once, while other requests are relayed between their reads', async () => {
+      // Pod bytes are read into one shared buffer (upstream-pools.ts); a chunk the slow client's
+      // socket still queues must not be overwritten by the next read of another connection.
+      const slow = () =>
+        new Promise<{ status: number; sha: string }>((resolve, reject) => {
+          const req = http.get({ host: w.controllerIp, port: w.ingress.ports.http, path: '/huge', headers: { Host: 'wire.example.com' } }, (res) => {
+            const hash = createHash('sha256');
+            res.pause();
+            setTimeout(() => res.resume(), 300); // the ingress's writes to us queue meanwhile
+            res.on('data', (c: Buffer) => {
+              hash.update(c);
+              res.pause();
+              setTimeout(() => res.resume(), 1);
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, sha: hash.digest('hex') }));
+            res.on('error', reject);
+          });
+          req.on('error', reject);
+        });
+      const busy = async () => {
+        for (let i = 0; i < 20; i++) expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/chunked`])).body).toContain('line 49\n');
+      };
+      const [a, b] = await Promise.all([slow(), slow(), busy()]);
+      expect([a, b]).toEqual([
+        { status: 200, sha: sha(HUGE) },
+        { status: 200, sha: sha(HUGE) },
+      ]);
+    });
+
+    it('HEAD: the headers, no body', async () => {
+      const r = await curl(['-I', '-H', 'Host: wire.example.com', `${w.http}/big`]);
+      expect(r.status).toBe(200);
+      expect(r.headers['content-length']).toEqual([String(BIG.length)]);
+      expect(r.body).toBe('');
+    });
+
+    it('a chunked body written in 51 pieces', async () => {
+      const r = await curl(['-H', 'Host: wire.example.com', `${w.http}/chunked`]);
+      expect(r.body).toBe(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join('') + 'end\n');
+    });
+
+    it('a body delimited by the pod closing the connection', async () => {
+      const r = await curl(['-H', 'Host: raw.example.com', `${w.http}/`]);
+      expect(r.status).toBe(200);
+      expect(r.body).toBe('until the connection closes\n');
+    });
+
+    it('204: no body', async () => {
+      expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
+    });
   });
 
-  it('a chunked body written in 51 pieces', async () => {
-    const r = await curl(['-H', 'Host: wire.example.com', `${w.http}/chunked`]);
-    expect(r.body).toBe(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join('') + 'end\n');
-  });
+  describe('kept-alive connections to the pod', () => {
+    it('sequential requests reuse one', async () => {
+      const before = podConnections;
+      for (let i = 0; i < 5; i++) expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
+      expect(podConnections - before).toBeLessThanOrEqual(1);
+    });
 
-  it('a body delimited by the pod closing the connection', async () => {
-    const r = await curl(['-H', 'Host: raw.example.com', `${w.http}/`]);
-    expect(r.status).toBe(200);
-    expect(r.body).toBe('until the connection closes\n');
-  });
-
-  it('204: no body', async () => {
-    expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
-  });
-});
-
-describe('kept-alive connections to the pod', () => {
-  it('sequential requests reuse one', async () => {
-    const before = podConnections;
-    for (let i = 0; i < 5; i++) expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
-    expect(podConnections - before).toBeLessThanOrEqual(1);
-  });
-
-  it('one the pod closed while idle is not used again', async () => {
-    pod.keepAliveTimeout = 20; // the pod hangs up on idle connections almost at once
-    try {
-      for (let i = 0; i < 3; i++) {
-        expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
-        await new Promise((r) => setTimeout(r, 100));
+    it('one the pod closed while idle is not used again', async () => {
+      pod.keepAliveTimeout = 20; // the pod hangs up on idle connections almost at once
+      try {
+        for (let i = 0; i < 3; i++) {
+          expect((await curl(['-H', 'Host: wire.example.com', `${w.http}/nothing`])).status).toBe(204);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        pod.keepAliveTimeout = 5000;
       }
-    } finally {
-      pod.keepAliveTimeout = 5000;
-    }
-  });
+    });
 
-  it('a request the pod dropped on a reused connection is sent again on a new one (one pod, no second try)', async () => {
-    for (let i = 0; i < 3; i++) {
-      const r = await curl(['-H', 'Host: oneshot.example.com', `${w.http}/`]);
-      expect([r.status, r.body]).toEqual([200, 'ok\n']);
-    }
+    it('a request the pod dropped on a reused connection is sent again on a new one (one pod, no second try)', async () => {
+      for (let i = 0; i < 3; i++) {
+        const r = await curl(['-H', 'Host: oneshot.example.com', `${w.http}/`]);
+        expect([r.status, r.body]).toEqual([200, 'ok\n']);
+      }
+    });
   });
 });
