@@ -313,7 +313,8 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
     sync.close();
     throw new Error(`ingress: no listener could be bound: ${listeners.map((l) => `${l.address}:${l.port} ${l.error}`).join('; ')}`);
   }
-  log.info('ingress controller serving', { listeners: listeners.filter((l) => !l.error).map((l) => `${l.tls ? 'https' : 'http'}://${l.address}:${l.port}`) });
+  log.info('ingress controller serving', { listeners: listeners.filter((l) => !l.error).map((l) => `${l.tls ? 'https' : 'http'}://${l.address}:${l.port}`), httpServer: lean ? 'lean' : 'node:http' });
+  if (!lean && opts.httpServer !== 'node') log.warn("this Node's http_parser binding is not the shape http1-server.ts expects; serving with node:http (slower)");
 
   let closed = false;
   return {
