@@ -93,6 +93,7 @@ export function available(): boolean {
 
 const MAX_HEADER_PAIRS = 2000; // node:http's maxHeadersCount default
 const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
 /** Reading stops for: a pipelined request waiting its turn, a body nobody reads yet. */
 const WAITING = 1;
 const BODY = 2;
@@ -149,6 +150,7 @@ class Http1Connection implements ResponseSink, BodyFlow {
   private blocked = 0;
   private upgrading: Http1Request | undefined;
   private closed = false;
+  private errored = false;
   private released = false;
   private readonly listeners: Array<[string, (...args: never[]) => void]> = [];
   idleSince: number;
@@ -198,7 +200,12 @@ class Http1Connection implements ResponseSink, BodyFlow {
 
   finished(res: Http1Response, close: boolean): void {
     if (res !== this.active) return;
-    if (this.writer.holds()) return; // onWritable finishes it
+    if (this.writer.holds()) {
+      // 'drain' follows only a write that returned false, and a TLS socket holds every write
+      // until it is encrypted and sent: an empty write's callback says when all before it are out.
+      if (this.socket.writable) this.socket.write(EMPTY, () => this.onWritable());
+      return;
+    }
     this.complete(res, close);
   }
 
@@ -274,6 +281,9 @@ class Http1Connection implements ResponseSink, BodyFlow {
     this.release();
     // The socket is the upgrade handler's now (it adds its own error listener).
     for (const [event, fn] of this.listeners) if (event !== 'error') this.socket.off(event, fn as (...args: unknown[]) => void);
+    // A flowing socket would emit its next bytes to nobody: as node:http does, they wait in the
+    // socket until the handler's first 'data' listener (or pipe) starts the flow again.
+    if (!this.consumed) (this.socket as unknown as { _readableState: { flowing: boolean | null } })._readableState.flowing = null;
     this.ctx.live.delete(this);
     this.ctx.opts.onUpgrade(req, this.socket, head);
   }
@@ -340,7 +350,10 @@ class Http1Connection implements ResponseSink, BodyFlow {
   }
 
   private clientError(err: NodeJS.ErrnoException): void {
-    if (this.closed) return;
+    // One answer per connection: the parser repeats its error on every later read, and at the
+    // client's EOF finish() reports the same unfinished message (e.g. after a headers timeout).
+    if (this.closed || this.errored) return;
+    this.errored = true;
     if (this.active?.headersSent) {
       this.socket.destroy();
       return;
