@@ -57,6 +57,8 @@ interface Parser {
 }
 interface ConnectionsList {
   expired(headersTimeout: number, requestTimeout: number): Parser[];
+  /** Parsers inside a message (its first byte read, its end not yet). */
+  active(): Parser[];
 }
 interface ParserBinding {
   HTTPParser: (new () => Parser) & Record<string, number>;
@@ -76,7 +78,7 @@ function binding(): ParserBinding | undefined {
     try {
       const b = nodeBinding('http_parser') as Partial<ParserBinding> | undefined;
       const P = b?.HTTPParser;
-      if (typeof P === 'function' && typeof b?.ConnectionsList === 'function' && Array.isArray(b.allMethods) && typeof P.REQUEST === 'number' && typeof P.kOnExecute === 'number' && typeof P.prototype.consume === 'function') {
+      if (typeof P === 'function' && typeof b?.ConnectionsList === 'function' && typeof b.ConnectionsList.prototype.active === 'function' && Array.isArray(b.allMethods) && typeof P.REQUEST === 'number' && typeof P.kOnExecute === 'number' && typeof P.prototype.consume === 'function') {
         parserBinding = b as ParserBinding;
       }
     } finally {
@@ -114,7 +116,14 @@ export function serveHttp1(server: net.Server | tls.Server, opts: Http1Options):
   const sweep = setInterval(() => {
     ctx.tick++;
     for (const p of connections.expired(headersTimeout, requestTimeout)) p.conn?.timedOut();
-    for (const c of live) if (c.idle() && ctx.tick - c.idleSince >= idleTicks) c.socket.destroy();
+    // The keep-alive timeout ends at the first byte of the next request (as in nginx and
+    // node:http); after that the headers timeout applies.
+    let reading: Set<Parser> | undefined;
+    for (const c of live) {
+      if (!c.idle() || ctx.tick - c.idleSince < idleTicks) continue;
+      reading ??= new Set(connections.active());
+      if (!reading.has(c.parser)) c.socket.destroy();
+    }
   }, 1000);
   sweep.unref();
   return {

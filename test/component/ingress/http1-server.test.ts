@@ -643,6 +643,18 @@ describe('timeouts and limits', () => {
     expect(s.errors).toEqual([]);
   });
 
+  it('the keep-alive timeout ends at the first byte of the next request: a slow head is still answered', async () => {
+    const s = await serve(handler, { keepAliveTimeoutMs: 1000, headersTimeoutMs: 20_000 });
+    const c = await Raw.connect(s.port);
+    c.write(get('/hello'));
+    expect((await c.response()).status).toBe(200);
+    c.write('GET /hello HTTP/1.1\r\nHost: test.local\r\n');
+    await new Promise((r) => setTimeout(r, 3000)); // three sweeps past the keep-alive timeout
+    c.write('\r\n');
+    expect((await c.response()).status).toBe(200);
+    expect(s.errors).toEqual([]);
+  });
+
   it('maxRequestsPerSocket: 2 → the second response says Connection: close and the connection ends', async () => {
     const s = await serve(handler, { maxRequestsPerSocket: 2 });
     const c = await Raw.connect(s.port);
