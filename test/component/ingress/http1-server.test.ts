@@ -372,6 +372,17 @@ function curl(args: string[]): Promise<{ stdout: string; stderr: string }> {
 
 // ---------------------------------------------------------------------------------------------
 
+
+/** /late: the upgrade handler reads only after 200 ms; what the client sent meanwhile must reach it. */
+async function lateUpgradeKeepsEarlyBytes(port: number): Promise<void> {
+  const c = await Raw.connect(port);
+  c.write('GET /late HTTP/1.1\r\nHost: test.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+  await sleep(50);
+  c.write('SENT-EARLY');
+  expect((await c.response()).status).toBe(101);
+  c.write('|AFTER');
+  await until(() => (c.text() === 'SENT-EARLY|AFTER' ? true : undefined), `the echo (have ${JSON.stringify(c.text())})`);
+}
 describe('keep-alive and pipelining', () => {
   it('answers two requests on one connection: Connection: keep-alive, Date, Content-Length from end(body)', async () => {
     const c = await Raw.connect(main.port);
@@ -740,15 +751,7 @@ describe('Upgrade and CONNECT', () => {
     expect(u.head.toString()).toBe('EARLY-BYTES');
   });
 
-  it('bytes sent before the upgrade handler starts reading are not lost', async () => {
-    const c = await Raw.connect(main.port);
-    c.write('GET /late HTTP/1.1\r\nHost: test.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-    await sleep(50);
-    c.write('SENT-EARLY');
-    expect((await c.response()).status).toBe(101);
-    c.write('|AFTER');
-    await until(() => (c.text() === 'SENT-EARLY|AFTER' ? true : undefined), `the echo (have ${JSON.stringify(c.text())})`);
-  });
+  it('bytes sent before the upgrade handler starts reading are not lost', () => lateUpgradeKeepsEarlyBytes(main.port));
 
   it('CONNECT goes to onUpgrade too', async () => {
     const before = main.upgrades.length;
@@ -873,12 +876,6 @@ describe("through the socket's 'data' events", () => {
     c.write('GET /ws HTTP/1.1\r\nHost: test.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nEARLY');
     expect((await c.response()).status).toBe(101);
     await until(() => (c.text() === 'EARLY' ? true : undefined), 'the echoed head');
-    const d = await Raw.connect(plain.port);
-    d.write('GET /late HTTP/1.1\r\nHost: test.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-    await sleep(50);
-    d.write('SENT-EARLY');
-    expect((await d.response()).status).toBe(101);
-    d.write('|AFTER');
-    await until(() => (d.text() === 'SENT-EARLY|AFTER' ? true : undefined), `the echo (have ${JSON.stringify(d.text())})`);
+    await lateUpgradeKeepsEarlyBytes(plain.port);
   });
 });
