@@ -160,6 +160,8 @@ class Http1Connection implements ResponseSink, BodyFlow {
   private upgrading: Http1Request | undefined;
   private closed = false;
   private errored = false;
+  /** A parse error behind the requests being answered, reported once they are. */
+  private deferredError: NodeJS.ErrnoException | undefined;
   private released = false;
   private readonly listeners: Array<[string, (...args: never[]) => void]> = [];
   idleSince: number;
@@ -334,6 +336,7 @@ class Http1Connection implements ResponseSink, BodyFlow {
     const next = this.waiting.shift();
     if (this.waiting.length === 0) this.block(WAITING, false);
     if (next) this.dispatch(next[0], next[1]);
+    else if (this.deferredError) this.ctx.opts.onClientError(this.deferredError, this.socket);
   }
 
   private onWritable(): void {
@@ -363,6 +366,12 @@ class Http1Connection implements ResponseSink, BodyFlow {
     // client's EOF finish() reports the same unfinished message (e.g. after a headers timeout).
     if (this.closed || this.errored) return;
     this.errored = true;
+    // A bad request pipelined behind requests still being answered: nginx reads it only once
+    // it has answered those, so they get their responses first, then the 400.
+    if (this.active && this.activeRequest?.complete && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+      this.deferredError = err;
+      return;
+    }
     if (this.active?.headersSent) {
       this.socket.destroy();
       return;
