@@ -22,10 +22,12 @@
  */
 import net from 'node:net';
 import type tls from 'node:tls';
-import { nodeBinding } from '../dataplane/net/node-internals.js';
 import { socketWriter, type SocketWriter } from '../dataplane/net/tcp-fast-path.js';
 import { Http1Request, type BodyFlow } from './http1-request.js';
+import { binding, type ConnectionsList, type Parser, type ParserBinding } from './http-parser-binding.js';
 import { Http1Response, type ResponseSink } from './http1-response.js';
+
+export { available } from './http-parser-binding.js';
 
 export interface Http1Options {
   onRequest(req: Http1Request, res: Http1Response): void;
@@ -41,56 +43,6 @@ export interface Http1Options {
   headersTimeoutMs?: number;
   /** From the first byte of a request to the end of its body (node's requestTimeout). */
   requestTimeoutMs?: number;
-}
-
-interface Parser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number, connections?: ConnectionsList): void;
-  consume(handle: unknown): void;
-  unconsume(): void;
-  execute(data: Buffer): number | Error;
-  finish(): number | Error | undefined;
-  getCurrentBuffer(): Buffer;
-  remove(): void;
-  close(): void;
-  [key: number]: unknown;
-  conn?: Http1Connection;
-}
-interface ConnectionsList {
-  expired(headersTimeout: number, requestTimeout: number): Parser[];
-  /** Parsers inside a message (its first byte read, its end not yet). */
-  active(): Parser[];
-}
-interface ParserBinding {
-  HTTPParser: (new () => Parser) & Record<string, number>;
-  ConnectionsList: new () => ConnectionsList;
-  allMethods: string[];
-}
-
-let parserBinding: ParserBinding | null | undefined;
-
-function binding(): ParserBinding | undefined {
-  if (parserBinding === undefined) {
-    parserBinding = null;
-    // process.binding('http_parser') warns once (DEP0111); node:http reaches the same binding
-    // internally, and the warning would only alarm the ingress's users.
-    const quiet = process.noDeprecation;
-    process.noDeprecation = true;
-    try {
-      const b = nodeBinding('http_parser') as Partial<ParserBinding> | undefined;
-      const P = b?.HTTPParser;
-      if (typeof P === 'function' && typeof b?.ConnectionsList === 'function' && typeof b.ConnectionsList.prototype.active === 'function' && Array.isArray(b.allMethods) && typeof P.REQUEST === 'number' && typeof P.kOnExecute === 'number' && typeof P.prototype.consume === 'function') {
-        parserBinding = b as ParserBinding;
-      }
-    } finally {
-      process.noDeprecation = quiet;
-    }
-  }
-  return parserBinding ?? undefined;
-}
-
-/** Whether this Node's http_parser binding can carry the server. */
-export function available(): boolean {
-  return binding() !== undefined;
 }
 
 const MAX_HEADER_PAIRS = 2000; // node:http's maxHeadersCount default
