@@ -91,6 +91,8 @@ export interface IngressHandle {
 }
 
 const HSTS = ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'];
+const KEEPALIVE_TIMEOUT_MS = 75_000; // nginx keepalive_timeout
+const KEEPALIVE_REQUESTS = 1000; // nginx keepalive_requests
 const NO_ROUTE: RouteInfo = { server: '_', upstreamName: '-', alternativeUpstreamName: '', canary: false };
 
 /** What the access log and the metrics need about one finished request. */
@@ -275,14 +277,14 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
           onRequest: handleRequest(spec),
           onUpgrade: (req, socket, head) => (req.method === 'CONNECT' ? writeError(socket, 400) : upgrade(req, socket, head)),
           onClientError: clientError,
-          keepAliveTimeoutMs: 75_000, // nginx keepalive_timeout
-          maxRequestsPerSocket: 1000, // nginx keepalive_requests
+          keepAliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+          maxRequestsPerSocket: KEEPALIVE_REQUESTS,
         }),
       );
     } else {
       const nodeServer = spec.tls ? https.createServer(tlsOptions) : http.createServer();
-      nodeServer.keepAliveTimeout = 75_000;
-      nodeServer.maxRequestsPerSocket = 1000;
+      nodeServer.keepAliveTimeout = KEEPALIVE_TIMEOUT_MS;
+      nodeServer.maxRequestsPerSocket = KEEPALIVE_REQUESTS;
       nodeServer.on('request', handleRequest(spec));
       nodeServer.on('upgrade', handleUpgrade(spec));
       nodeServer.on('connect', (_req: unknown, socket: Duplex) => writeError(socket, 400));
