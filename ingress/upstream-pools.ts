@@ -12,9 +12,17 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { BufferPool, ReadBuffer } from '../dataplane/net/read-buffer.js';
 import { socketWriter, type SocketWriter } from '../dataplane/net/tcp-fast-path.js';
 import type { Endpoint } from './endpoints.js';
 import type { RouteTable } from './route-table.js';
+
+/**
+ * Plain pod connections read through net's `onread` into a reused buffer of their own
+ * (dataplane/net/read-buffer.ts): Node's default path allocates a buffer and runs a Readable
+ * push and a 'data' event per read. 16 KiB reads; idle, the pool keeps at most 1 MiB.
+ */
+const readBuffers = new BufferPool(16 * 1024, 64);
 
 export interface PoolOptions {
   /** Local address for connections (the controller's pod IP). */
@@ -173,7 +181,7 @@ export class UpstreamPools {
   /** A new connection, never an idle one (a reused socket the pod had closed meanwhile). */
   connect(ep: Endpoint, protocol: 'http' | 'https', connectTimeoutMs: number, key = `${protocol}|${ep.id}`): UpstreamConnection {
     const local = this.opts.localAddress ? { localAddress: this.opts.localAddress } : {};
-    const reads = new ReadBuffer();
+    const reads = new ReadBuffer(readBuffers);
     const socket =
       protocol === 'https'
         ? tls.connect({ host: ep.address, port: ep.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], ...local })
@@ -236,38 +244,3 @@ export class UpstreamPools {
   }
 }
 
-/**
- * Plain pod connections read through net's `onread` into a buffer of their own, reused from
- * read to read: Node's default path allocates a buffer and runs a Readable push and a 'data'
- * event per read. A buffer whose bytes the client socket still queues after the read is lent
- * to that write; the connection's next read gets another. Buffers of closed connections
- * serve new ones (bounded: idle, this keeps at most 1 MiB).
- */
-const READ_BUFFER_BYTES = 16 * 1024;
-const spare: Buffer[] = [];
-const MAX_SPARE = 64;
-
-/** One plain connection's read buffer. */
-class ReadBuffer {
-  private buffer: Buffer | undefined;
-  private lent = false;
-
-  next(): Buffer {
-    if (!this.buffer || this.lent) {
-      this.buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
-      this.lent = false;
-    }
-    return this.buffer;
-  }
-
-  /** The last read's bytes are still referenced: the next read needs another buffer. */
-  lend(): void {
-    this.lent = true;
-  }
-
-  /** The connection closed. */
-  release(): void {
-    if (this.buffer && !this.lent && spare.length < MAX_SPARE) spare.push(this.buffer);
-    this.buffer = undefined;
-  }
-}

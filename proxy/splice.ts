@@ -13,16 +13,11 @@
  */
 import type net from 'node:net';
 import type { ServiceTally } from './metrics.js';
+import { BufferPool, ReadBuffer } from '../dataplane/net/read-buffer.js';
 import { readWithBuffer, socketWriter, type FastPathOptions, type SocketWriter } from '../dataplane/net/tcp-fast-path.js';
 
-const READ_BUFFER_BYTES = 64 * 1024;
-/**
- * Read buffers of closed sockets, for the next connections: a fresh 64 KiB per connection
- * is external memory V8 counts toward its next GC, and the close-per-request profile spent
- * a visible share in the collector. Bounded, so idle it holds at most 2 MiB.
- */
-const spare: Buffer[] = [];
-const MAX_SPARE = 32;
+/** 64 KiB reads; idle, the pool keeps at most 2 MiB. */
+const buffers = new BufferPool(64 * 1024, 32);
 
 /** One direction: reads (net's onread contract) and writes each chunk on to `to`. */
 export interface Pump extends net.OnReadOpts {
@@ -41,25 +36,18 @@ export interface Pump extends net.OnReadOpts {
  * the writer resumes the source.
  */
 function pump(to: net.Socket, count: (bytes: number) => void, opts: FastPathOptions): Pump {
-  let buffer: Buffer | undefined;
-  let lent = false;
+  const reads = new ReadBuffer(buffers);
   let source: net.Socket | undefined;
   let writer: SocketWriter | undefined;
   // Made on first use: an endpoint reader is made per connect attempt, before the connect.
   const out = (): SocketWriter => (writer ??= socketWriter(to, () => source?.resume(), opts));
   return {
-    buffer: () => {
-      if (lent || !buffer) {
-        buffer = spare.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
-        lent = false;
-      }
-      return buffer;
-    },
+    buffer: () => reads.next(),
     callback: (size, buf) => {
       count(size);
       const w = writer ?? out();
       const more = w.write(buf.subarray(0, size));
-      if (w.holds()) lent = true;
+      if (w.holds()) reads.lend();
       return more;
     },
     forward: (chunk) => {
@@ -69,10 +57,7 @@ function pump(to: net.Socket, count: (bytes: number) => void, opts: FastPathOpti
     readFrom: (s) => {
       source = s;
     },
-    release: () => {
-      if (buffer && !lent && spare.length < MAX_SPARE) spare.push(buffer);
-      lent = true;
-    },
+    release: () => reads.release(),
   };
 }
 
