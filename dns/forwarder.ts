@@ -9,7 +9,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Logger } from '../dataplane/log.js';
+import type { Logger } from '../dataplane/base/log.js';
 import { RRClass, type ResourceRecord } from './records.js';
 import { decodeMessage } from './wire-decode.js';
 import { encodeMessage, encodeOpt, FLAG_RD, FLAG_TC } from './wire-encode.js';

@@ -6,7 +6,8 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Logger } from '../dataplane/log.js';
+import type { Logger } from '../dataplane/base/log.js';
+import { listenBacklog } from '../dataplane/base/net/listen-backlog.js';
 
 export interface DnsSockets {
   udp: dgram.Socket;
@@ -95,7 +96,7 @@ export async function bindDnsSockets(address: string, port: number): Promise<Dns
     try {
       await new Promise<void>((resolve, reject) => {
         tcp.once('error', reject);
-        tcp.listen({ host: address, port: actual, exclusive: true }, () => {
+        tcp.listen({ host: address, port: actual, exclusive: true, backlog: listenBacklog() }, () => {
           tcp.off('error', reject);
           resolve();
         });

@@ -5,6 +5,7 @@
  * a knet_dns_ prefix. metrics-endpoint.ts serves them on :9153.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import { scrapedCounter } from '../dataplane/base/net/scraped-counter.js';
 import type { DnsStats } from './dns-stats.js';
 import { rcodeName, RRType, typeName } from './records.js';
 
@@ -28,16 +29,7 @@ const LABELLED_TYPES = new Set<number>([
 
 export function createDnsMetrics(stats: DnsStats, cacheEntries: () => number): Registry {
   const registry = new Registry();
-  const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
+  const counter = (name: string, help: string, read: () => number) => scrapedCounter(registry, name, help, read);
   new Counter({
     name: 'knet_dns_requests_total',
     help: 'DNS queries received, by query type and transport.',

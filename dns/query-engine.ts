@@ -14,7 +14,7 @@ import { formatQueryLog } from './query-log.js';
 import type { DependencyVersions, RecordView } from './record-index.js';
 import { Rcode, type Question } from './records.js';
 import { encodeReply, ResponseCache, upperAscii, type CacheEntry } from './response-cache.js';
-import { questionOf, scanQuery, type Edns, type ScannedQuery } from './wire-decode.js';
+import { findOpt, questionOf, scanQuery, type Edns, type ScannedQuery } from './wire-decode.js';
 import { encodeMessage, encodeOpt, FLAG_AD, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, type Encoded } from './wire-encode.js';
 
 export type Transport = 'udp' | 'tcp';
@@ -28,13 +28,13 @@ const ECHOED_OPTIONS = new Set([3 /* NSID */, 9 /* EXPIRE */, 10 /* COOKIE */, 1
 const OPCODE_MASK = 0x7800;
 const TCP_LIMIT = 65535;
 const UDP_MIN = 512;
+/** The largest payload a UDP datagram over IPv4 carries: a longer reply could not be sent at all. */
+const UDP_MAX = 65507;
 
 export interface QueryEngineOptions {
   view: RecordView & DependencyVersions;
   answerConfig: AnswerConfig;
   stats: DnsStats;
-  /** UDP payload size advertised in our OPT records. */
-  ednsBufferSize: number;
   upstream?: Upstream;
   cacheSize?: number;
   /** Shuffle A/AAAA records per response, as kubeadm's `loadbalance` does. */
@@ -90,7 +90,10 @@ export class QueryEngine {
     stats.countQuery(q.qtype, transport);
     const edns = q.edns;
     if (edns && edns.version > 0) return this.badVersion(packet, q);
-    const limit = transport === 'tcp' ? TCP_LIMIT : edns ? Math.max(UDP_MIN, edns.udpSize) : UDP_MIN;
+    // The size in force is CoreDNS's request.Size(): 64 KiB over TCP, else the client's
+    // advertised size floored at 512 (512 without EDNS); no server maximum, as kubeadm's
+    // Corefile has no bufsize plugin, beyond what one datagram can carry.
+    const limit = transport === 'tcp' ? TCP_LIMIT : edns ? Math.min(UDP_MAX, Math.max(UDP_MIN, edns.udpSize)) : UDP_MIN;
     const budget = limit - (edns ? optLength(packet, edns) : 0);
 
     if (!q.nameCompressed) {
@@ -145,7 +148,7 @@ export class QueryEngine {
     }
     if (this.shuffle && body.runs.length > 0) shuffleRuns(out, src, body.runs);
     if (q.edns) {
-      writeOpt(out, src.length, packet, q.edns, this.opts.ednsBufferSize);
+      writeOpt(out, src.length, packet, q.edns);
       out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
     }
     this.opts.stats.countResponse(flags & 0xf);
@@ -153,12 +156,16 @@ export class QueryEngine {
     return out;
   }
 
-  /** EDNS version > 0: BADVERS (16) in the OPT's extended rcode (coredns plugin/pkg/edns). */
+  /**
+   * EDNS version > 0: BADVERS (16) in the OPT's extended rcode (coredns plugin/pkg/edns). The
+   * OPT is a fresh one, written before CoreDNS's scrub writer could reflect the client's size
+   * into it, so its UDP size is 0.
+   */
   private badVersion(packet: Buffer, q: ScannedQuery): Buffer {
     const flags = FLAG_QR | (q.flags & (OPCODE_MASK | FLAG_RD | FLAG_CD));
     const question = questionOf(packet, q);
     const enc = encodeMessage({ id: q.id, flags, question, answer: [], authority: [], additional: [], budget: TCP_LIMIT });
-    const opt = encodeOpt(this.opts.ednsBufferSize, Rcode.BADVERS >> 4, false, []);
+    const opt = encodeOpt(0, Rcode.BADVERS >> 4, false, []);
     const out = Buffer.concat([enc.bytes, opt]);
     out.writeUInt16BE(1, 10);
     this.opts.stats.countResponse(Rcode.BADVERS);
@@ -174,7 +181,7 @@ export class QueryEngine {
     if (!q.edns) return enc.bytes;
     const out = Buffer.alloc(enc.bytes.length + optLength(packet, q.edns));
     enc.bytes.copy(out);
-    writeOpt(out, enc.bytes.length, packet, q.edns, this.opts.ednsBufferSize);
+    writeOpt(out, enc.bytes.length, packet, q.edns);
     out.writeUInt16BE(1, 10);
     return out;
   }
@@ -190,7 +197,7 @@ export class QueryEngine {
       return this.errorReply(packet, q, Rcode.SERVFAIL);
     }
     this.opts.stats.countResponse(r.readUInt16BE(2) & 0xf);
-    return r;
+    return q.edns ? withClientOpt(r, packet, q.edns) : r;
   }
 
   private async chase(
@@ -222,11 +229,16 @@ function optLength(packet: Buffer, edns: Edns): number {
   return n;
 }
 
-/** Writes our OPT at `at`: our UDP size, version 0, the client's DO bit, echoed options. */
-function writeOpt(out: Buffer, at: number, packet: Buffer, edns: Edns, udpSize: number): void {
+/**
+ * Writes the reply's OPT at `at` as CoreDNS's SizeAndDo does (request/request.go): the
+ * request's own OPT reused, so the client's advertised UDP size as sent (below 512 too:
+ * the floor applies to the size in force, not to what the OPT says), version 0, the
+ * client's DO bit, the options CoreDNS echoes.
+ */
+function writeOpt(out: Buffer, at: number, packet: Buffer, edns: Edns): void {
   out[at] = 0;
   out.writeUInt16BE(41, at + 1);
-  out.writeUInt16BE(udpSize, at + 3);
+  out.writeUInt16BE(edns.udpSize, at + 3);
   out.writeUInt32BE(edns.dnssecOk ? 0x8000 : 0, at + 5);
   let w = at + 11;
   for (let off = edns.optionsStart; off < edns.optionsEnd; ) {
@@ -235,6 +247,28 @@ function writeOpt(out: Buffer, at: number, packet: Buffer, edns: Edns, udpSize: 
     off += len;
   }
   out.writeUInt16BE(w - at - 11, at + 9);
+}
+
+/**
+ * A forwarded reply's OPT as SizeAndDo leaves an OPT the reply already has: the client's UDP
+ * size, version 0, the low flag bits cleared, DO added if the client set it, the upstream's
+ * options and extended rcode kept; an upstream that sent none gets the request's appended.
+ */
+function withClientOpt(reply: Buffer, packet: Buffer, edns: Edns): Buffer {
+  const at = findOpt(reply);
+  if (at === undefined) return reply;
+  if (at >= 0) {
+    reply.writeUInt16BE(edns.udpSize, at + 3);
+    reply[at + 6] = 0;
+    if (edns.dnssecOk) reply[at + 7] = reply[at + 7]! | 0x80;
+    reply[at + 8] = 0;
+    return reply;
+  }
+  const out = Buffer.alloc(reply.length + optLength(packet, edns));
+  reply.copy(out);
+  writeOpt(out, reply.length, packet, edns);
+  out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
+  return out;
 }
 
 /** FORMERR / NOTIMP: header only, ID and RD/TC/AD/CD echoed (miekg/dns SetRcodeFormatError). */

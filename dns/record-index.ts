@@ -1,9 +1,9 @@
 /**
  * The in-memory index DNS answers from, fed by the Service, EndpointSlice, Pod and Namespace
  * informers (CoreDNS's controller.go). Incremental by recompute: any event for a service or
- * one of its slices rebuilds that service's record from the informer caches
- * (service-record.ts) and replaces it, with the reverse maps updated from the old and new
- * records.
+ * one of its slices rebuilds that service's record from the informer caches (its slices
+ * through the service-name index; service-record.ts) and replaces it, with the reverse maps
+ * updated from the old and new records.
  *
  * Change tracking for the response cache: every fact an answer can read has a dependency key
  * (`svc:ns/name`, `ns:ns`, `ip:addr`, `podip:addr`, `serial`), and each key carries the value
@@ -19,9 +19,10 @@
  */
 import type { Namespace, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Informer, InformerFactory } from '../dataplane/informer-types.js';
+import type { Informer, InformerFactory } from '../dataplane/base/informer/informer-types.js';
 import { parseIP } from './ip-address.js';
-import { buildServiceRecord, SERVICE_NAME_LABEL, type ServiceRecord } from './service-record.js';
+import { buildServiceRecord, type ServiceRecord } from './service-record.js';
+import { indexSlicesByService, serviceKeyOfSlice, slicesOfService } from '../dataplane/base/informer/indexes.js';
 
 export const ALWAYS_PRESENT_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -57,8 +58,6 @@ type Listener = () => void;
 export class RecordIndex implements RecordView, DependencyVersions {
   private readonly services = new Map<string, ServiceRecord>();
   private readonly signatures = new Map<string, string>();
-  /** service key → slice key → slice */
-  private readonly slicesByService = new Map<string, Map<string, EndpointSlice>>();
   private readonly clusterIPIndex = new Map<string, Set<string>>();
   /** ip → service key → endpoint labels */
   private readonly endpointIPIndex = new Map<string, Map<string, Set<string>>>();
@@ -82,7 +81,7 @@ export class RecordIndex implements RecordView, DependencyVersions {
     this.now = opts.now ?? Date.now;
     this.serialValue = Math.floor(this.now() / 1000);
     this.svcInformer = informers.informer<Service>('Service');
-    this.sliceInformer = informers.informer<EndpointSlice>('EndpointSlice');
+    this.sliceInformer = indexSlicesByService(informers.informer<EndpointSlice>('EndpointSlice'));
     this.podInformer = informers.informer<Pod>('Pod');
     this.nsInformer = informers.informer<Namespace>('Namespace');
 
@@ -107,11 +106,7 @@ export class RecordIndex implements RecordView, DependencyVersions {
         delete: (p) => this.podEvent(p, false),
       }),
     );
-    // Objects already cached before we subscribed.
-    for (const ns of this.nsInformer.list()) this.namespaceEvent(ns.metadata?.name, true);
-    for (const s of this.sliceInformer.list()) this.linkSlice(undefined, s);
-    for (const s of this.svcInformer.list()) this.recompute(svcKey(s));
-    for (const p of this.podInformer.list()) this.podEvent(p, true);
+    // Objects cached before we subscribed came as the informers' replay.
   }
 
   close(): void {
@@ -218,40 +213,20 @@ export class RecordIndex implements RecordView, DependencyVersions {
     this.changed();
   }
 
+  /** A slice changed: its service (and the one it left, if its label changed) is rebuilt from the index. */
   private sliceEvent(oldSlice: EndpointSlice | undefined, newSlice: EndpointSlice | undefined): void {
-    const touched = this.linkSlice(oldSlice, newSlice);
-    for (const key of touched) this.recompute(key);
-  }
-
-  /** Moves a slice between services' slice sets; returns the service keys affected. */
-  private linkSlice(oldSlice: EndpointSlice | undefined, newSlice: EndpointSlice | undefined): Set<string> {
     const touched = new Set<string>();
-    if (oldSlice) {
-      const key = sliceServiceKey(oldSlice);
-      if (key) {
-        const set = this.slicesByService.get(key);
-        set?.delete(sliceKey(oldSlice));
-        if (set && set.size === 0) this.slicesByService.delete(key);
-        touched.add(key);
-      }
+    for (const s of [oldSlice, newSlice]) {
+      const key = s && serviceKeyOfSlice(s);
+      if (key) touched.add(key);
     }
-    if (newSlice) {
-      const key = sliceServiceKey(newSlice);
-      if (key) {
-        let set = this.slicesByService.get(key);
-        if (!set) this.slicesByService.set(key, (set = new Map()));
-        set.set(sliceKey(newSlice), newSlice);
-        touched.add(key);
-      }
-    }
-    return touched;
+    for (const key of touched) this.recompute(key);
   }
 
   private recompute(key: string): void {
     const [namespace, name] = splitKey(key);
     const svc = this.svcInformer.get(namespace, name);
-    const slices = this.slicesByService.get(key);
-    const rec = svc ? buildServiceRecord(svc, slices ? [...slices.values()] : []) : undefined;
+    const rec = svc ? buildServiceRecord(svc, slicesOfService(this.sliceInformer, namespace, name)) : undefined;
     const signature = rec ? JSON.stringify(rec) : '';
     if ((this.signatures.get(key) ?? '') === signature) return;
     const old = this.services.get(key);
@@ -335,15 +310,6 @@ export class RecordIndex implements RecordView, DependencyVersions {
 
 function svcKey(s: Service): string {
   return `${s.metadata?.namespace ?? 'default'}/${s.metadata?.name ?? ''}`;
-}
-
-function sliceKey(s: EndpointSlice): string {
-  return `${s.metadata?.namespace ?? 'default'}/${s.metadata?.name ?? ''}`;
-}
-
-function sliceServiceKey(s: EndpointSlice): string | undefined {
-  const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-  return svc ? `${s.metadata?.namespace ?? 'default'}/${svc}` : undefined;
 }
 
 function splitKey(key: string): [string, string] {

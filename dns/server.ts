@@ -5,9 +5,14 @@
  * falling back to another port of the same address when port 53 needs privilege.
  */
 import type { Registry } from 'prom-client';
-import type { ClusterConfig } from '../dataplane/cluster-config.js';
-import type { InformerFactory } from '../dataplane/informer-types.js';
-import { createLogger, type Logger } from '../dataplane/log.js';
+import type { ClusterConfig } from '../dataplane/base/cluster-config.js';
+import type { InformerFactory } from '../dataplane/base/informer/informer-types.js';
+import { createLogger, type Logger } from '../dataplane/base/log.js';
+import { plainIp } from '../dataplane/base/net/ip.js';
+import { PolicyWorld } from '../dataplane/base/netpol/policy-world.js';
+import { PolicyEnforcer } from '../dataplane/base/netpol/enforcer.js';
+import { SilentHold } from '../dataplane/base/netpol/silent-hold.js';
+import { systemPeers } from '../dataplane/base/netpol/system-peers.js';
 import { DnsStats, type DnsStatsSnapshot } from './dns-stats.js';
 import { DEFAULT_FORWARD_TIMEOUT_MS, Forwarder } from './forwarder.js';
 import { bindWithFallback, DEFAULT_FALLBACK_PORT, hostPort, type BindFn } from './listen.js';
@@ -39,8 +44,6 @@ export interface DnsServerOptions {
   forwardTimeoutMs?: number;
   /** Pod A records: kubeadm's `pods insecure` by default. */
   podMode?: PodMode;
-  /** UDP payload size advertised in our OPT records; default 1232 (DNS flag day 2020). */
-  ednsBufferSize?: number;
   /** Encoded responses kept; default 20000. */
   cacheSize?: number;
   /** Shuffle A/AAAA records per response (kubeadm's `loadbalance`); default true. */
@@ -90,7 +93,6 @@ export async function startDns(opts: DnsServerOptions): Promise<DnsServerHandle>
       forwarding: forwarder !== undefined,
     },
     stats,
-    ednsBufferSize: opts.ednsBufferSize ?? 1232,
     ...(forwarder ? { upstream: forwarder } : {}),
     ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}),
     shuffle: opts.shuffle ?? true,
@@ -106,9 +108,13 @@ export async function startDns(opts: DnsServerOptions): Promise<DnsServerHandle>
     throw err;
   }
   const { udp, tcp, port } = sockets;
-  const udpFastPath = serveUdp(udp, engine, log);
-  const tcpConns = serveTcp(tcp, engine, log, opts.tcpTimeouts ?? DEFAULT_TCP_TIMEOUTS);
   const metrics = createDnsMetrics(stats, () => engine.cache.size);
+  // NetworkPolicy: a query is the client's egress to CoreDNS's pod (kube-system, k8s-app=kube-dns)
+  // at the kube-dns ClusterIP, port 53 whatever port is served (base/netpol/system-peers.ts).
+  const enforcer = new PolicyEnforcer(new PolicyWorld(opts.informers, { systemPeers: systemPeers(opts.config) }), 'dns', log, metrics);
+  const dnsIP = opts.config.dnsServiceIP;
+  const udpPath = serveUdp(udp, engine, log, (ip) => enforcer.allows(plainIp(ip), dnsIP, 53, 'UDP'));
+  const tcpConns = serveTcp(tcp, engine, log, opts.tcpTimeouts ?? DEFAULT_TCP_TIMEOUTS, { admits: (ip) => enforcer.allows(plainIp(ip), dnsIP, 53, 'TCP'), hold: new SilentHold() });
   let metricsEndpoint: MetricsEndpoint | undefined;
   if (opts.metricsPort !== undefined) metricsEndpoint = await serveMetrics(address, opts.metricsPort, metrics, log);
   const upstreamText = forwarder?.target;
@@ -118,8 +124,9 @@ export async function startDns(opts: DnsServerOptions): Promise<DnsServerHandle>
     upstream: upstreamText ?? null,
     upstreamSource: reason,
     metricsPort: metricsEndpoint?.port ?? null,
-    udpFastPath,
+    udpFastPath: udpPath.fast ? 'native handle' : `public API (${udpPath.fallback})`,
   });
+  if (!udpPath.fast) log.warn(`UDP fast path unavailable on Node ${process.version} (${udpPath.fallback}): answering through node:dgram's public API, slower`);
 
   let closing: Promise<void> | undefined;
   return {

@@ -7,9 +7,6 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { parseIP } from './ip-address.js';
 
-/** The label that ties an EndpointSlice to its Service. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-
 export interface PortRecord {
   /** '' for an unnamed port. */
   name: string;

@@ -5,7 +5,8 @@
  * query, 10 s idle after; a reader that stops reading is cut off.
  */
 import type net from 'node:net';
-import type { Logger } from '../dataplane/log.js';
+import type { Logger } from '../dataplane/base/log.js';
+import type { SilentHold } from '../dataplane/base/netpol/silent-hold.js';
 import type { QueryEngine } from './query-engine.js';
 
 export interface TcpTimeouts {
@@ -17,14 +18,29 @@ export const DEFAULT_TCP_TIMEOUTS: TcpTimeouts = { firstReadMs: 3000, idleMs: 10
 /** Unsent response bytes beyond which a connection is considered stuck. */
 const MAX_PENDING_WRITE = 1 << 20;
 
+/**
+ * NetworkPolicy for a DNS connection (server.ts): `admits` false holds it silent — nothing read
+ * is answered, nothing is sent — as a connection whose SYN was dropped looks to the client once
+ * accepted (base/netpol/silent-hold.ts).
+ */
+export interface TcpPolicy {
+  admits(clientIp: string): boolean;
+  hold: SilentHold;
+}
+
 export function serveTcp(
   server: net.Server,
   engine: QueryEngine,
   log: Logger,
   timeouts: TcpTimeouts = DEFAULT_TCP_TIMEOUTS,
+  policy?: TcpPolicy,
 ): { closeConnections(): void } {
   const connections = new Set<net.Socket>();
   server.on('connection', (sock) => {
+    if (policy && !policy.admits(sock.remoteAddress ?? '')) {
+      policy.hold.hold(sock);
+      return;
+    }
     connections.add(sock);
     sock.setNoDelay(true);
     sock.setTimeout(timeouts.firstReadMs);
@@ -68,6 +84,7 @@ export function serveTcp(
     closeConnections() {
       for (const s of connections) s.destroy();
       connections.clear();
+      policy?.hold.closeAll();
     },
   };
 }

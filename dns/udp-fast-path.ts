@@ -18,7 +18,7 @@
  * failure. Reusing the request of sends that completed at once saved another ≈0.5 µs. If any of them is missing, `openUdp` falls back to 'message' and `send()`.
  */
 import type dgram from 'node:dgram';
-import { nodeBinding, ownSymbol } from '../dataplane/net/node-internals.js';
+import { nodeBinding, ownSymbol } from '../dataplane/base/net/node-internals.js';
 
 /** One datagram handed to `onPacket`; an error from the receive path (rare) to `onError`. */
 export interface UdpHandlers {
@@ -31,6 +31,8 @@ export interface UdpPort {
   send(out: Buffer, port: number, address: string): void;
   /** True when the native handle is used (for tests and the bench report). */
   readonly fast: boolean;
+  /** Why the public API is used, when it is (for the start log). */
+  readonly fallback?: string;
 }
 
 interface NativeUdpHandle {
@@ -49,9 +51,12 @@ const EMPTY = Buffer.alloc(0);
  * `native: false` forces the public path (tests of the fallback).
  */
 export function openUdp(sock: dgram.Socket, handlers: UdpHandlers, opts: { native?: boolean } = {}): UdpPort {
-  const state = opts.native === false ? undefined : socketState(sock);
+  if (opts.native === false) return publicPath(sock, handlers, 'native: false');
+  const state = socketState(sock);
   const SendWrap = sendWrapClass();
-  if (!state || !SendWrap || !isNativeHandle(state.handle)) return publicPath(sock, handlers);
+  if (!state) return publicPath(sock, handlers, "a dgram socket has no 'state symbol' with a handle");
+  if (!SendWrap) return publicPath(sock, handlers, "process.binding('udp_wrap') has no SendWrap");
+  if (!isNativeHandle(state.handle)) return publicPath(sock, handlers, 'the UDP handle has no send and onmessage');
   state.handle.onmessage = (nread, _handle, buf, rinfo) => {
     if (nread < 0) handlers.onError(new Error(`recvmsg failed (${nread})`));
     else handlers.onPacket(buf, rinfo);
@@ -77,10 +82,11 @@ export function openUdp(sock: dgram.Socket, handlers: UdpHandlers, opts: { nativ
   };
 }
 
-function publicPath(sock: dgram.Socket, handlers: UdpHandlers): UdpPort {
+function publicPath(sock: dgram.Socket, handlers: UdpHandlers, fallback: string): UdpPort {
   sock.on('message', handlers.onPacket);
   return {
     fast: false,
+    fallback,
     send(out, port, address) {
       try {
         // No per-send callback (it costs on every packet); errors arrive as 'error' events.

@@ -229,3 +229,29 @@ export function decodeMessage(buf: Uint8Array): DecodedMessage | undefined {
 function readU32(buf: Uint8Array, off: number): number {
   return ((buf[off]! << 24) >>> 0) + ((buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!);
 }
+
+/**
+ * Where a message's OPT record starts (its root owner byte), -1 when it has none, and
+ * undefined when the message cannot be walked. For forwarded replies, whose OPT the engine
+ * rewrites as CoreDNS's SizeAndDo does.
+ */
+export function findOpt(buf: Uint8Array): number | undefined {
+  if (buf.length < HEADER_SIZE) return undefined;
+  const qd = u16(buf, 4);
+  const records = u16(buf, 6) + u16(buf, 8);
+  const ar = u16(buf, 10);
+  let off = HEADER_SIZE;
+  for (let i = 0; i < qd; i++) {
+    off = skipName(buf, off);
+    if (off < 0 || off + 4 > buf.length) return undefined;
+    off += 4;
+  }
+  for (let i = 0; i < records + ar; i++) {
+    const ownerEnd = skipName(buf, off);
+    if (ownerEnd < 0 || ownerEnd + 10 > buf.length) return undefined;
+    if (i >= records && u16(buf, ownerEnd) === RRType.OPT && ownerEnd === off + 1) return off;
+    off = ownerEnd + 10 + u16(buf, ownerEnd + 8);
+    if (off > buf.length) return undefined;
+  }
+  return -1;
+}

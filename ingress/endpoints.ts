@@ -28,22 +28,6 @@ export interface ResolvedEndpoints {
   problem?: string;
 }
 
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-
-/** EndpointSlices indexed by `namespace/service`, built once per table computation. */
-export function indexSlices(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
-  const out = new Map<string, EndpointSlice[]>();
-  for (const s of slices) {
-    const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (!svc) continue;
-    const key = `${s.metadata?.namespace ?? 'default'}/${svc}`;
-    let list = out.get(key);
-    if (!list) out.set(key, (list = []));
-    list.push(s);
-  }
-  return out;
-}
-
 /** The Service port an Ingress backend port refers to: by port number, targetPort, or name. */
 export function findServicePort(service: Service, port: ServiceBackendPort): ServicePort | undefined {
   const want = port.number !== undefined ? String(port.number) : port.name ?? '';

@@ -6,14 +6,15 @@
  * ServerResponse (a Writable) and ran a dozen process.nextTick callbacks; a profile of the
  * ingress under wrk put a quarter of its CPU there. Here the socket's bytes go from libuv
  * straight into the parser (`parser.consume(handle)`, as node:http does), responses are
- * written to the native handle (dataplane/net/tcp-fast-path.ts), and a request costs two
+ * written to the native handle (dataplane/base/net/tcp-fast-path.ts), and a request costs two
  * small objects.
  *
  * What it keeps from node:http (and nginx), since the parser is the same one: the request
  * syntax rules (invalid requests, conflicting Content-Length / Transfer-Encoding, oversized
  * headers → clientError); keep-alive as the request asks; pipelined requests answered in
  * order, one at a time, reading stopped while one waits; `Expect: 100-continue` answered,
- * other expectations 417; HTTP/1.1 without Host → clientError; Upgrade and CONNECT handed
+ * other expectations 417; nginx's head rules (request-head-check.ts: Host missing in HTTP/1.1
+ * or repeated, Transfer-Encoding in HTTP/1.0) → clientError; Upgrade and CONNECT handed
  * over with the bytes after the head; the headers timeout and request timeout (node's
  * ConnectionsList), the keep-alive idle timeout and a requests-per-connection limit.
  *
@@ -22,10 +23,12 @@
  */
 import net from 'node:net';
 import type tls from 'node:tls';
-import { socketWriter, type SocketWriter } from '../dataplane/net/tcp-fast-path.js';
+import { realClock, type Clock, type ClockTimer } from '../dataplane/base/clock.js';
+import { socketWriter, type SocketWriter } from '../dataplane/base/net/tcp-fast-path.js';
 import { Http1Request, type BodyFlow } from './http1-request.js';
 import { binding, type ConnectionsList, type Parser, type ParserBinding } from './http-parser-binding.js';
 import { Http1Response, type ResponseSink } from './http1-response.js';
+import { requestHeadError } from './request-head-check.js';
 
 export { available } from './http-parser-binding.js';
 
@@ -43,6 +46,8 @@ export interface Http1Options {
   headersTimeoutMs?: number;
   /** From the first byte of a request to the end of its body (node's requestTimeout). */
   requestTimeoutMs?: number;
+  /** The once-a-second sweep runs on it, and keep-alive idleness is counted in its sweeps (real time; tests pass a fake clock). The headers and request timeouts are measured by the parser's own clock at each sweep. */
+  clock?: Clock;
 }
 
 const MAX_HEADER_PAIRS = 2000; // node:http's maxHeadersCount default
@@ -65,7 +70,10 @@ export function serveHttp1(server: net.Server | tls.Server, opts: Http1Options):
   const requestTimeout = opts.requestTimeoutMs ?? 300_000;
   const idleTicks = Math.ceil(opts.keepAliveTimeoutMs / 1000);
   // One coarse sweep a second instead of a timer re-armed per request (node checks every 30 s).
-  const sweep = setInterval(() => {
+  const clock = opts.clock ?? realClock;
+  const onSweep = (): void => {
+    sweep = clock.setTimeout(onSweep, 1000);
+    sweep.unref();
     ctx.tick++;
     for (const p of connections.expired(headersTimeout, requestTimeout)) p.conn?.timedOut();
     // The keep-alive timeout ends at the first byte of the next request (as in nginx and
@@ -76,11 +84,12 @@ export function serveHttp1(server: net.Server | tls.Server, opts: Http1Options):
       reading ??= new Set(connections.active());
       if (!reading.has(c.parser)) c.socket.destroy();
     }
-  }, 1000);
+  };
+  let sweep: ClockTimer = clock.setTimeout(onSweep, 1000);
   sweep.unref();
   return {
     close() {
-      clearInterval(sweep);
+      clock.clearTimeout(sweep);
       for (const c of live) if (c.idle()) c.socket.destroy();
     },
   };
@@ -114,6 +123,8 @@ class Http1Connection implements ResponseSink, BodyFlow {
   private errored = false;
   /** A parse error behind the requests being answered, reported once they are. */
   private deferredError: NodeJS.ErrnoException | undefined;
+  /** Why onHeadersComplete stopped the parser (its own error says only "user callback"). */
+  private headError: NodeJS.ErrnoException | undefined;
   private released = false;
   private readonly listeners: Array<[string, (...args: never[]) => void]> = [];
   idleSince: number;
@@ -207,6 +218,13 @@ class Http1Connection implements ResponseSink, BodyFlow {
       this.pendingUrl = '';
     }
     if (raw.length > MAX_HEADER_PAIRS * 2) raw.length = MAX_HEADER_PAIRS * 2;
+    const bad = requestHeadError(major, minor, raw);
+    if (bad) {
+      // A non-0/1/2 return is a parse error to llhttp: it stops here and reads nothing more,
+      // and the error reaches afterExecute like any other (after earlier requests' answers).
+      this.headError = bad;
+      return -1;
+    }
     const name = this.ctx.b.allMethods[method] ?? 'GET';
     const req = new Http1Request(this.socket, name, url, major, minor, raw, this);
     this.current = req;
@@ -232,8 +250,10 @@ class Http1Connection implements ResponseSink, BodyFlow {
   }
 
   private afterExecute(ret: number | Error, data: Buffer | undefined): void {
-    if (ret instanceof Error) {
-      this.clientError(ret as NodeJS.ErrnoException);
+    // A head refused in onHeadersComplete: for an Upgrade request the binding returns the
+    // byte count, not the error, since llhttp has already marked the message an upgrade.
+    if (this.headError || ret instanceof Error) {
+      this.clientError(this.headError ?? (ret as NodeJS.ErrnoException));
       return;
     }
     const req = this.upgrading;
@@ -256,12 +276,6 @@ class Http1Connection implements ResponseSink, BodyFlow {
     this.activeRequest = req;
     if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
       const h = req.headers;
-      if (h.host === undefined) {
-        const err: NodeJS.ErrnoException = new Error('HTTP/1.1 request without Host');
-        err.code = 'KNET_MISSING_HOST';
-        this.clientError(err);
-        return;
-      }
       if (h.expect !== undefined) {
         if (!/(?:^|\W)100-continue(?:$|\W)/i.test(h.expect)) {
           res.writeHead(417, []).end();

@@ -5,10 +5,10 @@
  * cleared from Ingresses we stop serving, as ingress-nginx's status sync does).
  */
 import type { Ingress, IngressStatus } from 'kubernetes-types/networking/v1.js';
-import type { EventRecorder } from '../dataplane/api/events.js';
-import type { Informer } from '../dataplane/informer-types.js';
-import type { Logger } from '../dataplane/log.js';
-import type { KObject, Kind } from '../dataplane/model/object.js';
+import type { EventRecorder } from '../dataplane/base/admission/events.js';
+import type { Informer } from '../dataplane/base/informer/informer-types.js';
+import type { Logger } from '../dataplane/base/log.js';
+import type { KObject, Kind } from '../dataplane/base/model/object.js';
 import type { RouteTable } from './route-table.js';
 import { ingressStatuses, servedStatus, statusUpToDate, type DesiredStatus } from './status.js';
 

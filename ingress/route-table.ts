@@ -13,12 +13,13 @@ import type { Ingress, IngressClass, IngressServiceBackend } from 'kubernetes-ty
 import { defaultAnnotations, parseAnnotations, type CanaryConfig, type CookieAffinity, type IngressAnnotations } from './annotations.js';
 import { md5 } from './balancer.js';
 import { byIdentity } from './by-identity.js';
-import { findServicePort, indexSlices, resolveEndpoints, type Endpoint } from './endpoints.js';
+import { findServicePort, resolveEndpoints, type Endpoint } from './endpoints.js';
 import { classSelector, isOurIngress } from './ingress-class.js';
 import { checkIngress } from './ingress-validation.js';
 import { CATCH_ALL } from './match-host.js';
 import { compilePathRegex, orderLocations, type PathType } from './match-path.js';
 import { certificateCovers, parseTlsSecret, type TlsEntry } from './tls-secrets.js';
+import { slicesLookup, type SlicesOfService } from '../dataplane/base/informer/indexes.js';
 
 export const DEFAULT_UPSTREAM = 'upstream-default-backend';
 
@@ -97,7 +98,8 @@ export interface RouteTableInput {
   ingresses: readonly Ingress[];
   ingressClasses: readonly IngressClass[];
   services: readonly Service[];
-  endpointSlices: readonly EndpointSlice[];
+  /** Every slice (tests), or the lookup by Service through the slice informer's index. */
+  endpointSlices: readonly EndpointSlice[] | SlicesOfService;
   secrets: readonly Secret[];
 }
 
@@ -112,7 +114,7 @@ export function buildRouteTable(input: RouteTableInput): RouteTable {
   const sel = classSelector(input.ingressClasses);
   const services = new Map<string, Service>(input.services.map((s) => [`${s.metadata?.namespace ?? 'default'}/${s.metadata?.name}`, s]));
   const secrets = new Map<string, Secret>(input.secrets.map((s) => [`${s.metadata?.namespace ?? 'default'}/${s.metadata?.name}`, s]));
-  const slices = indexSlices(input.endpointSlices);
+  const slicesOf = typeof input.endpointSlices === 'function' ? input.endpointSlices : slicesLookup(input.endpointSlices);
 
   const reports: IngressReport[] = [];
   const parsed: Parsed[] = [];
@@ -136,7 +138,7 @@ export function buildRouteTable(input: RouteTableInput): RouteTable {
     const key = `${p.ref.namespace}/${backend.name}`;
     const svc = services.get(key);
     const svcPort = svc && backend.port ? findServicePort(svc, backend.port) : undefined;
-    const resolved = resolveEndpoints(svc, svcPort, slices.get(key) ?? [], key);
+    const resolved = resolveEndpoints(svc, svcPort, slicesOf(p.ref.namespace, backend.name), key);
     ups = { name, namespace: p.ref.namespace, service: backend.name, port, endpoints: resolved.endpoints, loadBalance: p.anns.loadBalance, backendKey: backendKey(name) };
     if (resolved.problem) ups.problem = resolved.problem;
     if (p.anns.upstreamHashBy) ups.hashBy = p.anns.upstreamHashBy;
@@ -239,7 +241,7 @@ export function buildRouteTable(input: RouteTableInput): RouteTable {
   if (mains.length > 0) for (const p of parsed) if (p.anns.canary.enabled) mergeCanary(p, servers, upstreamFor);
 
   for (const server of servers.values()) {
-    for (const loc of server.locations) attachCustomDefaultBackend(loc, services, slices);
+    for (const loc of server.locations) attachCustomDefaultBackend(loc, services, slicesOf);
     server.regexMode = server.locations.some((l) => l.config.useRegex || (l.config.rewriteTarget !== undefined && l.config.rewriteTarget !== l.path));
     if (server.regexMode) {
       for (const loc of server.locations) {
@@ -353,7 +355,7 @@ function mergeCanary(p: Parsed, servers: Map<string, Server>, upstreamFor: (p: P
 }
 
 /** The `default-backend` annotation: the Service's first port, valid only with endpoints. */
-function attachCustomDefaultBackend(loc: Location, services: Map<string, Service>, slices: Map<string, EndpointSlice[]>): void {
+function attachCustomDefaultBackend(loc: Location, services: Map<string, Service>, slicesOf: SlicesOfService): void {
   const name = loc.config.defaultBackend;
   if (!name || !loc.ingress) return;
   if (loc.upstream && loc.upstream.endpoints.length > 0 && loc.config.customHttpErrors.length === 0) return;
@@ -361,7 +363,7 @@ function attachCustomDefaultBackend(loc: Location, services: Map<string, Service
   const svc = services.get(key);
   const port = svc?.spec?.ports?.[0];
   if (!svc || !port) return;
-  const resolved = resolveEndpoints(svc, port, slices.get(key) ?? [], key);
+  const resolved = resolveEndpoints(svc, port, slicesOf(loc.ingress.namespace, name), key);
   if (resolved.endpoints.length === 0) return;
   const upsName = `custom-default-backend-${loc.ingress.namespace}-${name}`;
   loc.customDefaultBackend = {

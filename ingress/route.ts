@@ -7,7 +7,7 @@
  *   5. HTTPS 308, then no endpoints 503   6. allow/deny 403
  *   7. proxy (canary, then balancer)
  */
-import { cidrContains } from '../dataplane/net/ip.js';
+import { cidrContains } from '../dataplane/base/net/ip.js';
 import { BalancerState, pickEndpoint } from './balancer.js';
 import { routeToCanary } from './canary.js';
 import { corsHeaders } from './cors.js';

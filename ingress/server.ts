@@ -5,18 +5,17 @@
  * upgrade-pass.ts). After each table rebuild the reporter writes Ingress status and events.
  */
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import type { Registry } from 'prom-client';
-import type { EventRecorder } from '../dataplane/api/events.js';
-import type { ClusterConfig } from '../dataplane/cluster-config.js';
-import type { InformerFactory } from '../dataplane/informer-types.js';
-import { silentLogger, type Logger } from '../dataplane/log.js';
-import { plainIp } from '../dataplane/net/ip.js';
+import type { EventRecorder } from '../dataplane/base/admission/events.js';
+import type { ClusterConfig } from '../dataplane/base/cluster-config.js';
+import type { InformerFactory } from '../dataplane/base/informer/informer-types.js';
+import { silentLogger, type Logger } from '../dataplane/base/log.js';
+import { plainIp } from '../dataplane/base/net/ip.js';
+import { tcpFastPathUnavailable } from '../dataplane/base/net/tcp-fast-path.js';
 import { formatAccessLog, type UpstreamTry } from './access-log.js';
 import { hash32, BalancerState } from './balancer.js';
 import { requestIdFrom, type ForwardContext } from './forwarded-headers.js';
@@ -26,6 +25,8 @@ import type { ResponseLike } from './http1-response.js';
 import { IngressReporter, type StatusWriter } from './ingress-reporter.js';
 import { writeLocal } from './local-response.js';
 import { normalizeHost } from './match-host.js';
+import { ingressPolicy } from './network-policy.js';
+import { nodeHttpServer } from './node-http-server.js';
 import { IngressMetrics } from './metrics.js';
 import { proxyPass, type PassEnv, type PassResult } from './proxy-pass.js';
 import { route, type RouteDecision, type RouteInfo } from './route.js';
@@ -35,6 +36,7 @@ import { TableSync } from './table-sync.js';
 import { TlsContexts } from './tls-contexts.js';
 import { upgradePass, writeError } from './upgrade-pass.js';
 import { UpstreamPools } from './upstream-pools.js';
+import { listenBacklog } from '../dataplane/base/net/listen-backlog.js';
 
 export { nginxIngressClass } from './ingress-class.js';
 export { ingressStatuses } from './status.js';
@@ -71,6 +73,8 @@ export interface IngressOptions {
    * parser binding it does not recognise.
    */
   httpServer?: 'lean' | 'node';
+  /** Uniform in [0, 1) for canary weights and affinity keys; default Math.random (tests seed it). */
+  random?: () => number;
 }
 
 export interface BoundListener extends ListenerSpec {
@@ -88,6 +92,8 @@ export interface IngressHandle {
   table(): RouteTable;
   /** Resolves when queued status writes are done. */
   flush(): Promise<void>;
+  /** The client-side server in use: 'node' where 'lean' was asked for but this Node's parser does not fit. */
+  httpServer: 'lean' | 'node';
 }
 
 const HSTS = ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'];
@@ -114,11 +120,12 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
   const accessLogger = log.child('access');
   const accessLog = opts.accessLog ?? ((line: string) => accessLogger.info(line));
   const metrics = new IngressMetrics();
-  const balancer = new BalancerState();
+  const balancer = new BalancerState(opts.random);
   const sourceAddress = opts.sourceAddress && (await canBind(opts.sourceAddress)) ? opts.sourceAddress : undefined;
   if (opts.sourceAddress && !sourceAddress) log.warn(`cannot bind ${opts.sourceAddress}; connections to pods use the kernel's choice of source address`);
   const defaultCertificate = opts.defaultCertificate ?? (await fakeCertificate());
-  const pools = new UpstreamPools(sourceAddress ? { localAddress: sourceAddress } : {});
+  const policy = ingressPolicy(opts.informers, opts.config, opts.sourceAddress, log, metrics.registry);
+  const pools = new UpstreamPools({ ...(sourceAddress ? { localAddress: sourceAddress } : {}), netpol: { enforcer: policy.enforcer, source: policy.source } });
 
   const reporter = new IngressReporter(opts.informers.informer<Ingress & { kind?: string }>('Ingress') as never, opts.httpAddress, log, opts.events, opts.store);
   const sync = new TableSync(opts.informers, log, (table) => {
@@ -242,7 +249,7 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
         return;
       }
       const fwd = forwardContext(req, clientIp, scheme, requestId, d.hostHeader, d.xForwardedPrefix);
-      const env = { responseHeaders: extra, tunnels, ...(sourceAddress ? { sourceAddress } : {}) };
+      const env = { responseHeaders: extra, tunnels, ...(sourceAddress ? { sourceAddress } : {}), denied: policy.denied };
       // Logged when the tunnel (or the refused upgrade) is over, as nginx logs a WebSocket.
       upgradePass(req, socket, head, d, fwd, env, (result) => recordRequest({ req, clientIp, startMs, started, requestId, info: d.info, status: result.status || 499, tries: result.tries, bytesSent: 0 }));
     } catch (err) {
@@ -282,14 +289,14 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
         }),
       );
     } else {
-      const nodeServer = spec.tls ? https.createServer(tlsOptions) : http.createServer();
-      nodeServer.keepAliveTimeout = KEEPALIVE_TIMEOUT_MS;
-      nodeServer.maxRequestsPerSocket = KEEPALIVE_REQUESTS;
-      nodeServer.on('request', handleRequest(spec));
-      nodeServer.on('upgrade', handleUpgrade(spec));
-      nodeServer.on('connect', (_req: unknown, socket: Duplex) => writeError(socket, 400));
-      nodeServer.on('clientError', clientError);
-      server = nodeServer;
+      server = nodeHttpServer({
+        ...(spec.tls ? { tls: tlsOptions } : {}),
+        onRequest: handleRequest(spec),
+        onUpgrade: handleUpgrade(spec),
+        onClientError: clientError,
+        keepAliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+        maxRequestsPerSocket: KEEPALIVE_REQUESTS,
+      });
     }
     server.on('tlsClientError', () => {});
     server.on('connection', (s: net.Socket) => {
@@ -315,8 +322,14 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
     sync.close();
     throw new Error(`ingress: no listener could be bound: ${listeners.map((l) => `${l.address}:${l.port} ${l.error}`).join('; ')}`);
   }
-  log.info('ingress controller serving', { listeners: listeners.filter((l) => !l.error).map((l) => `${l.tls ? 'https' : 'http'}://${l.address}:${l.port}`), httpServer: lean ? 'lean' : 'node:http' });
-  if (!lean && opts.httpServer !== 'node') log.warn("this Node's http_parser binding is not the shape http1-server.ts expects; serving with node:http (slower)");
+  const tcpFallback = tcpFastPathUnavailable();
+  log.info('ingress controller serving', {
+    listeners: listeners.filter((l) => !l.error).map((l) => `${l.tls ? 'https' : 'http'}://${l.address}:${l.port}`),
+    httpServer: lean ? 'lean' : 'node:http',
+    tcpFastPath: tcpFallback ? `public API (${tcpFallback})` : 'native handles',
+  });
+  if (!lean && opts.httpServer !== 'node') log.warn(`Node ${process.version}'s HTTP parser is not the shape http1-server.ts expects: serving with node:http, slower`);
+  if (tcpFallback) log.warn(`TCP fast path unavailable on Node ${process.version} (${tcpFallback}): writing through net's public API, slower`);
 
   let closed = false;
   return {
@@ -325,6 +338,7 @@ export async function startIngress(opts: IngressOptions): Promise<IngressHandle>
     listeners,
     table: () => sync.current(),
     flush: () => reporter.flush(),
+    httpServer: lean ? 'lean' : 'node',
     async close() {
       if (closed) return;
       closed = true;
@@ -353,7 +367,9 @@ function listen(server: net.Server, port: number, address: string): Promise<void
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
-    server.listen(port, address, () => {
+    // The kernel's maximum backlog, as ingress-nginx listens: bursts beyond Node's 511 would get
+    // SYN cookies, and half-closed clients resets (base/net/listen-backlog.ts).
+    server.listen({ port, host: address, backlog: listenBacklog() }, () => {
       server.off('error', onError);
       resolve();
     });

@@ -8,10 +8,11 @@
 import type { Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
-import type { InformerFactory } from '../dataplane/informer-types.js';
-import type { KObject, Kind } from '../dataplane/model/object.js';
-import type { Logger } from '../dataplane/log.js';
+import type { InformerFactory } from '../dataplane/base/informer/informer-types.js';
+import type { KObject, Kind } from '../dataplane/base/model/object.js';
+import type { Logger } from '../dataplane/base/log.js';
 import { buildRouteTable, type RouteTable } from './route-table.js';
+import { slicesLookup, type SlicesOfService } from '../dataplane/base/informer/indexes.js';
 
 const WATCHED: Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret'];
 
@@ -20,6 +21,8 @@ export class TableSync {
   private pending: NodeJS.Immediate | undefined;
   private readonly unsubscribe: Array<() => void> = [];
   private closed = false;
+  /** A Service's slices through the slice informer's service-name index. */
+  private readonly slicesOf: SlicesOfService;
 
   constructor(
     private readonly informers: InformerFactory,
@@ -28,6 +31,7 @@ export class TableSync {
     /** An Ingress whose update changed only its status: the table stands, the status is news. */
     private readonly onIngressStatus?: (ingress: Ingress) => void,
   ) {
+    this.slicesOf = slicesLookup(informers.informer<EndpointSlice>('EndpointSlice'));
     this.table = this.compute();
   }
 
@@ -96,7 +100,7 @@ export class TableSync {
       ingresses: list<Ingress>('Ingress'),
       ingressClasses: list<IngressClass>('IngressClass'),
       services: list<Service>('Service'),
-      endpointSlices: list<EndpointSlice>('EndpointSlice'),
+      endpointSlices: this.slicesOf,
       secrets: list<Secret>('Secret').filter((s) => s.type === undefined || s.type === 'kubernetes.io/tls' || s.data?.['tls.crt'] !== undefined),
     });
   }

@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { droppedSynSocket } from '../dataplane/base/netpol/dial-from-pod.js';
 import type { UpstreamTry } from './access-log.js';
 import type { RequestLike } from './http1-request.js';
 import { errorPage, STATUS_TEXT } from './error-pages.js';
@@ -18,6 +19,8 @@ import type { ProxyDecision } from './route.js';
 
 export interface UpgradeEnv {
   sourceAddress?: string;
+  /** True when NetworkPolicy denies the controller this endpoint: the connect never completes (upstream-pools.ts). */
+  denied?: (address: string, port: number) => boolean;
   /** Headers added to the 101 and any error answer (Server, HSTS). */
   responseHeaders: string[];
   /** Live tunnels, so close() can end them. */
@@ -59,6 +62,11 @@ export function upgradePass(req: RequestLike, client: Duplex, head: Buffer, d: P
       rejectUnauthorized: false,
     };
     if (env.sourceAddress) options.localAddress = env.sourceAddress;
+    if (env.denied?.(ep.address, ep.port)) {
+      // A dropped SYN: the deadline below answers 504, as nginx's proxy_connect_timeout would.
+      delete options.agent;
+      options.createConnection = () => droppedSynSocket(ep.address, ep.port);
+    }
     const up = d.backendProtocol === 'https' ? https.request(options) : http.request(options);
     current = up;
     let answered = false;

@@ -12,14 +12,16 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { BufferPool, ReadBuffer } from '../dataplane/net/read-buffer.js';
-import { socketWriter, type SocketWriter } from '../dataplane/net/tcp-fast-path.js';
+import { BufferPool, ReadBuffer } from '../dataplane/base/net/read-buffer.js';
+import { socketWriter, type SocketWriter } from '../dataplane/base/net/tcp-fast-path.js';
+import type { PolicyEnforcer } from '../dataplane/base/netpol/enforcer.js';
+import { droppedSynSocket } from '../dataplane/base/netpol/dial-from-pod.js';
 import type { Endpoint } from './endpoints.js';
 import type { RouteTable } from './route-table.js';
 
 /**
  * Plain pod connections read through net's `onread` into a reused buffer of their own
- * (dataplane/net/read-buffer.ts): Node's default path allocates a buffer and runs a Readable
+ * (dataplane/base/net/read-buffer.ts): Node's default path allocates a buffer and runs a Readable
  * push and a 'data' event per read. 16 KiB reads; idle, the pool keeps at most 1 MiB.
  */
 const readBuffers = new BufferPool(16 * 1024, 64);
@@ -33,6 +35,12 @@ export interface PoolOptions {
   idleTimeoutMs?: number;
   /** Requests per connection (upstream-keepalive-requests). */
   maxRequests?: number;
+  /**
+   * NetworkPolicy: a connection from the controller (as the pod at `source`) that the pod's
+   * ingress denies never completes its connect, as a dropped SYN: proxy-connect-timeout fires and
+   * the next endpoint is tried, then 504, as nginx behaves on a cluster.
+   */
+  netpol?: { enforcer: PolicyEnforcer; source: string };
 }
 
 /** Events of the exchange a connection currently carries. */
@@ -182,8 +190,11 @@ export class UpstreamPools {
   connect(ep: Endpoint, protocol: 'http' | 'https', connectTimeoutMs: number, key = `${protocol}|${ep.id}`): UpstreamConnection {
     const local = this.opts.localAddress ? { localAddress: this.opts.localAddress } : {};
     const reads = new ReadBuffer(readBuffers);
+    const netpol = this.opts.netpol;
     const socket =
-      protocol === 'https'
+      netpol && !netpol.enforcer.allows(netpol.source, ep.address, ep.port, 'TCP')
+        ? droppedSynSocket(ep.address, ep.port)
+        : protocol === 'https'
         ? tls.connect({ host: ep.address, port: ep.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], ...local })
         : net.connect({ host: ep.address, port: ep.port, ...local, onread: { buffer: () => reads.next(), callback: (n, buf) => conn.read(n, buf as Buffer) } });
     // Reads come only after the connect, once `conn` is set (net asks for a buffer at once).

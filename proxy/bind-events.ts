@@ -7,8 +7,8 @@
  * timer fired".
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
-import type { EventRecorder } from '../dataplane/api/events.js';
-import type { KObject } from '../dataplane/model/object.js';
+import type { EventRecorder } from '../dataplane/base/admission/events.js';
+import type { KObject } from '../dataplane/base/model/object.js';
 
 export const BIND_FAILED_REASON = 'FailedToBindServicePort';
 /** Recorded when a listener reported as failed is serving again, so `knet get svc` can tell a current failure from an old one. */

@@ -159,9 +159,14 @@ export class EndpointChooser {
 
   /**
    * Picks the endpoint for a forward route. After a failed attempt (retry) the sticky record is
-   * skipped, the rotation advances and the record is overwritten, as tryConnect did.
+   * skipped, the rotation advances and the record is overwritten, as tryConnect did; `tried`
+   * (ids of the endpoints this connection already failed on) are passed over while another
+   * candidate is left. The userspace proxier took the next in rotation whatever it was, so
+   * with other connections advancing the rotation in between, a connection could land on the
+   * same dead endpoints attempt after attempt (a rollout's pods that exited before the proxy
+   * heard) and its client got an empty reply.
    */
-  choose(serviceKey: string, route: Extract<Route, { action: 'forward' }>, clientIp: string, nowMs: number, retry = false): EndpointInfo | undefined {
+  choose(serviceKey: string, route: Extract<Route, { action: 'forward' }>, clientIp: string, nowMs: number, retry = false, tried?: ReadonlySet<string>): EndpointInfo | undefined {
     const st = this.ports.get(serviceKey);
     if (!st || route.endpoints.length === 0) return undefined;
     if (st.affinity && !retry) {
@@ -171,7 +176,7 @@ export class EndpointChooser {
     let rr = st.rr.get(route.scope);
     if (!rr) st.rr.set(route.scope, (rr = new RoundRobin(this.random)));
     rr.setEndpoints(route.endpoints);
-    const ep = rr.nextEndpoint();
+    const ep = rr.nextEndpoint(retry ? tried : undefined);
     if (ep && st.affinity) st.affinity.record(clientIp, ep, nowMs);
     return ep;
   }

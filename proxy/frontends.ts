@@ -9,6 +9,7 @@
  * - a healthCheckNodePort HTTP listener on each served node IP for LoadBalancer services with
  *   externalTrafficPolicy Local, whether or not they have endpoints (503 says "not here").
  */
+import type { ListenerRefusal } from './address-guard.js';
 import type { NodeAddress } from './traffic-source.js';
 import { categorizeEndpoints } from './topology.js';
 import type { ServicePortInfo, ServiceTable } from './service-table.js';
@@ -36,11 +37,13 @@ export interface ListenerSpec {
 export interface ListenerProblem {
   spec: ListenerSpec;
   error: string;
+  /** Refused by policy (address-guard.ts), not a conflict. */
+  refused?: boolean;
 }
 
 export interface DesiredListeners {
   listeners: ListenerSpec[];
-  /** Specs that cannot be served at all: an address:port claimed twice, SCTP. */
+  /** Specs that cannot be served at all: an address:port claimed twice, SCTP, an address `refuse` rejects. */
   problems: ListenerProblem[];
 }
 
@@ -48,11 +51,16 @@ export function listenerId(protocol: string, address: string, port: number): str
   return `${protocol}/${address}:${port}`;
 }
 
-export function desiredListeners(table: ServiceTable, servedNodes: readonly NodeAddress[]): DesiredListeners {
+export function desiredListeners(table: ServiceTable, servedNodes: readonly NodeAddress[], refuse?: ListenerRefusal): DesiredListeners {
   const nodes = [...servedNodes].sort((a, b) => a.name.localeCompare(b.name));
   const byId = new Map<string, ListenerSpec>();
   const problems: ListenerProblem[] = [];
   const add = (spec: ListenerSpec): void => {
+    const refusal = refuse?.(spec);
+    if (refusal) {
+      problems.push({ spec, error: refusal, refused: true });
+      return;
+    }
     const holder = byId.get(spec.id);
     if (holder) {
       if (holder.serviceKey !== spec.serviceKey) {
@@ -82,6 +90,16 @@ export function desiredListeners(table: ServiceTable, servedNodes: readonly Node
     }
   }
   return { listeners: [...byId.values()], problems };
+}
+
+/**
+ * Service ports (keys) that have no usable endpoint anywhere, so no listener: a client gets
+ * connection refused. SCTP ports are left out (never served).
+ */
+export function portsWithoutEndpoints(table: ServiceTable): Set<string> {
+  const out = new Set<string>();
+  for (const port of table.values()) if (port.protocol !== 'SCTP' && !categorizeEndpoints(port.endpoints, undefined).hasAnyEndpoints) out.add(port.key);
+  return out;
 }
 
 type Frontend = Omit<ListenerSpec, 'id' | 'protocol'>;

@@ -10,7 +10,8 @@
 import dgram from 'node:dgram';
 import type http from 'node:http';
 import net from 'node:net';
-import type { Logger } from '../dataplane/log.js';
+import type { Logger } from '../dataplane/base/log.js';
+import { listenBacklog } from '../dataplane/base/net/listen-backlog.js';
 import { describeBindError } from './bind-error.js';
 import type { ListenerSpec } from './frontends.js';
 import type { HealthCheckResponse } from './health-check.js';
@@ -18,6 +19,8 @@ import { createHealthCheckServer } from './health-check-server.js';
 
 export interface ListenerHandlers {
   acceptTcp(socket: net.Socket, spec: ListenerSpec): void;
+  /** accept() failed on a bound TCP listener (EMFILE, ENFILE, …). */
+  acceptFailed(spec: ListenerSpec, err: NodeJS.ErrnoException): void;
   attachUdp(socket: dgram.Socket, spec: () => ListenerSpec): void;
   detachUdp(socket: dgram.Socket): void;
   healthCheck(spec: ListenerSpec): HealthCheckResponse;
@@ -146,11 +149,14 @@ export class ListenerSet {
       if (h.state !== 'binding') return;
       this.failed(h, err);
     });
-    server.listen({ host: h.spec.address, port: h.spec.port, exclusive: true }, () => {
+    server.listen({ host: h.spec.address, port: h.spec.port, exclusive: true, backlog: listenBacklog() }, () => {
       h.state = 'bound';
       h.settle();
       if (h.closing) return;
-      server.on('error', (err) => this.log.warn('listener error', { listener: h.spec.id, error: err }));
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.syscall === 'accept' && h.spec.role !== 'healthCheck') this.handlers.acceptFailed(h.spec, err);
+        else this.log.warn('listener error', { listener: h.spec.id, error: err });
+      });
       this.handlers.bindSettled();
     });
   }

@@ -8,9 +8,10 @@
  * set on every call, which showed up in profiles of the connection path.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { openFileCount, openFileLimit } from './open-files.js';
 import { endpointId, type EndpointInfo } from './service-table.js';
 
-export type FailReason = 'no_endpoints' | 'no_local_endpoints' | 'connect_failed';
+export type FailReason = 'no_endpoints' | 'no_local_endpoints' | 'connect_failed' | 'policy_denied';
 
 /** One service port's traffic; the forwarders bump the fields directly. */
 export interface ServiceTally {
@@ -80,7 +81,15 @@ export class ProxyMetrics {
 
   readonly failed = new Counter({
     name: 'knet_proxy_connections_failed_total',
-    help: 'Connections refused (no endpoints), held (no local endpoint) or closed after every connect attempt failed',
+    help: 'Connections refused (no endpoints), held (no local endpoint, or denied by a NetworkPolicy) or closed after every connect attempt failed',
+    labelNames: ['service', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Resets the proxy sent or passed on (tcp-resets.ts); rare, so counted with inc() where they happen. */
+  readonly resets = new Counter({
+    name: 'knet_proxy_resets_total',
+    help: 'TCP connections ended by a reset the proxy sent or passed on, by service port and reason (no_endpoints, client_reset, client_error, endpoint_reset, endpoint_error, accept_failed)',
     labelNames: ['service', 'reason'] as const,
     registers: [this.registry],
   });
@@ -130,6 +139,27 @@ export class ProxyMetrics {
     help: 'Bound listeners, by protocol and role',
     labelNames: ['protocol', 'role'] as const,
     registers: [this.registry],
+  });
+
+  /** Read at scrape time; absent where /proc is not (open-files.ts says why they matter). */
+  readonly openFds: Gauge = new Gauge({
+    name: 'process_open_fds',
+    help: 'Open file descriptors of the proxy process (two per forwarded TCP connection)',
+    registers: [this.registry],
+    collect: () => {
+      const n = openFileCount();
+      if (n !== undefined) this.openFds.set(n);
+    },
+  });
+
+  readonly maxFds: Gauge = new Gauge({
+    name: 'process_max_fds',
+    help: 'The open file descriptor limit of the proxy process; at the limit, connections are closed unserved',
+    registers: [this.registry],
+    collect: () => {
+      const n = openFileLimit();
+      if (n !== undefined) this.maxFds.set(n);
+    },
   });
 
   readonly bindErrors = new Gauge({

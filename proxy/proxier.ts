@@ -9,13 +9,16 @@ import type dgram from 'node:dgram';
 import type { Node, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Registry } from 'prom-client';
-import { nodeIP, nodeOrdinal, podSubnet, type ClusterConfig } from '../dataplane/cluster-config.js';
-import type { EventRecorder } from '../dataplane/api/events.js';
-import type { InformerFactory } from '../dataplane/informer-types.js';
-import { createLogger, type Logger } from '../dataplane/log.js';
+import { nodeIP, nodeOrdinal, podSubnet, type ClusterConfig } from '../dataplane/base/cluster-config.js';
+import type { EventRecorder } from '../dataplane/base/admission/events.js';
+import { realClock, type Clock, type ClockTimer } from '../dataplane/base/clock.js';
+import type { InformerFactory } from '../dataplane/base/informer/informer-types.js';
+import { createLogger, type Logger } from '../dataplane/base/log.js';
+import { tcpFastPathUnavailable } from '../dataplane/base/net/tcp-fast-path.js';
+import { addressGuard } from './address-guard.js';
 import { BindErrorEvents } from './bind-events.js';
 import { EndpointChooser } from './endpoint-choice.js';
-import { desiredListeners, type ListenerProblem, type ListenerSpec } from './frontends.js';
+import { desiredListeners, portsWithoutEndpoints, type ListenerProblem, type ListenerSpec } from './frontends.js';
 import { healthCheckResponse, localReadyEndpoints } from './health-check.js';
 import { ListenerSet } from './listener-set.js';
 import { ProxyMetrics } from './metrics.js';
@@ -24,6 +27,11 @@ import { buildServiceTable, endpointId, type ServicePortInfo, type ServiceTable 
 import { DEFAULT_CONNECT_TIMEOUTS_MS, DEFAULT_HANG_HOLD_MS, TcpForwarder } from './tcp-forwarder.js';
 import type { NodeAddress } from './traffic-source.js';
 import { DEFAULT_UDP_IDLE_TIMEOUT_MS, UdpForwarder } from './udp-forwarder.js';
+import { LABEL_TOPOLOGY_ZONE } from '../dataplane/base/model/well-known.js';
+import { PolicyWorld } from '../dataplane/base/netpol/policy-world.js';
+import { PolicyEnforcer } from '../dataplane/base/netpol/enforcer.js';
+import { systemPeers } from '../dataplane/base/netpol/system-peers.js';
+import { slicesLookup } from '../dataplane/base/informer/indexes.js';
 
 export interface ProxyNode {
   name: string;
@@ -57,6 +65,8 @@ export interface ProxyOptions {
   events?: EventRecorder;
   /** false: forwarded TCP bytes go through net's public API only (default: its native handles when this Node has the expected shape, tcp-fast-path.ts). */
   nativeSockets?: boolean;
+  /** Time for affinity records, UDP session idle timeouts, the hang hold and bind retries (real time; tests pass a fake clock). */
+  clock?: Clock;
 }
 
 export interface ListenerInfo {
@@ -94,9 +104,13 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const metrics = new ProxyMetrics();
   const chooser = new EndpointChooser();
   const bindRetryMs = opts.bindRetryMs ?? 5_000;
+  const clock = opts.clock ?? realClock;
   const services = opts.informers.informer<Service>('Service');
   const slices = opts.informers.informer<EndpointSlice>('EndpointSlice');
+  const slicesOf = slicesLookup(slices);
   const nodeInformer = opts.informers.informer<Node>('Node');
+  // NetworkPolicy before connecting to an endpoint (tcp-forwarder.ts, udp-forwarder.ts).
+  const netpol = new PolicyEnforcer(new PolicyWorld(opts.informers, { systemPeers: systemPeers(opts.config) }), 'proxy', log, metrics.registry);
 
   const tcp = new TcpForwarder({
     chooser,
@@ -105,16 +119,23 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     connectTimeoutsMs: opts.connectTimeoutsMs ?? DEFAULT_CONNECT_TIMEOUTS_MS,
     hangHoldMs: opts.hangHoldMs ?? DEFAULT_HANG_HOLD_MS,
     nativeSockets: opts.nativeSockets ?? true,
+    clock,
+    netpol,
   });
-  const udp = new UdpForwarder({ chooser, metrics, log, idleTimeoutMs: opts.udpIdleTimeoutMs ?? DEFAULT_UDP_IDLE_TIMEOUT_MS });
+  const udp = new UdpForwarder({ chooser, metrics, log, idleTimeoutMs: opts.udpIdleTimeoutMs ?? DEFAULT_UDP_IDLE_TIMEOUT_MS, clock, netpol });
 
   let table: ServiceTable = new Map();
   let problems: ListenerProblem[] = [];
+  /** Service ports whose listeners are closed for want of an endpoint (logged as it changes). */
+  let unserved = new Set<string>();
   let closed = false;
   let lastSync = new Date();
   let scheduled = false;
-  let retryTimer: NodeJS.Timeout | undefined;
+  let retryTimer: ClockTimer | undefined;
   const servedNodes = (): NodeAddress[] => opts.nodes.map((n) => withZone(n, opts.config));
+  const refuse = addressGuard(opts.config);
+  /** Refused addresses already logged, so a standing refusal is logged once, not on every sync. */
+  let refusedLogged = new Set<string>();
   const bindEvents = opts.events
     ? new BindErrorEvents(opts.events, (nsName) => {
         const [ns, name] = nsName.split('/');
@@ -125,6 +146,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const listenerSet = new ListenerSet(
     {
       acceptTcp: (socket, spec) => tcp.accept(socket, spec),
+      acceptFailed: (spec, err) => tcp.acceptFailed(spec, err),
       attachUdp: (socket: dgram.Socket, spec) => udp.attach(socket, spec),
       detachUdp: (socket: dgram.Socket) => udp.detach(socket),
       healthCheck: (spec) => healthCheckResponse(spec.service, localReadyEndpoints(table, spec.service, spec.node ?? '')),
@@ -145,13 +167,15 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     scheduled = false;
     if (closed) return;
     const end = metrics.syncDuration.startTimer();
-    const now = Date.now();
-    table = buildServiceTable(services.list(), slices.list());
+    const now = clock.now();
+    table = buildServiceTable(services.list(), slicesOf);
     const served = servedNodes();
     chooser.update(table, allNodes(), served, now);
-    const desired = desiredListeners(table, served);
+    const desired = desiredListeners(table, served, refuse);
     problems = desired.problems;
+    logRefusals();
     listenerSet.reconcile(desired.listeners, now, bindRetryMs);
+    unserved = logServingChanges(unserved, portsWithoutEndpoints(table));
     // UDP conntrack entries of departed endpoints are flushed; TCP flows are left to finish.
     udp.prune((key, ep) => !!table.get(key)?.endpoints.some((e) => endpointId(e) === ep));
     tcp.retryHung();
@@ -159,6 +183,36 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     scheduleRetry();
     lastSync = new Date();
     end();
+  }
+
+  function logRefusals(): void {
+    const now = new Set<string>();
+    for (const p of problems) {
+      if (!p.refused) continue;
+      const key = `${p.spec.id} ${p.spec.service}`;
+      now.add(key);
+      if (!refusedLogged.has(key)) log.warn('refused a Service address', { service: p.spec.service, address: p.spec.address, port: p.spec.port, error: p.error });
+    }
+    refusedLogged = now;
+  }
+
+  /**
+   * A closed listener is a "connection refused" for every client: say when a service port
+   * loses its last usable endpoint and when it has one again, with what its slices hold.
+   */
+  function logServingChanges(before: Set<string>, now: Set<string>): Set<string> {
+    for (const key of now) {
+      if (before.has(key)) continue;
+      const eps = table.get(key)?.endpoints ?? [];
+      log.info('no usable endpoint: listeners closed, clients get connection refused', {
+        service: key,
+        endpoints: eps.length,
+        notReady: eps.filter((e) => !e.ready && !e.terminating).length,
+        terminatingNotServing: eps.filter((e) => e.terminating && !e.serving).length,
+      });
+    }
+    for (const key of before) if (!now.has(key) && table.has(key)) log.info('usable endpoint again: listeners reopen', { service: key });
+    return now;
   }
 
   function scheduleSync(): void {
@@ -175,7 +229,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
 
   function scheduleRetry(): void {
     if (closed || retryTimer || listenerSet.failures().length === 0) return;
-    retryTimer = setTimeout(() => {
+    retryTimer = clock.setTimeout(() => {
       retryTimer = undefined;
       scheduleSync();
     }, bindRetryMs);
@@ -200,7 +254,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       if (JSON.stringify(nodeAddress(oldNode, opts.config)) !== JSON.stringify(nodeAddress(newNode, opts.config))) scheduleSync();
     },
   };
-  const unsubscribe = [services.on(onChange), slices.on(onChange), ...(opts.allNodes ? [] : [nodeInformer.on(onNodeChange)])];
+  const unsubscribe = [services.on(onChange), slices.on(onChange), ...(opts.allNodes ? [] : [nodeInformer.on(onNodeChange)]), netpol.world.onChange(() => tcp.recheckDenied())];
   await opts.informers.waitForSync();
   sync();
   await listenerSet.settled();
@@ -224,7 +278,16 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   }
   for (const s of status) if (s.error) log.warn('status endpoint not bound', { address: s.address, port: s.port, error: s.error });
 
-  log.info('proxy started', { nodes: opts.nodes.map((n) => n.name), servicePorts: table.size, listeners: listenerSet.bound().length });
+  // Which byte path TCP connections take (tcp-fast-path.ts): said once, so a Node whose
+  // internals changed shows as a warning rather than only as a slower proxy.
+  const tcpFallback = opts.nativeSockets === false ? 'nativeSockets: false' : tcpFastPathUnavailable();
+  log.info('proxy started', {
+    nodes: opts.nodes.map((n) => n.name),
+    servicePorts: table.size,
+    listeners: listenerSet.bound().length,
+    tcpFastPath: tcpFallback ? `public API (${tcpFallback})` : 'native handles',
+  });
+  if (opts.nativeSockets !== false && tcpFallback) log.warn(`TCP fast path unavailable on Node ${process.version} (${tcpFallback}): forwarding through net's public API, slower`);
 
   return {
     metrics: metrics.registry,
@@ -244,7 +307,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
       closed = true;
       for (const u of unsubscribe) u();
       scheduled = false;
-      if (retryTimer) clearTimeout(retryTimer);
+      clock.clearTimeout(retryTimer);
       clearInterval(periodic);
       const closing = listenerSet.closeAll();
       tcp.destroyAll();
@@ -268,6 +331,6 @@ function nodeAddress(node: Node, config: ClusterConfig): (ProxyNode & { zone?: s
   const ip = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? (ordinal ? nodeIP(config, ordinal) : undefined);
   const podCIDR = node.spec?.podCIDR ?? (ordinal ? podSubnet(config, ordinal) : '');
   if (!ip) return undefined;
-  const zone = node.metadata?.labels?.['topology.kubernetes.io/zone'];
+  const zone = node.metadata?.labels?.[LABEL_TOPOLOGY_ZONE];
   return zone ? { name, ip, podCIDR, zone } : { name, ip, podCIDR };
 }

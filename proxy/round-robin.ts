@@ -35,11 +35,24 @@ export class RoundRobin {
     this.next = 0;
   }
 
-  /** The endpoint under the cursor, advancing it; undefined when the set is empty. */
-  nextEndpoint(): EndpointInfo | undefined {
-    if (this.order.length === 0) return undefined;
-    const ep = this.order[this.next % this.order.length]!;
-    this.next = (this.next + 1) % this.order.length;
+  /**
+   * The endpoint under the cursor, advancing it; undefined when the set is empty. With
+   * `avoid` (endpoint ids a retrying connection has already tried), the cursor moves on past
+   * them to the first one not tried; when every member was tried, the one under the cursor.
+   */
+  nextEndpoint(avoid?: ReadonlySet<string>): EndpointInfo | undefined {
+    const n = this.order.length;
+    if (n === 0) return undefined;
+    if (avoid && avoid.size > 0) {
+      for (let i = 0; i < n; i++) {
+        const ep = this.order[(this.next + i) % n]!;
+        if (avoid.has(endpointId(ep))) continue;
+        this.next = (this.next + i + 1) % n;
+        return ep;
+      }
+    }
+    const ep = this.order[this.next % n]!;
+    this.next = (this.next + 1) % n;
     return ep;
   }
 

@@ -8,6 +8,8 @@
  */
 import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME } from '../dataplane/base/model/well-known.js';
+import { groupSlicesByService, type SlicesOfService } from '../dataplane/base/informer/indexes.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type TrafficPolicy = 'Cluster' | 'Local';
@@ -15,9 +17,6 @@ export type TrafficPolicy = 'Cluster' | 'Local';
 /** ClientIP affinity's default and ceiling (pkg/apis/core/v1/defaults.go, validation.go). */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10_800;
 
-export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
-export const LABEL_HEADLESS = 'service.kubernetes.io/headless';
-export const LABEL_SERVICE_PROXY_NAME = 'service.kubernetes.io/service-proxy-name';
 
 export interface EndpointInfo {
   ip: string;
@@ -80,25 +79,16 @@ export function skipReason(svc: Service): string | undefined {
   return undefined;
 }
 
-export function buildServiceTable(services: readonly Service[], slices: readonly EndpointSlice[]): ServiceTable {
-  const slicesByService = new Map<string, EndpointSlice[]>();
-  for (const slice of slices) {
-    const svcName = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
-    if (!svcName) continue;
-    // We are IPv4-only; FQDN slices are not proxied by kube-proxy either.
-    if (slice.addressType !== 'IPv4') continue;
-    const k = `${slice.metadata?.namespace ?? 'default'}/${svcName}`;
-    let list = slicesByService.get(k);
-    if (!list) slicesByService.set(k, (list = []));
-    list.push(slice);
-  }
-
+/** `slices`: every slice (tests), or the lookup by Service the proxier takes from its informer's index. */
+export function buildServiceTable(services: readonly Service[], slices: readonly EndpointSlice[] | SlicesOfService): ServiceTable {
+  const slicesOf = typeof slices === 'function' ? slices : groupSlicesByService(slices);
   const table: ServiceTable = new Map();
   for (const svc of services) {
     if (skipReason(svc)) continue;
     const namespace = svc.metadata?.namespace ?? 'default';
     const name = svc.metadata?.name ?? '';
-    const svcSlices = slicesByService.get(`${namespace}/${name}`) ?? [];
+    // We are IPv4-only; FQDN slices are not proxied by kube-proxy either.
+    const svcSlices = slicesOf(namespace, name).filter((s) => s.addressType === 'IPv4');
     for (const port of svc.spec?.ports ?? []) {
       const info = servicePortInfo(svc, namespace, name, port, svcSlices);
       table.set(info.key, info);

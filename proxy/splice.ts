@@ -13,8 +13,8 @@
  */
 import type net from 'node:net';
 import type { ServiceTally } from './metrics.js';
-import { BufferPool, ReadBuffer } from '../dataplane/net/read-buffer.js';
-import { readWithBuffer, socketWriter, type FastPathOptions, type SocketWriter } from '../dataplane/net/tcp-fast-path.js';
+import { BufferPool, ReadBuffer } from '../dataplane/base/net/read-buffer.js';
+import { readWithBuffer, socketWriter, type FastPathOptions, type SocketWriter } from '../dataplane/base/net/tcp-fast-path.js';
 
 /** 64 KiB reads; idle, the pool keeps at most 2 MiB. */
 const buffers = new BufferPool(64 * 1024, 32);

@@ -4,7 +4,7 @@
  * that node, anything else (127.0.0.1, an address outside the plan) is outside the cluster.
  * kube-proxy makes the same call with its local-traffic detector and `addrtype LOCAL`.
  */
-import { cidrContains, parseCidr, type Cidr } from '../dataplane/net/ip.js';
+import { cidrContains, parseCidr, type Cidr } from '../dataplane/base/net/ip.js';
 
 export interface NodeAddress {
   name: string;

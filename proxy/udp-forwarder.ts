@@ -11,7 +11,9 @@
  * Sessions to an endpoint that left are flushed on sync, as kube-proxy clears UDP conntrack.
  */
 import dgram from 'node:dgram';
-import type { Logger } from '../dataplane/log.js';
+import type { Clock, ClockTimer } from '../dataplane/base/clock.js';
+import type { Logger } from '../dataplane/base/log.js';
+import type { PolicyEnforcer } from '../dataplane/base/netpol/enforcer.js';
 import type { EndpointChooser } from './endpoint-choice.js';
 import type { ListenerSpec } from './frontends.js';
 import type { ProxyMetrics, ServiceTally } from './metrics.js';
@@ -26,6 +28,10 @@ export interface UdpContext {
   metrics: ProxyMetrics;
   log: Logger;
   idleTimeoutMs: number;
+  /** Affinity records and the sessions' idle timers. */
+  clock: Clock;
+  /** NetworkPolicy: a session is opened only to an endpoint the client may reach. */
+  netpol?: PolicyEnforcer;
 }
 
 interface Session {
@@ -35,7 +41,7 @@ interface Session {
   serviceKey: string;
   endpoint: EndpointInfo;
   upstream: dgram.Socket;
-  timer: NodeJS.Timeout;
+  timer: ClockTimer;
   tally: ServiceTally;
   /** Datagrams that arrived before the upstream socket was connected. */
   queue: Buffer[] | undefined;
@@ -101,8 +107,14 @@ export class UdpForwarder {
     }
     const failedKey = `${spec.id}|${key}`;
     const retry = this.failedClients.delete(failedKey);
-    const ep = this.ctx.chooser.choose(spec.serviceKey, route, clientAddress, Date.now(), retry);
+    const ep = this.ctx.chooser.choose(spec.serviceKey, route, clientAddress, this.ctx.clock.now(), retry);
     if (!ep) return;
+    // The client's egress toward the pod and the pod's ingress from the source it sees (after
+    // SNAT): a denied datagram is dropped, and the next one is checked again (no session).
+    if (this.ctx.netpol && !this.ctx.netpol.allows(clientAddress, ep.ip, ep.port, 'UDP', route.sourceAddress)) {
+      this.ctx.metrics.failed.inc({ service: spec.serviceKey, reason: 'policy_denied' });
+      return;
+    }
 
     const upstream = dgram.createSocket({ type: 'udp4' });
     const session: Session = {
@@ -112,7 +124,7 @@ export class UdpForwarder {
       serviceKey: spec.serviceKey,
       endpoint: ep,
       upstream,
-      timer: setTimeout(() => this.close(sessions, session), this.ctx.idleTimeoutMs),
+      timer: this.ctx.clock.setTimeout(() => this.close(sessions, session), this.ctx.idleTimeoutMs),
       tally: this.ctx.metrics.service(spec.serviceKey, 'UDP'),
       queue: [first],
       closed: false,
@@ -163,7 +175,7 @@ export class UdpForwarder {
   private close(sessions: Map<string, Session>, s: Session): void {
     if (s.closed) return;
     s.closed = true;
-    clearTimeout(s.timer);
+    this.ctx.clock.clearTimeout(s.timer);
     if (sessions.get(s.key) === s) sessions.delete(s.key);
     s.tally.active--;
     try {

@@ -16,15 +16,27 @@ const outdir = path.join(root, 'dist', 'knet');
 rmSync(outdir, { recursive: true, force: true });
 
 await build({
-  entryPoints: { main: path.join(root, 'dist', 'dataplane', 'cli', 'main.js') },
+  // The container shim (dataplane/node/runtime/container-shim.ts) is a program of its own.
+  entryPoints: {
+    main: path.join(root, 'dist', 'dataplane', 'cli', 'main.js'),
+    'container-shim': path.join(root, 'dist', 'dataplane', 'node', 'runtime', 'container-shim-main.js'),
+  },
   outdir,
   bundle: true,
+  // just-bash loads its workers and optional native codecs by path, node-pty is a native
+  // addon, and ws requires its optional native helpers: all stay in node_modules.
+  external: ['just-bash', '@lydell/node-pty', 'bufferutil', 'utf-8-validate'],
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   // Dependencies written as CommonJS call require(); an ESM bundle has no require of its own.
   banner: { js: "import { createRequire as __knetCreateRequire } from 'node:module'; const require = __knetCreateRequire(import.meta.url);" },
+  // ajv-formats-draft2019 (kubernetes-models' validation) calls require('punycode'), which Node
+  // resolves to its deprecated built-in module. From node_modules Node 22+ keeps quiet about it;
+  // from this bundle it printed DEP0040 on stderr before every command's output. The npm
+  // package of the same name (installed for that dependency) is the same code, bundled in.
+  alias: { punycode: 'punycode/punycode.js' },
   chunkNames: 'chunks/[name]-[hash]',
   legalComments: 'none',
   logLevel: 'warning',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Generates dataplane/model/schema/known-fields.json: for each kind knet stores, the tree of
+ * Generates dataplane/base/model/schema/known-fields.json: for each kind knet stores, the tree of
  * field names the Kubernetes API accepts, so strict validation can reject unknown fields the way
  * the apiserver's strict decoding does (`unknown field "spec.foo"`).
  *
@@ -40,14 +40,32 @@ const KIND_FILES = {
   Endpoints: 'v1/Endpoints.d.ts',
   Secret: 'v1/Secret.d.ts',
   ConfigMap: 'v1/ConfigMap.d.ts',
+  ServiceAccount: 'v1/ServiceAccount.d.ts',
   Event: 'v1/Event.d.ts',
   Deployment: 'apps/v1/Deployment.d.ts',
   ReplicaSet: 'apps/v1/ReplicaSet.d.ts',
   StatefulSet: 'apps/v1/StatefulSet.d.ts',
   DaemonSet: 'apps/v1/DaemonSet.d.ts',
+  Job: 'batch/v1/Job.d.ts',
+  CronJob: 'batch/v1/CronJob.d.ts',
   EndpointSlice: 'discovery.k8s.io/v1/EndpointSlice.d.ts',
   Ingress: 'networking.k8s.io/v1/Ingress.d.ts',
   IngressClass: 'networking.k8s.io/v1/IngressClass.d.ts',
+  NetworkPolicy: 'networking.k8s.io/v1/NetworkPolicy.d.ts',
+  Lease: 'coordination.k8s.io/v1/Lease.d.ts',
+  PersistentVolume: 'v1/PersistentVolume.d.ts',
+  PersistentVolumeClaim: 'v1/PersistentVolumeClaim.d.ts',
+  ReplicationController: 'v1/ReplicationController.d.ts',
+  LimitRange: 'v1/LimitRange.d.ts',
+  ResourceQuota: 'v1/ResourceQuota.d.ts',
+  HorizontalPodAutoscaler: 'autoscaling/v2/HorizontalPodAutoscaler.d.ts',
+  PodDisruptionBudget: 'policy/v1/PodDisruptionBudget.d.ts',
+  ClusterRole: 'rbac.authorization.k8s.io/v1/ClusterRole.d.ts',
+  ClusterRoleBinding: 'rbac.authorization.k8s.io/v1/ClusterRoleBinding.d.ts',
+  Role: 'rbac.authorization.k8s.io/v1/Role.d.ts',
+  RoleBinding: 'rbac.authorization.k8s.io/v1/RoleBinding.d.ts',
+  PriorityClass: 'scheduling.k8s.io/v1/PriorityClass.d.ts',
+  StorageClass: 'storage.k8s.io/v1/StorageClass.d.ts',
 };
 
 const files = Object.values(KIND_FILES).map((f) => path.join(modelsDir, f));
@@ -124,7 +142,7 @@ const lines = Object.entries(sortedTypes).map(([k, v]) => `    ${JSON.stringify(
 const out =
   `{\n  "source": ${JSON.stringify(`kubernetes-models@${version}`)},\n` +
   `  "kinds": ${JSON.stringify(kinds)},\n  "types": {\n${lines.join(',\n')}\n  }\n}\n`;
-const target = path.join(root, 'dataplane/model/schema/known-fields.json');
+const target = path.join(root, 'dataplane/base/model/schema/known-fields.json');
 if (process.argv.includes('--check')) {
   // For tests and CI: fail when the committed tree no longer matches the installed schema.
   const current = existsSync(target) ? readFileSync(target, 'utf8') : '';

@@ -3,18 +3,24 @@
  * its own process; `knet up --single-process` and the test API run them all in one, sharing
  * one store connection and one watch.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import type { ObjectStore } from '../store/object-store.js';
-import type { InformerFactory } from '../informer-types.js';
-import { nodeIP, podSubnet, loadBalancerAddresses, nodeOrdinal, type ClusterConfig } from '../cluster-config.js';
-import type { Logger } from '../log.js';
+import type { ObjectStore } from '../base/store/object-store.js';
+import type { InformerFactory } from '../base/informer/informer-types.js';
+import { nodeIP, podSubnet, loadBalancerAddresses, nodeOrdinal, ingressSourceAddress, type ClusterConfig } from '../base/cluster-config.js';
+import type { Logger } from '../base/log.js';
+import type { Clock } from '../base/clock.js';
 import type { ClusterDir } from './state-dir.js';
-import { createEventRecorder } from '../api/events.js';
+import { createEventRecorder, type EventSource } from '../base/admission/events.js';
 import { INGRESS_NAMESPACE, INGRESS_SERVICE } from './bootstrap.js';
-import type { KObject, Kind } from '../model/object.js';
+import type { KObject, Kind } from '../base/model/object.js';
 import { waitUntil } from './wait-until.js';
+import { ANNOTATION_DNS_PORT } from '../base/model/well-known.js';
+import { StoreInformerFactory } from '../base/store/watch.js';
+import { loadSigningKey } from '../base/serviceaccount/signing-key.js';
 
-export type ComponentName = 'controller-manager' | 'proxy' | 'dns' | 'ingress' | `node-${number}`;
+export type ComponentName = 'apiserver' | 'controller-manager' | 'proxy' | 'dns' | 'ingress' | `node-${number}`;
 
 export interface ComponentContext {
   store: ObjectStore;
@@ -24,8 +30,10 @@ export interface ComponentContext {
   clusterDir: ClusterDir;
   /** Names of the nodes this machine runs (the proxy serves their node IPs). */
   nodes: string[];
-  /** Tests shorten the kubelet's crash back-off. */
+  /** Tests shorten the kubelet's crash back-off, and the Job controller's back-off before replacing failed pods. */
   crashBackoffMs?: number;
+  /** Tests drive time with a fake clock: the proxy's (affinity and UDP session expiry), the node agents' volume sync, and the Job and CronJob controllers' (schedules, deadlines, back-off, TTL). */
+  clock?: Clock;
   /** `knet dns` flags: override the cluster's dnsUpstream / dnsLogQueries for this process. */
   dns?: { upstream?: string | null; logQueries?: boolean };
 }
@@ -38,16 +46,42 @@ export interface RunningComponent {
 }
 
 export function isComponentName(name: string): name is ComponentName {
-  return ['controller-manager', 'proxy', 'dns', 'ingress'].includes(name) || nodeOrdinal(name) !== undefined;
+  return ['apiserver', 'controller-manager', 'proxy', 'dns', 'ingress'].includes(name) || nodeOrdinal(name) !== undefined;
 }
 
 export async function startComponent(name: ComponentName, ctx: ComponentContext): Promise<RunningComponent> {
   const log = ctx.log.child(name);
-  const events = createEventRecorder(ctx.store, name, log);
+  // Each reports as its upstream counterpart does (the controllers name their own, per controller).
+  const events = createEventRecorder(ctx.store, eventSource(name), log, ctx.config);
+  if (name === 'apiserver') {
+    if (!(ctx.informers instanceof StoreInformerFactory)) throw new Error('the apiserver needs a watch of the store (a StoreInformerFactory)');
+    const { startApiServer } = await import('../apiserver/index.js');
+    const api = await startApiServer({
+      store: ctx.store,
+      informers: ctx.informers,
+      config: ctx.config,
+      log,
+      pkiDir: ctx.clusterDir.pkiDir,
+      podLogsRoot: ctx.clusterDir.podLogsRoot,
+    });
+    return { name, info: { address: api.address, port: api.port }, close: () => api.close() };
+  }
   if (name === 'controller-manager') {
     // Each component is imported only where it runs: a process loads its own code, not all of knet's.
-    const { startControllerManager } = await import('../controllers/controller-manager.js');
-    const cm = await startControllerManager({ store: ctx.store, informers: ctx.informers, config: ctx.config, log, events });
+    const { startControllerManager } = await import('../controllers/index.js');
+    // The kube-root-ca.crt ConfigMaps publish the cluster CA the apiserver's PKI holds.
+    const rootCA = () => readOptional(path.join(ctx.clusterDir.pkiDir, 'ca.crt'));
+    const cm = await startControllerManager({
+      store: ctx.store,
+      informers: ctx.informers,
+      config: ctx.config,
+      log,
+      rootCA,
+      clock: ctx.clock,
+      jobBackoffMs: ctx.crashBackoffMs,
+      // A Delete volume's data goes with it.
+      persistentVolumesDir: ctx.clusterDir.volumesDir,
+    });
     return { name, close: () => cm.close() };
   }
   if (name === 'proxy') {
@@ -55,12 +89,12 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
       const k = nodeOrdinal(n)!;
       return { name: n, ip: nodeIP(ctx.config, k), podCIDR: podSubnet(ctx.config, k) };
     });
-    const { startProxy } = await import('../../proxy/proxier.js');
-    const proxy = await startProxy({ informers: ctx.informers, config: ctx.config, nodes, log, events, metricsBindAddress: `${nodes[0]!.ip}:10249`, healthzBindAddress: `${nodes[0]!.ip}:10256` });
+    const { startProxy } = await import('../../proxy/index.js');
+    const proxy = await startProxy({ informers: ctx.informers, config: ctx.config, nodes, log, events, metricsBindAddress: `${nodes[0]!.ip}:10249`, healthzBindAddress: `${nodes[0]!.ip}:10256`, clock: ctx.clock });
     return { name, close: () => proxy.close() };
   }
   if (name === 'dns') {
-    const { startDns } = await import('../../dns/server.js');
+    const { startDns } = await import('../../dns/index.js');
     // A flag given to this process wins over the cluster's setting; neither = /etc/resolv.conf.
     const upstream = ctx.dns?.upstream !== undefined ? ctx.dns.upstream : ctx.config.dnsUpstream;
     const logQueries = ctx.dns?.logQueries ?? ctx.config.dnsLogQueries ?? false;
@@ -75,7 +109,7 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
     const extraListeners = ctx.nodes.flatMap((n) =>
       (svc?.spec?.ports ?? []).filter((p) => p.nodePort).map((p) => ({ address: nodeIP(ctx.config, nodeOrdinal(n)!), port: p.nodePort!, tls: p.port === 443 })),
     );
-    const { startIngress } = await import('../../ingress/server.js');
+    const { startIngress } = await import('../../ingress/index.js');
     const ingress = await startIngress({
       informers: ctx.informers,
       config: ctx.config,
@@ -88,7 +122,7 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
     });
     return { name, info: { address: lbIP, ...ingress.ports }, close: () => ingress.close() };
   }
-  const { startNodeAgent } = await import('../node/node-agent.js');
+  const { startNodeAgent } = await import('../node/index.js');
   const agent = await startNodeAgent({
     store: ctx.store,
     informers: ctx.informers,
@@ -96,19 +130,35 @@ export async function startComponent(name: ComponentName, ctx: ComponentContext)
     name,
     log,
     events,
-    podLogDir: (ns, pod) => ctx.clusterDir.podLogDir(ns, pod),
+    podLogsRoot: ctx.clusterDir.podLogsRoot,
+    stateDir: ctx.clusterDir.nodeDir(name),
+    // The cluster's, not the node's: a pod on another node mounts the same volume's data.
+    persistentVolumesDir: ctx.clusterDir.volumesDir,
     crashBackoffMs: ctx.crashBackoffMs,
+    // Pods' projected tokens, signed with the cluster's key (made with the PKI before any component starts).
+    serviceAccountKey: () => loadSigningKey(ctx.clusterDir.pkiDir),
+    clock: ctx.clock,
   });
   return { name, info: { ip: agent.ip }, close: () => agent.close() };
 }
 
-/**
- * The ingress controller's "pod IP": the last address of node-1's pod /24, which the node
- * agent never hands out, so backends see the ingress as their client as in a cluster.
- */
-export function ingressSourceAddress(config: ClusterConfig): string {
-  return `${config.podPrefix}.1.254`;
+/** Who a component's events say they come from: the kubelet on its node, kube-proxy, ingress-nginx. */
+function eventSource(name: ComponentName): EventSource {
+  if (name === 'proxy') return { component: 'kube-proxy' };
+  if (name === 'ingress') return { component: 'nginx-ingress-controller' };
+  if (nodeOrdinal(name) !== undefined) return { component: 'kubelet', host: name };
+  return { component: name };
 }
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export { ingressSourceAddress };
 
 /**
  * A bootstrap object a component needs. `knet up` starts the component processes while it
@@ -127,8 +177,8 @@ async function bootstrapObject<T extends KObject>(informers: InformerFactory, ki
 /** The DNS server may fall back from port 53; the kube-dns Service says which port it uses. */
 async function recordDnsPort(store: ObjectStore, port: number): Promise<void> {
   await store.mutate<Service>('Service', 'kube-system', 'kube-dns', (s) => {
-    const current = s.metadata?.annotations?.['knet.dev/dns-port'];
+    const current = s.metadata?.annotations?.[ANNOTATION_DNS_PORT];
     if (current === String(port)) return undefined;
-    return { ...s, metadata: { ...s.metadata, annotations: { ...s.metadata?.annotations, 'knet.dev/dns-port': String(port) } } };
+    return { ...s, metadata: { ...s.metadata, annotations: { ...s.metadata?.annotations, [ANNOTATION_DNS_PORT]: String(port) } } };
   });
 }

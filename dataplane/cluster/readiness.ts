@@ -13,12 +13,14 @@
 import type { Pod, Service, Event, ContainerStatus } from 'kubernetes-types/core/v1.js';
 import type { Deployment, StatefulSet, DaemonSet, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { ObjectStore } from '../store/object-store.js';
-import type { KObject, Kind } from '../model/object.js';
-import type { InformerFactory } from '../informer-types.js';
-import { matchesLabelSelector, matchesServiceSelector } from '../model/selector.js';
-import { podStatusText } from '../cli/printers.js';
+import type { ObjectStore } from '../base/store/object-store.js';
+import type { KObject, Kind } from '../base/model/object.js';
+import type { InformerFactory } from '../base/informer/informer-types.js';
+import { matchesLabelSelector, matchesServiceSelector } from '../base/model/selector.js';
+import { podStatusText } from '../base/printers/pod-cells.js';
+import { eventSortTime } from '../base/printers/event-times.js';
 import { waitUntil } from './wait-until.js';
+import { groupSlicesByService } from '../base/informer/indexes.js';
 
 export interface Readiness {
   ready: boolean;
@@ -57,7 +59,7 @@ const list = <T>(snap: Snapshot, kind: Kind) => (snap.get(kind) ?? []) as unknow
 
 export function assessReadiness(objects: readonly KObject[], snap: Snapshot, opts: AssessOptions = {}): Readiness {
   const pods = list<Pod>(snap, 'Pod');
-  const slices = list<EndpointSlice>(snap, 'EndpointSlice');
+  const slicesOf = groupSlicesByService(list<EndpointSlice>(snap, 'EndpointSlice'));
   const current = (o: KObject) => (snap.get(o.kind as Kind) ?? []).find((x) => x.metadata?.name === o.metadata?.name && nsOf(x) === nsOf(o));
   const waiting: string[] = [];
   for (const o of objects) {
@@ -95,8 +97,7 @@ export function assessReadiness(objects: readonly KObject[], snap: Snapshot, opt
         if (!svc.spec?.selector) break;
         const selected = pods.filter((p) => nsOf(p) === nsOf(svc) && matchesServiceSelector(svc.spec?.selector, p.metadata?.labels) && podReady(p));
         const listed = new Set(
-          slices
-            .filter((s) => nsOf(s) === nsOf(svc) && s.metadata?.labels?.['kubernetes.io/service-name'] === svc.metadata?.name)
+          slicesOf(svc.metadata?.namespace, svc.metadata?.name ?? '')
             .flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).map((e) => e.addresses[0])),
         );
         const missing = selected.filter((p) => !listed.has(p.status?.podIP ?? ''));
@@ -154,7 +155,8 @@ export function findFailures(objects: readonly KObject[], snap: Snapshot, opts: 
             e.involvedObject.kind === o.kind &&
             e.involvedObject.name === o.metadata?.name &&
             (e.involvedObject.namespace ?? 'default') === nsOf(o) &&
-            eventTime(e) >= (opts.since ?? 0),
+            // Event times are whole seconds (metav1.Time): one from the second the wait began counts.
+            eventTime(e) >= Math.floor((opts.since ?? 0) / 1000) * 1000,
         )
         .sort((a, b) => eventTime(a) - eventTime(b))
         .pop();
@@ -196,7 +198,7 @@ function describeExit(t: { exitCode: number; reason?: string; message?: string; 
   return `${how}${t.reason ? ` (${t.reason})` : ''}${t.message ? `: ${t.message.trim()}` : ''}`;
 }
 
-const eventTime = (e: Event) => Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '') || 0;
+const eventTime = (e: Event) => eventSortTime(e) || Date.parse(e.metadata?.creationTimestamp ?? '') || 0;
 
 /**
  * The last events and the pods' states, as text: those about the objects (and what they own:

@@ -5,9 +5,9 @@
  * A child reports readiness over the IPC channel with {ready: true, info}.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, mkdirSync } from 'node:fs';
+import { openSync, closeSync, fchmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 
 /**
  * V8 flags per component process. dns: semi-spaces of 32 MiB instead of V8's 16. A query
@@ -88,8 +88,9 @@ export class Supervisor {
   }
 
   private spawn(state: State): void {
-    mkdirSync(path.dirname(state.spec.logFile), { recursive: true });
-    const fd = openSync(state.spec.logFile, 'a');
+    mkdirSync(path.dirname(state.spec.logFile), { recursive: true, mode: 0o700 });
+    const fd = openSync(state.spec.logFile, 'a', 0o600);
+    fchmodSync(fd, 0o600); // a log an older knet made 0644
     const child = spawn(process.execPath, [...(COMPONENT_NODE_FLAGS[state.spec.name] ?? []), this.entry, ...state.spec.args], {
       stdio: ['ignore', fd, fd, 'ipc'],
       env: { ...process.env, ...state.spec.env },

@@ -4,8 +4,9 @@
  * never two at once), and on a slow timer for what a watch cannot see (a socket, a file).
  * Without a watch it falls back to polling.
  */
-import type { InformerFactory } from '../informer-types.js';
-import type { Kind } from '../model/object.js';
+import { realClock, type Clock, type ClockTimer } from '../base/clock.js';
+import type { InformerFactory } from '../base/informer/informer-types.js';
+import type { Kind } from '../base/model/object.js';
 
 export interface WaitUntilOptions {
   /** Re-check on events of `kinds` from these informers. */
@@ -15,6 +16,8 @@ export interface WaitUntilOptions {
   /** Re-check at least this often (default 25 ms without informers, 250 ms with). */
   pollMs?: number;
   signal?: AbortSignal;
+  /** Time for the re-check period and the deadline (real time; tests pass a fake clock). */
+  clock?: Clock;
   /** The error to reject with at the deadline (it may read the cluster to explain itself). */
   onTimeout: () => Promise<Error> | Error;
 }
@@ -28,8 +31,14 @@ export function waitUntil<T>(check: () => Promise<T | undefined | false> | T | u
     let queued: NodeJS.Immediate | undefined;
     const kinds = opts.informers ? (opts.kinds ?? []) : [];
     const unsubscribe = kinds.map((k) => opts.informers!.informer(k).on({ add: kick, update: kick, delete: kick }));
-    const poll = setInterval(kick, opts.pollMs ?? (kinds.length ? 250 : 25));
-    const deadline = setTimeout(() => {
+    const clock = opts.clock ?? realClock;
+    const pollMs = opts.pollMs ?? (kinds.length ? 250 : 25);
+    const onPoll = () => {
+      kick();
+      poll = clock.setTimeout(onPoll, pollMs);
+    };
+    let poll: ClockTimer = clock.setTimeout(onPoll, pollMs);
+    const deadline = clock.setTimeout(() => {
       if (done) return;
       stop();
       void Promise.resolve()
@@ -42,8 +51,8 @@ export function waitUntil<T>(check: () => Promise<T | undefined | false> | T | u
 
     function stop() {
       done = true;
-      clearInterval(poll);
-      clearTimeout(deadline);
+      clock.clearTimeout(poll);
+      clock.clearTimeout(deadline);
       if (queued) clearImmediate(queued);
       for (const u of unsubscribe) u();
       opts.signal?.removeEventListener('abort', onAbort);

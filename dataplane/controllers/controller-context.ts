@@ -6,40 +6,61 @@
  * `ControllerWrites`, which records each write as an expectation of the controller key that
  * made it (see expectations.ts), treats "already gone" as done, and retries generated names.
  */
-import type { ObjectStore } from '../store/object-store.js';
-import type { InformerFactory } from '../informer-types.js';
-import type { ClusterConfig } from '../cluster-config.js';
-import type { Logger } from '../log.js';
-import type { EventRecorder } from '../api/events.js';
-import { StoreError } from '../store/errors.js';
-import type { KObject, Kind } from '../model/object.js';
-import type { DeleteOptions } from '../store/object-store.js';
+import type { ObjectStore } from '../base/store/object-store.js';
+import type { InformerFactory } from '../base/informer/informer-types.js';
+import type { ClusterConfig } from '../base/cluster-config.js';
+import type { Logger } from '../base/log.js';
+import type { Clock } from '../base/clock.js';
+import type { EventRecorder } from '../base/admission/events.js';
+import { StoreError } from '../base/store/errors.js';
+import type { KObject, Kind } from '../base/model/object.js';
+import { deleteObject, mutateObject, type DeleteOptions } from '../base/admission/writes.js';
 import { Expectations } from './expectations.js';
 import { generateName } from './names.js';
+import { prepareForCreate } from '../base/model/registry-strategy.js';
 
 export interface ControllerContext {
   store: ObjectStore;
   informers: InformerFactory;
   config: ClusterConfig;
   log: Logger;
-  /** Event recorder per controller name ("default-scheduler", "deployment-controller", …). */
+  /** Event recorder per controller name, its events' source (`default-scheduler`, `deployment-controller`, …). */
   recorder(component: string): EventRecorder;
   writes: ControllerWrites;
   now(): number;
+  /**
+   * The time Jobs and CronJobs run on: schedules, activeDeadlineSeconds, the pod-failure
+   * back-off, ttlSecondsAfterFinished. Real by default; a test's fake clock fires a schedule
+   * when the test moves it on. The other controllers read now() (real time), as they compare
+   * with times the node agents write.
+   */
+  clock: Clock;
 }
 
 export interface Controller {
   close(): Promise<void>;
 }
 
+/**
+ * Admission of an object a controller creates, as the apiserver's plugins would run on it
+ * (NamespaceLifecycle; ServiceAccount for pods): the object to store, or a StoreError refusing it.
+ */
+export type CreateAdmission = <T extends KObject>(obj: T) => Promise<T>;
+
 export class ControllerWrites {
   constructor(
     private readonly store: ObjectStore,
     readonly expectations: Expectations,
+    private readonly admit?: CreateAdmission,
+    /** For writes through admission's update (removeFinalizer). */
+    private readonly config?: ClusterConfig,
   ) {}
 
   async create<T extends KObject>(controllerKey: string, obj: T): Promise<T> {
-    const created = await this.store.create(obj);
+    // Through the apiserver's admission as any writer's creates (a Terminating namespace, a pod's service account)…
+    const admitted = this.admit ? await this.admit(obj) : obj;
+    // …and a pod starts with the status the registry gives a new one (Pending, its QoS class).
+    const created = await this.store.create(obj.kind === 'Pod' ? (prepareForCreate(admitted) as T) : admitted);
     this.expectations.expectWrite(controllerKey, created);
     return created;
   }
@@ -70,12 +91,38 @@ export class ControllerWrites {
     return result;
   }
 
-  /** Deletes; an object already gone counts as deleted. Pods own nothing, so no cascade scan. */
-  async delete(controllerKey: string, kind: Kind, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<void> {
+  /**
+   * Takes `finalizer` off the object (only while it is still the object with `uid`) through
+   * admission's update, as a PATCH to the apiserver would: an object being deleted that waited
+   * only for this finalizer is removed then. Gone already counts as done.
+   */
+  async removeFinalizer(controllerKey: string, kind: Kind, namespace: string | undefined, name: string, finalizer: string, uid?: string): Promise<void> {
+    if (!this.config) throw new Error('ControllerWrites.removeFinalizer needs the cluster config');
+    const without = (cur: KObject): KObject | undefined => {
+      const md = cur.metadata ?? {};
+      if ((uid && md.uid !== uid) || !md.finalizers?.includes(finalizer)) return undefined;
+      const finalizers = md.finalizers.filter((f) => f !== finalizer);
+      const { finalizers: _old, ...rest } = md;
+      return { ...cur, metadata: finalizers.length ? { ...rest, finalizers } : rest };
+    };
     try {
-      const options: DeleteOptions = kind === 'Pod' ? { propagationPolicy: 'Orphan', ...opts } : opts;
-      const returned = await this.store.delete(kind, namespace, name, options);
-      this.expectations.expectDelete(controllerKey, kind, namespace, name, returned);
+      const written = await mutateObject(this.store, this.config, kind, namespace, name, without);
+      if (written.removed) this.expectations.expectDelete(controllerKey, kind, namespace, name);
+      else if (written.changed) this.expectations.expectWrite(controllerKey, { ...written.object, kind });
+    } catch (err) {
+      if (!(err instanceof StoreError && err.reason === 'NotFound')) throw err;
+    }
+  }
+
+  /**
+   * Deletes through the write path (admission's deleteObject: graceful pods, finalizers,
+   * dependents left to the garbage collector); an object already gone counts as deleted.
+   * `current`: the cached copy, which saves the read.
+   */
+  async delete(controllerKey: string, kind: Kind, namespace: string | undefined, name: string, opts: DeleteOptions & { current?: KObject; preconditions?: { uid?: string; resourceVersion?: string } } = {}): Promise<void> {
+    try {
+      const { object, removed } = await deleteObject(this.store, kind, namespace, name, opts);
+      this.expectations.expectDelete(controllerKey, kind, namespace, name, removed ? undefined : object);
     } catch (err) {
       if (!(err instanceof StoreError && err.reason === 'NotFound')) throw err;
     }

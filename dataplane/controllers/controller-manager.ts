@@ -6,13 +6,17 @@
  * the whole cluster, and all of them share one Expectations tracker (a controller never acts
  * on a cache that has not yet seen its own last writes).
  */
-import type { ObjectStore } from '../store/object-store.js';
-import type { InformerFactory } from '../informer-types.js';
-import type { ClusterConfig } from '../cluster-config.js';
-import { silentLogger, type Logger } from '../log.js';
-import { createEventRecorder, type EventRecorder } from '../api/events.js';
-import type { Kind } from '../model/object.js';
-import { ControllerWrites, type Controller, type ControllerContext } from './controller-context.js';
+import type { ObjectStore } from '../base/store/object-store.js';
+import type { InformerFactory } from '../base/informer/informer-types.js';
+import type { ClusterConfig } from '../base/cluster-config.js';
+import { silentLogger, type Logger } from '../base/log.js';
+import { hostname } from 'node:os';
+import { createEventRecorder, createEventsV1Recorder, type EventRecorder } from '../base/admission/events.js';
+import { realClock, type Clock } from '../base/clock.js';
+import { KINDS, type KObject, type Kind } from '../base/model/object.js';
+import { namespaceNotFound } from '../base/store/errors.js';
+import { namespaceTerminating } from '../base/admission/write-plan.js';
+import { ControllerWrites, type Controller, type ControllerContext, type CreateAdmission } from './controller-context.js';
 import { Expectations } from './expectations.js';
 import { startScheduler } from './scheduler.js';
 import { startReplicaSetController } from './replicaset.js';
@@ -24,26 +28,50 @@ import { startEndpointsController } from './endpoints.js';
 import { startEndpointSliceMirroringController } from './endpointslice-mirroring.js';
 import { startNodeLifecycleController } from './node-lifecycle.js';
 import { startPodGarbageCollector } from './pod-gc.js';
+import { GC_KINDS, startGarbageCollector } from './garbage-collector.js';
+import { startNamespaceController } from './namespace.js';
+import { runPeriodically } from './periodic.js';
+import { eventTTLSeconds } from '../base/cluster-config.js';
+import { startServiceAccountsController } from './serviceaccounts.js';
+import { startRootCAPublisher } from './root-ca-publisher.js';
+import { startLeaderLeases } from './leader-leases.js';
+import type { Namespace, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import { admitPodServiceAccount } from '../base/admission/writes.js';
+import { podServiceAccountName } from '../base/admission/service-account.js';
+import { startJobController } from './job.js';
+import { startTTLAfterFinishedController } from './ttl-after-finished.js';
+import { startCronJobController } from './cronjob.js';
+import { startPersistentVolumeController } from './persistentvolume.js';
+import { startLocalPathProvisioner } from './local-path-provisioner.js';
+import { startDisruptionController } from './disruption.js';
 
 export interface ControllerManagerOptions {
   store: ObjectStore;
   informers: InformerFactory;
   config: ClusterConfig;
   log?: Logger;
-  /** One recorder for every controller; by default each gets its own, named as upstream's. */
-  events?: EventRecorder;
   /** Node lifecycle: how often heartbeats are read (ms). */
   heartbeatPollMs?: number;
-  /** Garbage collection pass interval (ms). */
+  /** Pod garbage collection pass interval (ms). */
   gcIntervalMs?: number;
+  /** How often expired Events are removed (ms); by default a tenth of the TTL, between 1 s and 60 s. */
+  eventSweepMs?: number;
+  /** The cluster CA in PEM, for the kube-root-ca.crt ConfigMaps (read when needed; undefined: none). */
+  rootCA?: () => string | undefined;
+  /** The time Jobs and CronJobs run on (see ControllerContext.clock); real time by default. */
+  clock?: Clock;
+  /** The Job controller's first back-off before replacing failed pods (10 s, as Kubernetes). */
+  jobBackoffMs?: number;
+  /** The cluster's PersistentVolume directories (base/persistent-volume-dir.ts): the PV controller removes a deleted Delete volume's. */
+  persistentVolumesDir?: string;
 }
 
 export interface ControllerManager {
   close(): Promise<void>;
 }
 
-/** Kinds the controllers read; asked for up front so the first list covers them all at once. */
-const WATCHED: Kind[] = ['Node', 'Pod', 'Service', 'Endpoints', 'EndpointSlice', 'ReplicaSet', 'Deployment', 'StatefulSet', 'DaemonSet'];
+/** Kinds the controllers read (the garbage collector: all but Event, Jobs, CronJobs, ServiceAccounts and ConfigMaps included); asked for up front so the first list covers them all at once. */
+const WATCHED: Kind[] = GC_KINDS;
 
 export async function startControllerManager(opts: ControllerManagerOptions): Promise<ControllerManager> {
   const log = (opts.log ?? silentLogger).child('controller-manager');
@@ -59,26 +87,39 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
     config: opts.config,
     log,
     recorder(component) {
-      if (opts.events) return opts.events;
       let r = recorders.get(component);
-      if (!r) recorders.set(component, (r = createEventRecorder(opts.store, component, log.child('events'))));
+      if (!r) recorders.set(component, (r = newRecorder(opts.store, component, log.child('events'), opts.config)));
       return r;
     },
-    writes: new ControllerWrites(opts.store, expectations),
+    writes: new ControllerWrites(opts.store, expectations, createAdmission(opts), opts.config),
     now: () => Date.now(),
+    clock: opts.clock ?? realClock,
   };
 
   const controllers: Controller[] = [
     startScheduler(ctx),
     startReplicaSetController(ctx),
+    startReplicaSetController(ctx, 'ReplicationController'),
     startDeploymentController(ctx),
     startStatefulSetController(ctx),
     startDaemonSetController(ctx),
+    startJobController(ctx, { backoffBaseMs: opts.jobBackoffMs }),
+    startTTLAfterFinishedController(ctx),
+    startCronJobController(ctx),
+    startDisruptionController(ctx),
     startEndpointSliceController(ctx),
     startEndpointsController(ctx),
     startEndpointSliceMirroringController(ctx),
     startNodeLifecycleController(ctx, { pollMs: opts.heartbeatPollMs }),
     startPodGarbageCollector(ctx, { intervalMs: opts.gcIntervalMs }),
+    startGarbageCollector(ctx),
+    startNamespaceController(ctx, WATCHED),
+    startEventExpiry(ctx, opts.eventSweepMs),
+    startServiceAccountsController(ctx),
+    startRootCAPublisher(ctx, opts.rootCA ?? (() => undefined)),
+    startLeaderLeases(ctx),
+    startPersistentVolumeController(ctx, { volumesDir: opts.persistentVolumesDir }),
+    startLocalPathProvisioner(ctx),
   ];
   log.info('controller-manager started', { controllers: controllers.length, nodeGraceSeconds: opts.config.nodeGraceSeconds });
 
@@ -88,12 +129,68 @@ export async function startControllerManager(opts: ControllerManagerOptions): Pr
       closed ??= (async () => {
         await Promise.all(controllers.map((c) => c.close()));
         expectations.close();
-        await flushWithin([...recorders.values(), ...(opts.events ? [opts.events] : [])], 2000);
+        await flushWithin([...recorders.values()], 2000);
         log.info('controller-manager stopped');
       })();
       return closed;
     },
   };
+}
+
+/**
+/**
+ * Events expire (kube-apiserver's --event-ttl; etcd's leases do it there): every write gives an
+ * Event a new expiry, and this loop removes those past it, in batches, each with a DELETED event.
+ */
+function startEventExpiry(ctx: ControllerContext, sweepMs?: number): Controller {
+  const log = ctx.log.child('event-ttl');
+  const ttl = eventTTLSeconds(ctx.config);
+  const every = sweepMs ?? Math.min(60_000, Math.max(1000, (ttl * 1000) / 10));
+  return runPeriodically(
+    async () => {
+      let removed = 0;
+      for (let n = 500; n === 500; removed += n) n = await ctx.store.expire(ctx.now(), 500);
+      if (removed) log.debug('expired events removed', { count: removed, ttlSeconds: ttl });
+    },
+    every,
+    log,
+    'event expiry pass',
+  );
+}
+
+/**
+ * The admission plugins for what controllers create, reading as the plugins do: from the cache,
+ * else (just created, the cache behind) from the store, as their live lookups.
+ * NamespaceLifecycle: nothing new in a Terminating namespace (the namespace controller is
+ * emptying it: a ReplicaSet's replacement pods or the `default` ServiceAccount would keep it
+ * from ever going), nor in one that is gone. ServiceAccount: every pod's service account.
+ */
+function createAdmission(opts: ControllerManagerOptions): CreateAdmission {
+  const namespaces = opts.informers.informer<Namespace>('Namespace');
+  const accounts = opts.informers.informer<ServiceAccount>('ServiceAccount');
+  return async <T extends KObject>(obj: T): Promise<T> => {
+    const kind = obj.kind as Kind;
+    if (!KINDS[kind]?.namespaced) return obj;
+    const ns = obj.metadata?.namespace || 'default';
+    const namespace = namespaces.get(undefined, ns) ?? (await opts.store.get<Namespace>('Namespace', undefined, ns));
+    if (!namespace) throw namespaceNotFound(ns);
+    if (namespace.metadata?.deletionTimestamp) throw namespaceTerminating(kind, obj.metadata?.name ?? '', ns);
+    if (kind !== 'Pod') return obj;
+    const pod = obj as unknown as Pod;
+    const name = podServiceAccountName(pod);
+    const sa = accounts.get(ns, name) ?? (await opts.store.get<ServiceAccount>('ServiceAccount', ns, name));
+    return admitPodServiceAccount(pod, sa) as unknown as T;
+  };
+}
+
+/**
+ * A controller's event recorder, reporting as its upstream counterpart: kube-scheduler through
+ * events.k8s.io (reportingInstance `default-scheduler-<host>`), the controllers through
+ * client-go's core/v1 recorder with their own names as the source (`replicaset-controller`).
+ */
+function newRecorder(store: ObjectStore, component: string, log: Logger, config: ClusterConfig): EventRecorder {
+  if (component === 'default-scheduler') return createEventsV1Recorder(store, { controller: component, instance: `${component}-${hostname()}` }, log, config);
+  return createEventRecorder(store, { component }, log, config);
 }
 
 /** Waits for pending event writes, but never longer than `ms` (the store may be gone). */

@@ -21,9 +21,13 @@ import { isNodeReady, matchesNodeSelector, podFitFailure, tolerates } from './no
 import { templateHash } from './names.js';
 import { scaledValue } from './deployment-rollout.js';
 import { sameJson } from './canonical-json.js';
-import { WorkQueue } from '../work-queue.js';
+import { WorkQueue } from '../base/work-queue.js';
+import { indexByOwner } from '../base/informer/indexes.js';
+import { LABEL_CONTROLLER_REVISION_HASH } from '../base/model/well-known.js';
+import { unlessNamespaceTerminating } from '../base/admission/write-plan.js';
+import { omitEmpty } from '../base/model/omit-empty.js';
 
-export const REVISION_LABEL = 'controller-revision-hash';
+export const REVISION_LABEL = LABEL_CONTROLLER_REVISION_HASH;
 
 /** AddOrUpdateDaemonPodTolerations. */
 export const DAEMON_TOLERATIONS: Toleration[] = [
@@ -45,8 +49,14 @@ export interface DaemonSetPlan {
 
 export function daemonPod(ds: DaemonSet, nodeName: string): Pod {
   const pod = podFromTemplate({ ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' }, ds.spec?.template, { labels: { [REVISION_LABEL]: templateHash(ds.spec?.template) } });
+  // AddOrUpdateTolerationInPodSpec: one matching in key, operator, value and effect is replaced
+  // (the 300 s ones DefaultTolerationSeconds gave the pod lose their limit), others are appended.
   const tolerations = [...(pod.spec?.tolerations ?? [])];
-  for (const t of DAEMON_TOLERATIONS) if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
+  for (const t of DAEMON_TOLERATIONS) {
+    const i = tolerations.findIndex((x) => x.key === t.key && (x.operator ?? 'Equal') === t.operator && (x.value ?? '') === (t.value ?? '') && x.effect === t.effect);
+    if (i >= 0) tolerations[i] = t;
+    else tolerations.push(t);
+  }
   return { ...pod, spec: { ...pod.spec!, nodeName, tolerations } };
 }
 
@@ -120,7 +130,8 @@ export function planDaemonSet(ds: DaemonSet, nodes: Node[], owned: Pod[], now: n
     plan.create = [];
     plan.delete = [];
   }
-  plan.status = {
+  // DaemonSetStatus: the four scheduling counts always written, the others omitempty.
+  plan.status = omitEmpty({
     observedGeneration: ds.metadata?.generation ?? 1,
     desiredNumberScheduled: desired,
     currentNumberScheduled: current,
@@ -129,7 +140,7 @@ export function planDaemonSet(ds: DaemonSet, nodes: Node[], owned: Pod[], now: n
     numberAvailable: available,
     numberUnavailable: Math.max(0, desired - available),
     updatedNumberScheduled: updated,
-  };
+  }, ['numberAvailable', 'numberUnavailable', 'updatedNumberScheduled']);
   return plan;
 }
 
@@ -137,7 +148,7 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
   const log = ctx.log.child('daemonset');
   const events = ctx.recorder('daemonset-controller');
   const sets = ctx.informers.informer<DaemonSet>('DaemonSet');
-  const pods = ctx.informers.informer<Pod>('Pod');
+  const pods = indexByOwner(ctx.informers.informer<Pod>('Pod'));
   const nodes = ctx.informers.informer<Node>('Node');
   const queue = new WorkQueue('daemonset', reconcile, { log, concurrency: 2 });
   const enqueueOwner = (p: Pod) => {
@@ -159,7 +170,6 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
       },
     }),
   ];
-  enqueueAll();
 
   async function reconcile(k: string) {
     const [ns, name] = k.split('/') as [string, string];
@@ -170,11 +180,11 @@ export function startDaemonSetController(ctx: ControllerContext): Controller {
       return;
     }
     if (!ctx.writes.expectations.satisfied(expectKey)) return { requeueAfterMs: ctx.writes.expectations.remainingMs(expectKey) + 10 };
-    const plan = planDaemonSet(ds, nodes.list(), podsControlledBy(pods.list(), ds), ctx.now());
+    const plan = planDaemonSet(ds, nodes.list(), podsControlledBy(pods, ds), ctx.now());
     await forEachLimited(plan.create, 20, async (nodeName) => {
       const pod = await ctx.writes.createGenerated(expectKey, name, daemonPod(ds, nodeName));
       events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
-    });
+    }).catch(unlessNamespaceTerminating);
     await forEachLimited(plan.delete, 20, async (pod) => {
       await ctx.writes.delete(expectKey, 'Pod', ns, pod.metadata!.name!);
       events.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name}`);

@@ -15,11 +15,11 @@ import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import { sameJson } from './canonical-json.js';
 import { templateHash } from './names.js';
 import { newControllerRef } from './owner-references.js';
+import { LABEL_POD_TEMPLATE_HASH } from '../base/model/well-known.js';
+import { copiedAnnotations, DESIRED_REPLICAS, MAX_REPLICAS, newReplicaSetAnnotations, nextRevision, REVISION, revisionOf } from './deployment-revision.js';
 
-export const POD_TEMPLATE_HASH = 'pod-template-hash';
-export const REVISION = 'deployment.kubernetes.io/revision';
-export const DESIRED_REPLICAS = 'deployment.kubernetes.io/desired-replicas';
-export const MAX_REPLICAS = 'deployment.kubernetes.io/max-replicas';
+export { DESIRED_REPLICAS, MAX_REPLICAS, REVISION, revisionOf } from './deployment-revision.js';
+export const POD_TEMPLATE_HASH = LABEL_POD_TEMPLATE_HASH;
 
 /** A ReplicaSet with what its pods say about it. */
 export interface RSInfo {
@@ -42,7 +42,7 @@ export interface ScaleStep {
 export interface RolloutStep {
   create?: ReplicaSet;
   scale: ScaleStep[];
-  /** Existing new ReplicaSet whose revision or minReadySeconds must be brought up to date. */
+  /** Existing new ReplicaSet whose annotations (revision, copied ones) or minReadySeconds must be brought up to date. */
   refresh?: ScaleStep & { minReadySeconds?: number };
   cleanup: ReplicaSet[];
 }
@@ -91,10 +91,6 @@ export function runsTemplate(rs: ReplicaSet, d: Deployment): boolean {
   return sameJson(withoutHash(rs.spec?.template), withoutHash(d.spec?.template));
 }
 
-export function revisionOf(rs: ReplicaSet): number {
-  return Number(rs.metadata?.annotations?.[REVISION] ?? 0) || 0;
-}
-
 const specReplicas = (i: RSInfo) => i.rs.spec?.replicas ?? 0;
 const cappedAvailable = (i: RSInfo) => Math.min(i.available, specReplicas(i));
 const byCreation = (a: RSInfo, b: RSInfo) =>
@@ -130,12 +126,6 @@ export function newReplicaSet(d: Deployment, replicas: number, revision: number)
       template,
     },
   };
-}
-
-/** Deployment annotations a ReplicaSet inherits (all but the controller's own and kubectl's). */
-function copiedAnnotations(d: Deployment): Record<string, string> {
-  const skip = new Set([REVISION, DESIRED_REPLICAS, MAX_REPLICAS, 'kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision-history']);
-  return Object.fromEntries(Object.entries(d.metadata?.annotations ?? {}).filter(([k]) => !skip.has(k)));
 }
 
 function replicaAnnotations(d: Deployment): Record<string, string> {
@@ -245,12 +235,16 @@ export function planRollout(d: Deployment, sets: RSInfo[]): RolloutStep {
   if (d.metadata?.deletionTimestamp) return step;
   const { newSet, old } = splitSets(d, sets);
   const replicas = d.spec?.replicas ?? 1;
-  const revision = Math.max(0, ...old.map((s) => revisionOf(s.rs))) + 1;
+  const revision = nextRevision(old.map((s) => s.rs));
 
-  if (newSet && (revisionOf(newSet.rs) < revision || (newSet.rs.spec?.minReadySeconds ?? 0) !== (d.spec?.minReadySeconds ?? 0))) {
-    const annotations = { ...newSet.rs.metadata?.annotations, [REVISION]: String(Math.max(revision, revisionOf(newSet.rs))) };
-    step.refresh = { rs: newSet.rs, replicas: specReplicas(newSet), annotations, minReadySeconds: d.spec?.minReadySeconds ?? 0 };
-    return step;
+  // getNewReplicaSet: the newest ReplicaSet takes the Deployment's annotations and the highest
+  // revision (a rollback to its template makes it the newest again), paused or not.
+  if (newSet) {
+    const annotations = newReplicaSetAnnotations(d, newSet.rs, revision);
+    if (annotations || (newSet.rs.spec?.minReadySeconds ?? 0) !== (d.spec?.minReadySeconds ?? 0)) {
+      step.refresh = { rs: newSet.rs, replicas: specReplicas(newSet), annotations: annotations ?? { ...newSet.rs.metadata?.annotations }, minReadySeconds: d.spec?.minReadySeconds ?? 0 };
+      return step;
+    }
   }
   if (d.spec?.paused || isScalingEvent(d, sets)) {
     step.scale = planScale(d, newSet, old);

@@ -1,13 +1,19 @@
 /**
- * A Deployment's status (sync.go calculateStatus and progress.go syncRolloutStatus): replica
- * counts over its ReplicaSets' pods, and the Available and Progressing conditions with the
- * upstream reasons and messages, so `knet rollout status` and describe read as kubectl's.
+ * A Deployment's status (sync.go calculateStatus, progress.go syncRolloutStatus and
+ * deployment_controller.go checkPausedConditions): replica counts over its ReplicaSets' pods,
+ * and the Available and Progressing conditions with the upstream reasons and messages, so
+ * `knet rollout status` and describe read as kubectl's. A paused Deployment's Progressing
+ * condition is Unknown/DeploymentPaused and its progress is not judged (no deadline runs while
+ * paused); resuming sets Unknown/DeploymentResumed, from which the deadline counts again.
  */
 import type { Deployment, DeploymentCondition, DeploymentStatus } from 'kubernetes-types/apps/v1.js';
 import { fenceposts, type RSInfo } from './deployment-rollout.js';
+import { metaTime } from '../base/model/meta-time.js';
+import { omitEmpty } from '../base/model/omit-empty.js';
 
 const NEW_RS_AVAILABLE = 'NewReplicaSetAvailable';
 const TIMED_OUT = 'ProgressDeadlineExceeded';
+const PAUSED = 'DeploymentPaused';
 
 /** SetDeploymentCondition: same status and reason → unchanged; same status → keep transition time. */
 export function setDeploymentCondition(conditions: DeploymentCondition[], next: DeploymentCondition): DeploymentCondition[] {
@@ -30,9 +36,12 @@ export interface StatusInput {
   createdName?: string;
 }
 
+/** Every count of DeploymentStatus is omitempty: a 0 is not written. */
+const OMITEMPTY_COUNTS = ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas'] as const;
+
 export function deploymentStatus({ d, sets, newSet, now, createdName }: StatusInput): { status: DeploymentStatus; recheckMs?: number } {
   const replicas = d.spec?.replicas ?? 1;
-  const nowIso = new Date(now).toISOString();
+  const nowIso = metaTime(now);
   const sum = (f: (s: RSInfo) => number) => sets.reduce((n, s) => n + f(s), 0);
   const available = sum((s) => s.available);
   const status: DeploymentStatus = {
@@ -49,6 +58,14 @@ export function deploymentStatus({ d, sets, newSet, now, createdName }: StatusIn
     available >= replicas - fenceposts(d).maxUnavailable
       ? setDeploymentCondition(conditions, condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.', nowIso))
       : setDeploymentCondition(conditions, condition('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.', nowIso));
+
+  const paused = d.spec?.paused === true;
+  const before = conditions.find((c) => c.type === 'Progressing');
+  if (before?.reason !== TIMED_OUT) {
+    if (paused && before?.reason !== PAUSED) conditions = setDeploymentCondition(conditions, condition('Progressing', 'Unknown', PAUSED, 'Deployment is paused', nowIso));
+    else if (!paused && before?.reason === PAUSED) conditions = setDeploymentCondition(conditions, condition('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed', nowIso));
+  }
+  if (paused) return { status: omitEmpty({ ...status, conditions: sortConditions(conditions) }, OMITEMPTY_COUNTS) };
 
   const rsName = createdName ?? newSet?.rs.metadata?.name;
   const subject = rsName ? `ReplicaSet "${rsName}"` : `Deployment "${d.metadata?.name}"`;
@@ -79,7 +96,8 @@ export function deploymentStatus({ d, sets, newSet, now, createdName }: StatusIn
       else recheckMs = left + 10;
     }
   }
-  return { status: { ...status, conditions: conditions.sort((a, b) => ORDER.indexOf(a.type) - ORDER.indexOf(b.type)) }, recheckMs };
+  return { status: omitEmpty({ ...status, conditions: sortConditions(conditions) }, OMITEMPTY_COUNTS), recheckMs };
 }
 
 const ORDER = ['Available', 'Progressing', 'ReplicaFailure'];
+const sortConditions = (conditions: DeploymentCondition[]) => conditions.sort((a, b) => ORDER.indexOf(a.type) - ORDER.indexOf(b.type));

@@ -9,7 +9,7 @@
  */
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { StoreError } from '../store/errors.js';
+import { StoreError } from '../base/store/errors.js';
 import { namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
 import { controllerRefOf, isControlledBy } from './owner-references.js';
 import { isPodTerminal } from './pod-conditions.js';
@@ -18,10 +18,16 @@ import { replicaSetStatus } from './replicaset.js';
 import { planRollout, REVISION, revisionOf, runsTemplate, splitSets, type RSInfo, type ScaleStep } from './deployment-rollout.js';
 import { deploymentStatus } from './deployment-status.js';
 import { sameJson } from './canonical-json.js';
-import { WorkQueue } from '../work-queue.js';
+import { WorkQueue } from '../base/work-queue.js';
+import type { Informer } from '../base/informer/informer-types.js';
+import { controlledBy, indexByOwner } from '../base/informer/indexes.js';
+import { isNamespaceTerminating } from '../base/admission/write-plan.js';
+
+/** createReplicaSet's answer when the namespace is Terminating: nothing to create. */
+const NAMESPACE_TERMINATING = 'namespace-terminating';
 
 /** What the pods of each ReplicaSet say, and the soonest a pod turns available. */
-export function replicaSetInfos(sets: ReplicaSet[], pods: Pod[], now: number): { infos: RSInfo[]; recheckMs?: number } {
+export function replicaSetInfos(sets: ReplicaSet[], pods: Pod[] | Informer<Pod>, now: number): { infos: RSInfo[]; recheckMs?: number } {
   let recheckMs: number | undefined;
   const infos = sets.map((rs) => {
     const owned = podsControlledBy(pods, rs);
@@ -36,8 +42,8 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
   const log = ctx.log.child('deployment');
   const events = ctx.recorder('deployment-controller');
   const deployments = ctx.informers.informer<Deployment>('Deployment');
-  const sets = ctx.informers.informer<ReplicaSet>('ReplicaSet');
-  const pods = ctx.informers.informer<Pod>('Pod');
+  const sets = indexByOwner(ctx.informers.informer<ReplicaSet>('ReplicaSet'));
+  const pods = indexByOwner(ctx.informers.informer<Pod>('Pod'));
   const queue = new WorkQueue('deployment', reconcile, { log, concurrency: 2 });
 
   const enqueueOwnerOfSet = (rs: ReplicaSet | undefined) => {
@@ -53,7 +59,6 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
     sets.on({ add: enqueueOwnerOfSet, update: (_o, rs) => enqueueOwnerOfSet(rs), delete: enqueueOwnerOfSet }),
     pods.on({ add: enqueueForPod, update: (_o, p) => enqueueForPod(p), delete: enqueueForPod }),
   ];
-  for (const d of deployments.list()) queue.add(key(d));
 
   async function reconcile(k: string) {
     const [ns, name] = k.split('/') as [string, string];
@@ -65,8 +70,8 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
     }
     if (!ctx.writes.expectations.satisfied(expectKey)) return { requeueAfterMs: ctx.writes.expectations.remainingMs(expectKey) + 10 };
     const now = ctx.now();
-    const owned = sets.list().filter((rs) => rs.metadata?.namespace === ns && isControlledBy(rs, d));
-    const { infos, recheckMs: podRecheck } = replicaSetInfos(owned, pods.list().filter((p) => p.metadata?.namespace === ns), now);
+    const owned = controlledBy(sets, d);
+    const { infos, recheckMs: podRecheck } = replicaSetInfos(owned, pods, now);
     const step = planRollout(d, infos);
     let createdName: string | undefined;
 
@@ -80,6 +85,7 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
     }
     if (step.create) {
       const created = await createReplicaSet(d, step.create, expectKey);
+      if (created === NAMESPACE_TERMINATING) return; // its namespace controller is deleting the Deployment
       if (!created) return { requeueAfterMs: 10 };
       createdName = created.metadata!.name!;
       const replicas = created.spec?.replicas ?? 0;
@@ -111,12 +117,13 @@ export function startDeploymentController(ctx: ControllerContext): Controller {
     return wait.length ? { requeueAfterMs: Math.min(...wait) + 5 } : undefined;
   }
 
-  /** Creates the new ReplicaSet; on a name taken by a different template, bumps collisionCount. */
-  async function createReplicaSet(d: Deployment, rs: ReplicaSet, expectKey: string): Promise<ReplicaSet | undefined> {
+  /** Creates the new ReplicaSet (undefined: look again soon); on a name taken by a different template, bumps collisionCount. */
+  async function createReplicaSet(d: Deployment, rs: ReplicaSet, expectKey: string): Promise<ReplicaSet | undefined | typeof NAMESPACE_TERMINATING> {
     const ns = d.metadata?.namespace;
     try {
       return await ctx.writes.create(expectKey, rs);
     } catch (err) {
+      if (isNamespaceTerminating(err)) return NAMESPACE_TERMINATING;
       if (!(err instanceof StoreError && err.reason === 'AlreadyExists')) throw err;
       const existing = await ctx.store.get<ReplicaSet>('ReplicaSet', ns, rs.metadata!.name!);
       if (existing && isControlledBy(existing, d) && runsTemplate(existing, d)) return undefined; // the cache is behind: retry

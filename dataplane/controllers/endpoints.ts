@@ -13,14 +13,15 @@
  */
 import type { EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Pod, Service } from 'kubernetes-types/core/v1.js';
 import { namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
-import { hasServiceSelector, matchesServiceSelector } from '../model/selector.js';
+import { hasServiceSelector, matchesServiceSelector } from '../base/model/selector.js';
 import { isPodReady, isPodTerminal } from './pod-conditions.js';
-import { resolveTargetPort, servicesSelecting, shouldSetHostname, HEADLESS_LABEL } from './endpointslice.js';
+import { podsSelectedBy, resolveTargetPort, servicesSelectingPods, shouldSetHostname } from './endpointslice.js';
 import { canonicalJson, sameJson } from './canonical-json.js';
-import { StoreError } from '../store/errors.js';
-import { WorkQueue } from '../work-queue.js';
+import { StoreError } from '../base/store/errors.js';
+import { WorkQueue } from '../base/work-queue.js';
+import { LABEL_HEADLESS, LABEL_SKIP_MIRROR } from '../base/model/well-known.js';
+import { isNamespaceTerminating } from '../base/admission/write-plan.js';
 
-export const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';
 export const OVER_CAPACITY = 'endpoints.kubernetes.io/over-capacity';
 const MAX_ADDRESSES = 1000;
 
@@ -93,9 +94,9 @@ export function desiredSubsets(svc: Service, pods: Pod[]): { subsets: EndpointSu
 export function desiredEndpoints(svc: Service, pods: Pod[]): Endpoints {
   const { subsets, truncated } = desiredSubsets(svc, pods);
   const labels: Record<string, string> = { ...svc.metadata?.labels };
-  if (svc.spec?.clusterIP === 'None') labels[HEADLESS_LABEL] = '';
-  else delete labels[HEADLESS_LABEL];
-  labels[SKIP_MIRROR_LABEL] = 'true';
+  if (svc.spec?.clusterIP === 'None') labels[LABEL_HEADLESS] = '';
+  else delete labels[LABEL_HEADLESS];
+  labels[LABEL_SKIP_MIRROR] = 'true';
   return {
     apiVersion: 'v1',
     kind: 'Endpoints',
@@ -113,7 +114,7 @@ export function startEndpointsController(ctx: ControllerContext): Controller {
   const queue = new WorkQueue('endpoints', reconcile, { log, concurrency: 2, minIntervalMs: 100 });
   const deleted = new Set<string>();
   const enqueuePod = (...ps: Pod[]) => {
-    for (const s of servicesSelecting(services.list(), ...ps)) queue.add(key(s));
+    for (const s of servicesSelectingPods(services, ...ps)) queue.add(key(s));
   };
   const unsubscribe = [
     services.on({
@@ -127,10 +128,9 @@ export function startEndpointsController(ctx: ControllerContext): Controller {
     pods.on({ add: (p) => enqueuePod(p), update: (o, p) => enqueuePod(o, p), delete: (p) => enqueuePod(p) }),
     endpoints.on({ update: (_o, e) => queue.add(key(e)), delete: (e) => queue.add(key(e)) }),
   ];
-  for (const s of services.list()) queue.add(key(s));
   // Endpoints we managed whose Service disappeared while we were down.
   for (const e of endpoints.list()) {
-    if (e.metadata?.labels?.[SKIP_MIRROR_LABEL] !== 'true' || services.get(e.metadata?.namespace, e.metadata?.name ?? '')) continue;
+    if (e.metadata?.labels?.[LABEL_SKIP_MIRROR] !== 'true' || services.get(e.metadata?.namespace, e.metadata?.name ?? '')) continue;
     deleted.add(key(e));
     queue.add(key(e));
   }
@@ -148,11 +148,12 @@ export function startEndpointsController(ctx: ControllerContext): Controller {
     }
     deleted.delete(k);
     if (!hasServiceSelector(svc.spec?.selector)) return; // the user's Endpoints: hands off
-    const want = desiredEndpoints(svc, pods.list());
+    const want = desiredEndpoints(svc, podsSelectedBy(pods, svc));
     if (!current) {
       try {
         await ctx.writes.create(expectKey, want);
       } catch (err) {
+        if (isNamespaceTerminating(err)) return; // its namespace controller is deleting the Service
         if (!(err instanceof StoreError && err.reason === 'AlreadyExists')) throw err;
         queue.addAfter(k, 50); // the cache is behind; look again
       }

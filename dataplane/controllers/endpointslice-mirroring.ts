@@ -17,20 +17,21 @@
 import type { EndpointAddress, Endpoints, Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
-import { hasServiceSelector } from '../model/selector.js';
+import { hasServiceSelector } from '../base/model/selector.js';
 import { newControllerRef } from './owner-references.js';
 import { planSlices, type EndpointGroup } from './slice-packing.js';
-import { applySlicePlan, MANAGED_BY_LABEL, SERVICE_NAME_LABEL, slicesOf } from './endpointslice.js';
-import { SKIP_MIRROR_LABEL } from './endpoints.js';
+import { applySlicePlan, slicesOf } from './endpointslice.js';
 import { canonicalJson } from './canonical-json.js';
-import { WorkQueue } from '../work-queue.js';
+import { WorkQueue } from '../base/work-queue.js';
+import { ANNOTATION_LAST_APPLIED, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SKIP_MIRROR } from '../base/model/well-known.js';
+import { indexSlicesByService, serviceKeyOfSlice } from '../base/informer/indexes.js';
 
 export const MIRROR_CONTROLLER_NAME = 'endpointslicemirroring-controller.k8s.io';
 const MAX_MIRRORED = 1000;
-const SKIPPED_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configuration', 'endpoints.kubernetes.io/last-change-trigger-time']);
+const SKIPPED_ANNOTATIONS = new Set([ANNOTATION_LAST_APPLIED, 'endpoints.kubernetes.io/last-change-trigger-time']);
 
 export function shouldMirror(ep: Endpoints | undefined, svc: Service | undefined): boolean {
-  return !!ep && !!svc && ep.metadata?.labels?.[SKIP_MIRROR_LABEL] !== 'true' && !hasServiceSelector(svc.spec?.selector);
+  return !!ep && !!svc && ep.metadata?.labels?.[LABEL_SKIP_MIRROR] !== 'true' && !hasServiceSelector(svc.spec?.selector);
 }
 
 function addressEndpoint(a: EndpointAddress, ready: boolean): Endpoint {
@@ -68,7 +69,7 @@ export function mirroredGroups(ep: Endpoints): EndpointGroup[] {
 }
 
 export function mirroredLabels(ep: Endpoints): Record<string, string> {
-  return { ...ep.metadata?.labels, [SERVICE_NAME_LABEL]: ep.metadata!.name!, [MANAGED_BY_LABEL]: MIRROR_CONTROLLER_NAME };
+  return { ...ep.metadata?.labels, [LABEL_SERVICE_NAME]: ep.metadata!.name!, [LABEL_MANAGED_BY]: MIRROR_CONTROLLER_NAME };
 }
 
 export function mirroredAnnotations(ep: Endpoints): Record<string, string> {
@@ -80,19 +81,17 @@ export function startEndpointSliceMirroringController(ctx: ControllerContext): C
   const events = ctx.recorder('endpointslice-mirroring-controller');
   const services = ctx.informers.informer<Service>('Service');
   const endpoints = ctx.informers.informer<Endpoints>('Endpoints');
-  const slices = ctx.informers.informer<EndpointSlice>('EndpointSlice');
+  const slices = indexSlicesByService(ctx.informers.informer<EndpointSlice>('EndpointSlice'));
   const queue = new WorkQueue('endpointslice-mirroring', reconcile, { log });
   const enqueueSlice = (s: EndpointSlice) => {
-    const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (svc && s.metadata?.labels?.[MANAGED_BY_LABEL] === MIRROR_CONTROLLER_NAME) queue.add(`${s.metadata?.namespace}/${svc}`);
+    const svc = serviceKeyOfSlice(s);
+    if (svc && s.metadata?.labels?.[LABEL_MANAGED_BY] === MIRROR_CONTROLLER_NAME) queue.add(svc);
   };
   const unsubscribe = [
     services.on({ add: (s) => queue.add(key(s)), update: (_o, s) => queue.add(key(s)), delete: (s) => queue.add(key(s)) }),
     endpoints.on({ add: (e) => queue.add(key(e)), update: (_o, e) => queue.add(key(e)), delete: (e) => queue.add(key(e)) }),
     slices.on({ add: enqueueSlice, update: (_o, s) => enqueueSlice(s), delete: enqueueSlice }),
   ];
-  for (const e of endpoints.list()) queue.add(key(e));
-  for (const s of slices.list()) enqueueSlice(s);
 
   async function reconcile(k: string) {
     const [ns, name] = k.split('/') as [string, string];
@@ -100,7 +99,7 @@ export function startEndpointSliceMirroringController(ctx: ControllerContext): C
     if (!ctx.writes.expectations.satisfied(expectKey)) return { requeueAfterMs: ctx.writes.expectations.remainingMs(expectKey) + 10 };
     const ep = endpoints.get(ns, name);
     const svc = services.get(ns, name);
-    const existing = slicesOf(slices.list(), ns, name, MIRROR_CONTROLLER_NAME);
+    const existing = slicesOf(slices, ns, name, MIRROR_CONTROLLER_NAME);
     if (!shouldMirror(ep, svc)) {
       for (const s of existing) await ctx.writes.delete(expectKey, 'EndpointSlice', ns, s.metadata!.name!);
       if (!ep) ctx.writes.expectations.forget(expectKey);

@@ -19,18 +19,18 @@
 import type { Node, Pod, Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { namespacedKey as key, type Controller, type ControllerContext } from './controller-context.js';
-import { hasServiceSelector, matchesServiceSelector } from '../model/selector.js';
+import { hasServiceSelector, matchesServiceSelector } from '../base/model/selector.js';
 import { isPodReady, isPodTerminal } from './pod-conditions.js';
 import { newControllerRef } from './owner-references.js';
 import { planSlices, type EndpointGroup } from './slice-packing.js';
 import { canonicalJson } from './canonical-json.js';
-import { WorkQueue } from '../work-queue.js';
+import { WorkQueue } from '../base/work-queue.js';
+import { LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_TOPOLOGY_ZONE } from '../base/model/well-known.js';
+import type { Informer } from '../base/informer/informer-types.js';
+import { indexSlicesByService, inNamespace, selectByLabels, serviceKeyOfSlice, slicesOfService } from '../base/informer/indexes.js';
+import { unlessNamespaceTerminating } from '../base/admission/write-plan.js';
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
-export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
-export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 /** podutil.FindPort: the container port a service port's targetPort means for this pod. */
 export function resolveTargetPort(pod: Pod, sp: ServicePort): number | undefined {
@@ -63,14 +63,19 @@ export function podEndpoint(svc: Service, pod: Pod, node: Node | undefined): End
     targetRef: { kind: 'Pod', namespace: pod.metadata?.namespace, name: pod.metadata?.name, uid: pod.metadata?.uid },
   };
   if (pod.spec?.nodeName) ep.nodeName = pod.spec.nodeName;
-  const zone = node?.metadata?.labels?.[ZONE_LABEL];
+  const zone = node?.metadata?.labels?.[LABEL_TOPOLOGY_ZONE];
   if (zone) ep.zone = zone;
   if (shouldSetHostname(pod, svc)) ep.hostname = pod.spec!.hostname;
   return ep;
 }
 
-/** The endpoints a Service should publish, grouped by resolved port list. */
-export function desiredEndpointGroups(svc: Service, pods: Pod[], nodes: Map<string, Node>): EndpointGroup[] {
+/** A node by name (a Map, or an informer's cache). */
+export interface NodeLookup {
+  get(name: string): Node | undefined;
+}
+
+/** The endpoints a Service should publish, grouped by resolved port list. `pods`: at least those it selects. */
+export function desiredEndpointGroups(svc: Service, pods: Pod[], nodes: NodeLookup): EndpointGroup[] {
   const groups = new Map<string, EndpointGroup>();
   const selected = pods
     .filter((p) => p.metadata?.namespace === svc.metadata?.namespace && matchesServiceSelector(svc.spec?.selector, p.metadata?.labels))
@@ -94,11 +99,11 @@ export function desiredEndpointGroups(svc: Service, pods: Pod[], nodes: Map<stri
 /** setEndpointSliceLabels: the service's labels plus the controller's own. */
 export function sliceLabels(svc: Service): Record<string, string> {
   const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(svc.metadata?.labels ?? {})) if (k !== SERVICE_NAME_LABEL && k !== MANAGED_BY_LABEL) labels[k] = v;
-  if (svc.spec?.clusterIP === 'None') labels[HEADLESS_LABEL] = '';
-  else delete labels[HEADLESS_LABEL];
-  labels[SERVICE_NAME_LABEL] = svc.metadata!.name!;
-  labels[MANAGED_BY_LABEL] = CONTROLLER_NAME;
+  for (const [k, v] of Object.entries(svc.metadata?.labels ?? {})) if (k !== LABEL_SERVICE_NAME && k !== LABEL_MANAGED_BY) labels[k] = v;
+  if (svc.spec?.clusterIP === 'None') labels[LABEL_HEADLESS] = '';
+  else delete labels[LABEL_HEADLESS];
+  labels[LABEL_SERVICE_NAME] = svc.metadata!.name!;
+  labels[LABEL_MANAGED_BY] = CONTROLLER_NAME;
   return labels;
 }
 
@@ -106,9 +111,9 @@ export function managesSlicesFor(svc: Service | undefined): svc is Service {
   return !!svc && hasServiceSelector(svc.spec?.selector) && svc.spec?.type !== 'ExternalName';
 }
 
-/** Slices of one service written by the given managed-by controller. */
-export function slicesOf(slices: EndpointSlice[], namespace: string, service: string, managedBy: string): EndpointSlice[] {
-  return slices.filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.[SERVICE_NAME_LABEL] === service && s.metadata?.labels?.[MANAGED_BY_LABEL] === managedBy);
+/** Slices of one service written by the given managed-by controller (the informer's service-name index). */
+export function slicesOf(slices: Informer<EndpointSlice>, namespace: string, service: string, managedBy: string): EndpointSlice[] {
+  return slicesOfService(slices, namespace, service).filter((s) => s.metadata?.labels?.[LABEL_MANAGED_BY] === managedBy);
 }
 
 /** Services in the pod's namespace whose selector matches the pod (old or new labels). */
@@ -116,47 +121,60 @@ export function servicesSelecting(services: Service[], ...pods: Pod[]): Service[
   return services.filter((s) => pods.some((p) => s.metadata?.namespace === p.metadata?.namespace && matchesServiceSelector(s.spec?.selector, p.metadata?.labels)));
 }
 
+/** servicesSelecting over an informer: only the pods' own namespaces are looked at. */
+export function servicesSelectingPods(services: Informer<Service>, ...pods: Pod[]): Service[] {
+  const namespaces = new Set(pods.map((p) => p.metadata?.namespace ?? 'default'));
+  return [...namespaces].flatMap((ns) => servicesSelecting(inNamespace(services, ns), ...pods));
+}
+
+/** The pods a Service's selector picks, through the pod informer's label indexes. */
+export function podsSelectedBy(pods: Informer<Pod>, svc: Service): Pod[] {
+  return selectByLabels(pods, svc.metadata?.namespace ?? 'default', svc.spec?.selector);
+}
+
+/** A node lookup over the Node informer. */
+export function nodeLookup(nodes: Informer<Node>): NodeLookup {
+  return { get: (name) => nodes.get(undefined, name) };
+}
+
 export function startEndpointSliceController(ctx: ControllerContext): Controller {
   const log = ctx.log.child('endpointslice');
   const services = ctx.informers.informer<Service>('Service');
   const pods = ctx.informers.informer<Pod>('Pod');
   const nodes = ctx.informers.informer<Node>('Node');
-  const slices = ctx.informers.informer<EndpointSlice>('EndpointSlice');
+  const slices = indexSlicesByService(ctx.informers.informer<EndpointSlice>('EndpointSlice'));
   // A short per-service interval batches bursts of pod changes; a lone change is written at once.
   const queue = new WorkQueue('endpointslice', reconcile, { log, concurrency: 4, minIntervalMs: 20 });
   const enqueuePod = (...ps: Pod[]) => {
-    for (const s of servicesSelecting(services.list(), ...ps)) queue.add(key(s));
+    for (const s of servicesSelectingPods(services, ...ps)) queue.add(key(s));
   };
   const enqueueAll = () => {
     for (const s of services.list()) queue.add(key(s));
   };
+  // Every managed slice wakes its service, also one deleted while we were down (the replay).
   const enqueueSlice = (s: EndpointSlice) => {
-    const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (svc && s.metadata?.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME) queue.add(`${s.metadata?.namespace}/${svc}`);
+    const svc = serviceKeyOfSlice(s);
+    if (svc && s.metadata?.labels?.[LABEL_MANAGED_BY] === CONTROLLER_NAME) queue.add(svc);
   };
   const unsubscribe = [
     services.on({ add: (s) => queue.add(key(s)), update: (_o, s) => queue.add(key(s)), delete: (s) => queue.add(key(s)) }),
     pods.on({ add: (p) => enqueuePod(p), update: (o, p) => enqueuePod(o, p), delete: (p) => enqueuePod(p) }),
     slices.on({ add: enqueueSlice, update: (_o, s) => enqueueSlice(s), delete: enqueueSlice }),
-    nodes.on({ update: (o, n) => o.metadata?.labels?.[ZONE_LABEL] !== n.metadata?.labels?.[ZONE_LABEL] && enqueueAll() }),
+    nodes.on({ update: (o, n) => o.metadata?.labels?.[LABEL_TOPOLOGY_ZONE] !== n.metadata?.labels?.[LABEL_TOPOLOGY_ZONE] && enqueueAll() }),
   ];
-  enqueueAll();
-  // Managed slices whose service is gone (deleted while we were down).
-  for (const s of slices.list()) if (s.metadata?.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME) enqueueSlice(s);
 
   async function reconcile(k: string) {
     const [ns, name] = k.split('/') as [string, string];
     const expectKey = `eps/${k}`;
     if (!ctx.writes.expectations.satisfied(expectKey)) return { requeueAfterMs: ctx.writes.expectations.remainingMs(expectKey) + 10 };
     const svc = services.get(ns, name);
-    const existing = slicesOf(slices.list(), ns, name, CONTROLLER_NAME);
+    const existing = slicesOf(slices, ns, name, CONTROLLER_NAME);
     if (!managesSlicesFor(svc)) {
       for (const s of existing) await ctx.writes.delete(expectKey, 'EndpointSlice', ns, s.metadata!.name!);
       if (!svc) ctx.writes.expectations.forget(expectKey);
       return;
     }
-    const nodeMap = new Map(nodes.list().map((n) => [n.metadata!.name!, n] as const));
-    const groups = desiredEndpointGroups(svc, pods.list(), nodeMap);
+    const groups = desiredEndpointGroups(svc, podsSelectedBy(pods, svc), nodeLookup(nodes));
     const owner = newControllerRef({ ...svc, apiVersion: 'v1', kind: 'Service' });
     const plan = planSlices({ namespace: ns, labels: sliceLabels(svc), ownerReferences: [owner] }, groups, existing, { placeholder: true });
     await applySlicePlan(ctx, expectKey, name, plan);
@@ -181,6 +199,7 @@ export async function applySlicePlan(ctx: ControllerContext, expectKey: string, 
       ports: s.ports,
     }));
   }
-  for (const s of plan.create) await ctx.writes.createGenerated(expectKey, base, s);
+  // A Terminating namespace refuses new slices: its namespace controller is deleting the Service.
+  for (const s of plan.create) if (!(await ctx.writes.createGenerated(expectKey, base, s).catch(unlessNamespaceTerminating))) break;
   for (const s of plan.delete) await ctx.writes.delete(expectKey, 'EndpointSlice', s.metadata?.namespace, s.metadata!.name!);
 }

@@ -13,8 +13,8 @@
  * so no extra wake-up is needed. Expectations expire after `ttlMs` so a write whose event was
  * somehow never seen cannot wedge a controller.
  */
-import type { Informer } from '../informer-types.js';
-import { KINDS, objectKey, type KObject, type Kind } from '../model/object.js';
+import type { Informer } from '../base/informer/informer-types.js';
+import { KINDS, objectKey, type KObject, type Kind } from '../base/model/object.js';
 
 interface Pending {
   kind: Kind;
@@ -53,9 +53,13 @@ export class Expectations {
     this.add(controllerKey, { kind, key: keyOfObject(kind, written), rv: rvOf(written) });
   }
 
-  /** Records a delete; a graceful pod delete comes back as an update and is a write. */
-  expectDelete(controllerKey: string, kind: Kind, namespace: string | undefined, name: string, returned?: KObject): void {
-    if (returned?.metadata?.deletionTimestamp && kind === 'Pod') {
+  /**
+   * Records a delete. `stays`: the object when the delete left it in place (a graceful pod,
+   * finalizers pending): that comes back as an update and is a write.
+   */
+  expectDelete(controllerKey: string, kind: Kind, namespace: string | undefined, name: string, stays?: KObject): void {
+    const returned = stays;
+    if (returned?.metadata?.deletionTimestamp) {
       this.expectWrite(controllerKey, { ...returned, kind });
       return;
     }

@@ -6,7 +6,7 @@
  */
 import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 
-export type FitFailure = 'not-ready' | 'unschedulable' | 'node-name' | 'affinity' | 'taint';
+export type FitFailure = 'not-ready' | 'unschedulable' | 'node-name' | 'affinity' | 'taint' | 'ports';
 
 export function isNodeReady(node: Node): boolean {
   return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
@@ -81,6 +81,26 @@ export function tolerates(tolerations: Toleration[] | undefined, taint: Pick<Tai
   });
 }
 
+/** The host ports a pod asks for ("TCP/0.0.0.0/8080"), as the NodePorts plugin reads them (hostNetwork pods: every container port). */
+export function hostPorts(pod: Pod): Array<{ protocol: string; ip: string; port: number }> {
+  return (pod.spec?.containers ?? []).flatMap((c) =>
+    (c.ports ?? [])
+      .map((p) => ({ protocol: p.protocol ?? 'TCP', ip: p.hostIP || '0.0.0.0', port: p.hostPort ?? (pod.spec?.hostNetwork ? p.containerPort : 0) }))
+      .filter((p) => p.port > 0),
+  );
+}
+
+/**
+ * The NodePorts filter: another pod on the node (not finished) already holds one of this pod's
+ * host ports — same protocol and port, on the same address or either on 0.0.0.0.
+ */
+export function hostPortConflict(pod: Pod, podsOnNode: Pod[]): boolean {
+  const wanted = hostPorts(pod);
+  if (!wanted.length) return false;
+  const used = podsOnNode.filter((p) => p.metadata?.uid !== pod.metadata?.uid && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').flatMap(hostPorts);
+  return wanted.some((w) => used.some((u) => u.protocol === w.protocol && u.port === w.port && (u.ip === w.ip || u.ip === '0.0.0.0' || w.ip === '0.0.0.0')));
+}
+
 /** "0/3 nodes are available: 1 node(s) were not ready, 2 node(s) didn't match …." */
 export function unschedulableMessage(total: number, failures: Array<{ reason: FitFailure; detail?: string }>): string {
   if (total === 0) return 'no nodes available to schedule pods';
@@ -99,4 +119,5 @@ const PHRASES: Record<FitFailure, (detail?: string) => string> = {
   'node-name': () => "node(s) didn't match the requested node name",
   affinity: () => "node(s) didn't match Pod's node affinity/selector",
   taint: (d) => `node(s) had untolerated taint ${d ?? ''}`,
+  ports: () => "node(s) didn't have free ports for the requested pod ports",
 };

@@ -24,6 +24,9 @@ import type { Node, NodeCondition, NodeSpec, Pod, PodCondition, Taint } from 'ku
 import type { Controller, ControllerContext } from './controller-context.js';
 import { isPodTerminal, withCondition } from './pod-conditions.js';
 import { isNodeReady } from './node-fit.js';
+import { indexPodsByNode, podsOnNode } from '../base/informer/indexes.js';
+import type { IndexFunc } from '../base/informer/indexer.js';
+import { metaTime } from '../base/model/meta-time.js';
 
 export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
 export const NODE_STATUS_UNKNOWN = 'NodeStatusUnknown';
@@ -50,23 +53,44 @@ export function unreachableTaints(node: Node, now: string): Taint[] {
   return [...others, { key: UNREACHABLE_TAINT, effect: 'NoSchedule', timeAdded: now }, { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: now }];
 }
 
-/** Ready → Unknown (other conditions untouched). */
+/**
+ * Every condition the kubelet posts → Unknown, as tryUpdateNodeHealth does when the kubelet goes
+ * quiet (Ready, MemoryPressure, DiskPressure, PIDPressure: reason NodeStatusUnknown).
+ */
 export function unreachableConditions(node: Node, now: string): NodeCondition[] {
-  const prior = node.status?.conditions?.find((c) => c.type === 'Ready');
-  const unknown: NodeCondition = {
-    type: 'Ready',
-    status: 'Unknown',
-    reason: NODE_STATUS_UNKNOWN,
-    message: 'Kubelet stopped posting node status.',
-    ...(prior?.lastHeartbeatTime ? { lastHeartbeatTime: prior.lastHeartbeatTime } : {}),
-  };
-  return withCondition(node.status?.conditions, unknown, now);
+  let conditions = node.status?.conditions ?? [];
+  const types = new Set(['Ready', ...KUBELET_PRESSURE_CONDITIONS]);
+  for (const prior of conditions.filter((c) => types.has(c.type))) {
+    const unknown: NodeCondition = {
+      type: prior.type,
+      status: 'Unknown',
+      reason: NODE_STATUS_UNKNOWN,
+      message: 'Kubelet stopped posting node status.',
+      ...(prior.lastHeartbeatTime ? { lastHeartbeatTime: prior.lastHeartbeatTime } : {}),
+    };
+    conditions = withCondition(conditions, unknown, now);
+  }
+  if (!conditions.some((c) => c.type === 'Ready')) conditions = withCondition(conditions, { type: 'Ready', status: 'Unknown', reason: NODE_STATUS_UNKNOWN, message: 'Kubelet stopped posting node status.' }, now);
+  return conditions;
 }
+
+/** The kubelet's pressure conditions, False when all is well (their reasons as setters.go words them). */
+const KUBELET_PRESSURE_CONDITIONS = ['MemoryPressure', 'DiskPressure', 'PIDPressure'];
+const PRESSURE_OK: Record<string, [string, string]> = {
+  MemoryPressure: ['KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+  DiskPressure: ['KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+  PIDPressure: ['KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+};
 
 export function recoveredConditions(node: Node, now: string): NodeCondition[] {
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
   if (ready?.status === 'True') return node.status?.conditions ?? [];
-  return withCondition(node.status?.conditions, { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now }, now);
+  let conditions = node.status?.conditions ?? [];
+  for (const c of conditions.filter((x) => x.status === 'Unknown' && PRESSURE_OK[x.type])) {
+    const [reason, message] = PRESSURE_OK[c.type]!;
+    conditions = withCondition(conditions, { type: c.type, status: 'False', reason, message, lastHeartbeatTime: now }, now);
+  }
+  return withCondition(conditions, { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now }, now);
 }
 
 /** The pod conditions after MarkPodsNotReady, or undefined when nothing changes. */
@@ -85,11 +109,16 @@ export function restorePodReady(pod: Pod, now: string): PodCondition[] | undefin
   return withCondition<PodCondition>(pod.status?.conditions, { type: 'Ready', status: 'True' }, now);
 }
 
+/** Pods whose Ready condition this controller set to False (reason NodeNotReady), under "true". */
+const MARKED_INDEX = 'node-lifecycle:marked-not-ready';
+const indexMarked: IndexFunc<Pod> = (p) => (p.spec?.nodeName && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'False' && c.reason === POD_MARK_REASON) ? ['true'] : []);
+
 export function startNodeLifecycleController(ctx: ControllerContext, opts: { pollMs?: number } = {}): Controller {
   const log = ctx.log.child('node-lifecycle');
   const events = ctx.recorder('node-controller');
   const nodes = ctx.informers.informer<Node>('Node');
-  const pods = ctx.informers.informer<Pod>('Pod');
+  const pods = indexPodsByNode(ctx.informers.informer<Pod>('Pod'));
+  pods.addIndexers({ [MARKED_INDEX]: indexMarked });
   const graceMs = ctx.config.nodeGraceSeconds * 1000;
   const firstSeen = new Map<string, number>();
   const podEventSent = new Set<string>();
@@ -112,7 +141,7 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pol
       resumedAt = now;
       log.info('heartbeats readable again; every node gets a fresh grace period');
     }
-    const nowIso = new Date(now).toISOString();
+    const nowIso = metaTime(now);
     const unreachable = new Set<string>();
     for (const node of nodes.list()) {
       const name = node.metadata!.name!;
@@ -127,12 +156,16 @@ export function startNodeLifecycleController(ctx: ControllerContext, opts: { pol
       }
     }
     for (const name of firstSeen.keys()) if (!nodes.get(undefined, name)) firstSeen.delete(name);
-    for (const pod of pods.list()) {
-      const node = pod.spec?.nodeName;
-      if (!node) continue;
+    // Only the pods this pass may change: those of unreachable nodes, and those we marked.
+    const marked = pods.byIndex(MARKED_INDEX, 'true').filter((p) => !unreachable.has(p.spec?.nodeName ?? ''));
+    for (const key of podEventSent) {
+      const [ns, name] = key.split('/') as [string, string];
+      if (!unreachable.has(pods.get(ns, name)?.spec?.nodeName ?? '')) podEventSent.delete(key);
+    }
+    for (const pod of [...[...unreachable].flatMap((n) => podsOnNode(pods, n)), ...marked]) {
+      const node = pod.spec!.nodeName!;
       const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
       const conditions = unreachable.has(node) ? markPodNotReady(pod, nowIso) : restorePodReady(pod, nowIso);
-      if (!unreachable.has(node)) podEventSent.delete(key);
       if (!conditions) continue;
       await ctx.writes.mutate<Pod>(`node-lifecycle/${key}`, 'Pod', pod.metadata?.namespace, pod.metadata!.name!, (p) =>
         p.metadata?.uid === pod.metadata?.uid ? { ...p, status: { ...p.status, conditions: unreachable.has(node) ? markPodNotReady(p, nowIso) ?? p.status?.conditions : restorePodReady(p, nowIso) ?? p.status?.conditions } } : undefined,

@@ -4,7 +4,7 @@
  * collection and the ObjectStore's cascading delete.
  */
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
-import type { KObject } from '../model/object.js';
+import type { KObject } from '../base/model/object.js';
 
 export function controllerRefOf(obj: KObject | undefined): OwnerReference | undefined {
   return obj?.metadata?.ownerReferences?.find((r) => r.controller);

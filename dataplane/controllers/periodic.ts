@@ -2,7 +2,7 @@
  * A pass that runs every `intervalMs` (never overlapping itself) until closed: the node
  * lifecycle controller's heartbeat check and the pod garbage collector both run this way.
  */
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 
 export function runPeriodically(pass: () => Promise<void>, intervalMs: number, log: Logger, what: string): { close(): Promise<void> } {
   let closed = false;

@@ -52,10 +52,4 @@ export function isRunningAndReady(pod: Pod): boolean {
   return pod.status?.phase === 'Running' && isPodReady(pod);
 }
 
-/** Sets (adds or replaces) a condition; lastTransitionTime moves only when the status changes. */
-export function withCondition<C extends { type: string; status: string; lastTransitionTime?: string }>(conditions: C[] | undefined, next: C, now: string): C[] {
-  const list = conditions ?? [];
-  const prior = list.find((c) => c.type === next.type);
-  const merged = { ...next, lastTransitionTime: prior && prior.status === next.status ? (prior.lastTransitionTime ?? now) : now };
-  return prior ? list.map((c) => (c.type === next.type ? merged : c)) : [...list, merged];
-}
+export { withCondition } from '../base/model/conditions.js';

@@ -5,9 +5,11 @@
  * requests from limits) that templates do not get.
  */
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
-import type { KObject } from '../model/object.js';
+import type { KObject } from '../base/model/object.js';
+import type { Informer } from '../base/informer/informer-types.js';
+import { controlledBy } from '../base/informer/indexes.js';
 import { newControllerRef } from './owner-references.js';
-import { applyDefaults } from '../model/defaults/index.js';
+import { applyDefaults } from '../base/model/defaults/index.js';
 
 export function podFromTemplate(owner: KObject, template: PodTemplateSpec | undefined, extra: { labels?: Record<string, string>; name?: string } = {}): Pod {
   const md = template?.metadata ?? {};
@@ -27,8 +29,9 @@ export function podFromTemplate(owner: KObject, template: PodTemplateSpec | unde
   });
 }
 
-/** Pods of an owner, by controller reference. */
-export function podsControlledBy(pods: Pod[], owner: KObject): Pod[] {
+/** Pods of an owner, by controller reference: from a list, or through an informer's owner-UID index. */
+export function podsControlledBy(pods: Pod[] | Informer<Pod>, owner: KObject): Pod[] {
+  if (!Array.isArray(pods)) return controlledBy(pods, owner);
   const uid = owner.metadata?.uid;
   return pods.filter((p) => p.metadata?.namespace === owner.metadata?.namespace && p.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid));
 }

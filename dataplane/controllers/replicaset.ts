@@ -10,6 +10,10 @@
  * pod is replaced at once. Status as calculateStatus: replicas, fullyLabeledReplicas,
  * readyReplicas, availableReplicas (Ready for minReadySeconds), observedGeneration.
  *
+ * The same controller keeps ReplicationControllers (core/v1), as upstream's replication manager
+ * is the ReplicaSet controller over converted objects: an RC's selector is a plain label map and
+ * its status has the same fields.
+ *
  * Not done: adoption of orphan pods that match the selector (knet controllers only manage
  * pods they created).
  */
@@ -20,7 +24,11 @@ import { controllerRefOf } from './owner-references.js';
 import { isPodActive, isPodAvailable, isPodReady, msUntilAvailable, podCondition } from './pod-conditions.js';
 import { podFromTemplate, podsControlledBy } from './pod-template.js';
 import { sameJson } from './canonical-json.js';
-import { WorkQueue } from '../work-queue.js';
+import { WorkQueue } from '../base/work-queue.js';
+import { controlledBy, indexByOwner } from '../base/informer/indexes.js';
+import { metaTime } from '../base/model/meta-time.js';
+import { isNamespaceTerminating } from '../base/admission/write-plan.js';
+import { omitEmpty } from '../base/model/omit-empty.js';
 
 export const BURST_REPLICAS = 500;
 
@@ -84,28 +92,36 @@ export function replicaSetStatus(rs: ReplicaSet, owned: Pod[], now: number, fail
   const conditions: ReplicaSetCondition[] = [];
   const prior = rs.status?.conditions?.find((c) => c.type === 'ReplicaFailure');
   if (failure) {
-    conditions.push({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: prior?.lastTransitionTime ?? new Date(now).toISOString() });
+    conditions.push({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: failure, lastTransitionTime: prior?.lastTransitionTime ?? metaTime(now) });
   }
-  const status: ReplicaSetStatus = {
+  // ReplicaSetStatus: replicas is always written, the other counts are omitempty.
+  const status: ReplicaSetStatus = omitEmpty({
     replicas: active.length,
     fullyLabeledReplicas: active.filter((p) => Object.entries(templateLabels).every(([k, v]) => p.metadata?.labels?.[k] === v)).length,
     readyReplicas: active.filter(isPodReady).length,
     availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
     observedGeneration: rs.metadata?.generation ?? 1,
     ...(conditions.length ? { conditions } : {}),
-  };
+  }, ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']);
   return { status, recheckMs };
 }
 
-export function startReplicaSetController(ctx: ControllerContext): Controller {
-  const log = ctx.log.child('replicaset');
-  const events = ctx.recorder('replicaset-controller');
-  const sets = ctx.informers.informer<ReplicaSet>('ReplicaSet');
-  const pods = ctx.informers.informer<Pod>('Pod');
-  const queue = new WorkQueue('replicaset', reconcile, { log, concurrency: 4 });
+/** Who keeps which kind: the controller's name, its events' source, its expectation keys. */
+const KEEPERS = {
+  ReplicaSet: { name: 'replicaset', component: 'replicaset-controller', prefix: 'rs' },
+  ReplicationController: { name: 'replicationmanager', component: 'replication-controller', prefix: 'rc' },
+} as const;
+
+export function startReplicaSetController(ctx: ControllerContext, kind: keyof typeof KEEPERS = 'ReplicaSet'): Controller {
+  const keeper = KEEPERS[kind];
+  const log = ctx.log.child(keeper.name);
+  const events = ctx.recorder(keeper.component);
+  const sets = indexByOwner(ctx.informers.informer<ReplicaSet>(kind));
+  const pods = indexByOwner(ctx.informers.informer<Pod>('Pod'));
+  const queue = new WorkQueue(keeper.name, reconcile, { log, concurrency: 4 });
   const enqueueOwner = (p: Pod) => {
     const ref = controllerRefOf(p);
-    if (ref?.kind === 'ReplicaSet') queue.add(`${p.metadata?.namespace}/${ref.name}`);
+    if (ref?.kind === kind) queue.add(`${p.metadata?.namespace}/${ref.name}`);
   };
   const unsubscribe = [
     sets.on({ add: (rs) => queue.add(key(rs)), update: (_o, rs) => queue.add(key(rs)), delete: (rs) => queue.add(key(rs)) }),
@@ -118,25 +134,23 @@ export function startReplicaSetController(ctx: ControllerContext): Controller {
       delete: enqueueOwner,
     }),
   ];
-  for (const rs of sets.list()) queue.add(key(rs));
 
   async function reconcile(k: string) {
     const [ns, name] = k.split('/') as [string, string];
     const rs = sets.get(ns, name);
-    const expectKey = `rs/${k}`;
+    const expectKey = `${keeper.prefix}/${k}`;
     if (!rs) {
       ctx.writes.expectations.forget(expectKey);
       return;
     }
     if (!ctx.writes.expectations.satisfied(expectKey)) return { requeueAfterMs: ctx.writes.expectations.remainingMs(expectKey) + 10 };
-    const all = pods.list();
-    const owned = podsControlledBy(all, rs);
+    const owned = podsControlledBy(pods, rs);
     let failure: string | undefined;
     if (!rs.metadata?.deletionTimestamp) {
-      const ownerUid = controllerRefOf(rs)?.uid;
+      const owner = controllerRefOf(rs);
       // Pods of every ReplicaSet of the same Deployment count when ranking doubled-up nodes.
-      const siblingSets = ownerUid ? sets.list().filter((s) => controllerRefOf(s)?.uid === ownerUid) : [rs];
-      const siblings = siblingSets.flatMap((s) => podsControlledBy(all, s));
+      const siblingSets = owner ? controlledBy(sets, { metadata: { uid: owner.uid } }) : [rs];
+      const siblings = siblingSets.flatMap((s) => podsControlledBy(pods, s));
       const plan = planReplicaSet(rs, owned, siblings);
       if (plan.create > 0) {
         const template = podFromTemplate(rs, rs.spec?.template);
@@ -144,6 +158,8 @@ export function startReplicaSetController(ctx: ControllerContext): Controller {
           const pod = await ctx.writes.createGenerated(expectKey, name, template);
           events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
         }).catch((err: Error) => {
+          // A Terminating namespace: its namespace controller is deleting this ReplicaSet (upstream's NamespaceTerminatingCause).
+          if (isNamespaceTerminating(err)) return;
           failure = err.message;
           events.record(rs, 'Warning', 'FailedCreate', `Error creating: ${err.message}`);
         });
@@ -155,7 +171,7 @@ export function startReplicaSetController(ctx: ControllerContext): Controller {
     }
     const { status, recheckMs } = replicaSetStatus(rs, owned, ctx.now(), failure);
     if (!sameJson(status, rs.status)) {
-      await ctx.writes.mutate<ReplicaSet>(expectKey, 'ReplicaSet', ns, name, (cur) => (cur.metadata?.uid === rs.metadata?.uid && !sameJson(cur.status, status) ? { ...cur, status } : undefined), { status: true });
+      await ctx.writes.mutate<ReplicaSet>(expectKey, kind, ns, name, (cur) => (cur.metadata?.uid === rs.metadata?.uid && !sameJson(cur.status, status) ? { ...cur, status } : undefined), { status: true });
     }
     if (failure) throw new Error(failure);
     return recheckMs !== undefined ? { requeueAfterMs: recheckMs + 5 } : undefined;

@@ -23,11 +23,15 @@ import { isPodAvailable, isPodTerminal, isPodTerminating, isRunningAndReady, msU
 import { podFromTemplate, podsControlledBy } from './pod-template.js';
 import { templateHash } from './names.js';
 import { sameJson } from './canonical-json.js';
-import { WorkQueue } from '../work-queue.js';
+import { WorkQueue } from '../base/work-queue.js';
+import { indexByOwner } from '../base/informer/indexes.js';
+import { LABEL_CONTROLLER_REVISION_HASH, LABEL_STATEFULSET_POD_NAME } from '../base/model/well-known.js';
+import { unlessNamespaceTerminating } from '../base/admission/write-plan.js';
+import { omitEmpty } from '../base/model/omit-empty.js';
 
-export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+export const POD_NAME_LABEL = LABEL_STATEFULSET_POD_NAME;
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
-export const REVISION_LABEL = 'controller-revision-hash';
+export const REVISION_LABEL = LABEL_CONTROLLER_REVISION_HASH;
 
 export interface StatefulSetPlan {
   create: Pod[];
@@ -133,7 +137,8 @@ export function statefulSetStatus(sts: StatefulSet, owned: Pod[], revision: stri
   // The update is complete once every replica runs the new revision: it becomes current.
   const done = updated === replicas && live.length === replicas;
   const currentRevision = done ? revision : current;
-  return {
+  // StatefulSetStatus: replicas and availableReplicas always written, the other counts omitempty.
+  return omitEmpty({
     observedGeneration: sts.metadata?.generation ?? 1,
     replicas: owned.length,
     readyReplicas: owned.filter(isRunningAndReady).length,
@@ -143,14 +148,14 @@ export function statefulSetStatus(sts: StatefulSet, owned: Pod[], revision: stri
     currentRevision,
     updateRevision: revision,
     collisionCount: sts.status?.collisionCount ?? 0,
-  };
+  }, ['readyReplicas', 'currentReplicas', 'updatedReplicas']);
 }
 
 export function startStatefulSetController(ctx: ControllerContext): Controller {
   const log = ctx.log.child('statefulset');
   const events = ctx.recorder('statefulset-controller');
   const sets = ctx.informers.informer<StatefulSet>('StatefulSet');
-  const pods = ctx.informers.informer<Pod>('Pod');
+  const pods = indexByOwner(ctx.informers.informer<Pod>('Pod'));
   const queue = new WorkQueue('statefulset', reconcile, { log, concurrency: 2 });
   const enqueueOwner = (p: Pod) => {
     const ref = controllerRefOf(p);
@@ -160,7 +165,6 @@ export function startStatefulSetController(ctx: ControllerContext): Controller {
     sets.on({ add: (s) => queue.add(key(s)), update: (_o, s) => queue.add(key(s)), delete: (s) => queue.add(key(s)) }),
     pods.on({ add: enqueueOwner, update: (_o, p) => enqueueOwner(p), delete: enqueueOwner }),
   ];
-  for (const s of sets.list()) queue.add(key(s));
 
   async function reconcile(k: string) {
     const [ns, name] = k.split('/') as [string, string];
@@ -171,10 +175,11 @@ export function startStatefulSetController(ctx: ControllerContext): Controller {
       return;
     }
     if (!ctx.writes.expectations.satisfied(expectKey)) return { requeueAfterMs: ctx.writes.expectations.remainingMs(expectKey) + 10 };
-    const owned = podsControlledBy(pods.list(), sts);
+    const owned = podsControlledBy(pods, sts);
     const plan = planStatefulSet(sts, owned, ctx.now());
     for (const pod of plan.create) {
-      await ctx.writes.create(expectKey, pod);
+      const created = await ctx.writes.create(expectKey, pod).catch(unlessNamespaceTerminating);
+      if (!created) return; // a Terminating namespace: nothing more to create
       events.record(sts, 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata?.name} in StatefulSet ${name} successful`);
     }
     for (const pod of plan.delete) {

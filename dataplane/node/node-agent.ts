@@ -1,37 +1,89 @@
 /**
- * `knet node NAME`: the kubelet of one node. It registers the Node, heartbeats, and runs
- * the Pods bound to it as real listeners on their pod IPs (the runtime in ./runtime),
- * reporting their status. Pods it runs:
- *   bound here, not terminal          → allocate a pod IP (store claim), start, report
- *   deletionTimestamp set             → stop within the grace period, then delete (grace 0)
- *   gone from the store               → stop at once
+ * `knet node NAME`: the kubelet of one node. It registers the Node and heartbeats
+ * (node-heartbeat.ts), and runs the Pods bound to it as real listeners on their pod IPs (the
+ * runtime in ./runtime), reporting their status (pod-status-writer.ts). What it does with each
+ * pod is pod-reconciler.ts; this file wires the pieces to the informers and the work queue.
+ * A `hostNetwork: true` pod shares the node's network: its pod IP is the node IP (no claim),
+ * so its containers listen on the node's address; ports clashing there fail as they would
+ * on the host (the scheduler keeps two pods with the same hostPort off one node).
  * `knet node stop NAME` sets a fault annotation on the Node: the agent stops heartbeating
  * (the node lifecycle controller then marks it NotReady) until `knet node start NAME`.
+ *
+ * Restart (the agent was killed): the programs its pods run are real processes that outlive
+ * it, recorded in its state dir. Its next run takes them back before it reports ready — as the
+ * kubelet keeps the running containers it finds — and stops those whose pod is gone
+ * (leftover-containers.ts); every other container carries on from the pod's last status.
  */
-import type { Node, Pod, PodStatus, Secret, ConfigMap, Service } from 'kubernetes-types/core/v1.js';
-import type { ObjectStore } from '../store/object-store.js';
-import type { InformerFactory } from '../informer-types.js';
-import { nodeIP, nodeOrdinal, type ClusterConfig } from '../cluster-config.js';
-import { silentLogger, type Logger } from '../log.js';
-import { noopRecorder, type EventRecorder } from '../api/events.js';
-import { StoreError } from '../store/errors.js';
-import { WorkQueue } from '../work-queue.js';
+import type { Node, Pod, Secret, ConfigMap, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { ObjectStore } from '../base/store/object-store.js';
+import type { Informer, InformerFactory } from '../base/informer/informer-types.js';
+import { nodeIP, nodeOrdinal, type ClusterConfig } from '../base/cluster-config.js';
+import { silentLogger, type Logger } from '../base/log.js';
+import { noopRecorder, type EventRecorder } from '../base/admission/events.js';
+import { WorkQueue } from '../base/work-queue.js';
 import { PodIPAllocator } from './pod-ip-allocator.js';
-import { FAULT_ANNOTATION, nodeObject, nodeStatus, readyCondition } from './node-object.js';
-import { startPod, type PodHandle, type PodRuntimeStatus } from './runtime/container-runner.js';
+import { PodIPClaims } from './pod-ip-claims.js';
+import { NodeHeartbeat, registerNode } from './node-heartbeat.js';
+import { containerRecordsOf } from './runtime/container-records.js';
+import { LeftoverContainers } from './leftover-containers.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../base/clock.js';
+import { randomBytes } from 'node:crypto';
+import { startExecServer, type ExecServer } from './exec/exec-server.js';
+import { publishExecEndpoint } from '../base/remotecommand/node-endpoint.js';
+import { parseResolvConf } from './shell/resolv-conf.js';
+import type { SigningKey } from '../base/serviceaccount/signing-key.js';
+import { PodApiAccess } from './pod-api-access.js';
+import type { EgressCheck } from './shell/dial-from-pod.js';
+import { Registry } from 'prom-client';
+import { NODE_METRICS_PORT, serveNodeMetrics } from './node-metrics.js';
+import { indexPodsByNode, podsOnNode } from '../base/informer/indexes.js';
+import { startNodeNetpol } from './node-netpol.js';
+import { PodStatusWriter, type RunningPod } from './pod-status-writer.js';
+import { boundTo, keyOfPod, PodReconciler } from './pod-reconciler.js';
+import { removeOrphanedPodDirs } from './pod-dir-cleanup.js';
 
 export interface NodeAgentOptions {
   store: ObjectStore;
   informers: InformerFactory;
   config: ClusterConfig;
   name: string;
-  /** Root directory for container logs: <logRoot>/<ns>_<pod>/<container>.log */
-  podLogDir: (namespace: string, pod: string) => string;
+  /** Where container logs go (the cluster's logs/pods): `<root>/<ns>_<pod>_<uid>/<container>/<restartCount>.log`. */
+  podLogsRoot: string;
   log?: Logger;
   events?: EventRecorder;
   heartbeatMs?: number;
   /** Crash back-off base (the kubelet uses 10 s); tests make it short. */
   crashBackoffMs?: number;
+  /**
+   * This node's state dir (`<cluster>/nodes/<name>`): records of the programs its pods run, so
+   * that a restarted agent takes them back and a stopped cluster leaves none. Without it a
+   * killed agent's programs are not found again.
+   */
+  stateDir?: string;
+  /**
+   * The cluster's PersistentVolume directories (`<cluster dir>/volumes`, base/persistent-volume-dir.ts),
+   * shared by all its nodes: a bound claim's volume is its PV's directory there. Without it a
+   * claim's volume is an empty directory (the pod still waits for its claim to be Bound).
+   */
+  persistentVolumesDir?: string;
+  /**
+   * The cluster's service-account signing key (base/serviceaccount/signing-key.ts): this node
+   * signs its pods' projected tokens with it, as the kubelet gets them from TokenRequest.
+   * Without it pods get no token.
+   */
+  serviceAccountKey?: () => SigningKey | undefined;
+  /** NetworkPolicy egress, asked for every connection an emulated pod opens (shell/dial-from-pod.ts). */
+  egress?: EgressCheck;
+  /** The node's resolv.conf text (default: /etc/resolv.conf): dnsPolicy Default, and search domains pods inherit. */
+  nodeResolvConf?: string;
+  /** Port of GET /metrics on the node IP (10255, the kubelet's read-only port); 0: any. */
+  metricsPort?: number;
+  /** Timers of the volume sync (runtime/pod-volume-sync.ts VOLUME_SYNC_MS); tests pass a fake clock. */
+  clock?: Clock;
+  /** How often mounted ConfigMaps, Secrets and downward-API files are brought up to date (default VOLUME_SYNC_MS, 2 s). */
+  volumeSyncMs?: number;
 }
 
 export interface NodeAgentHandle {
@@ -47,228 +99,58 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
   const ordinal = nodeOrdinal(name);
   if (ordinal === undefined || ordinal < 1 || ordinal > 250) throw new Error(`node name "${name}" must be node-N with N in 1…250 (N picks its address and pod /24)`);
   const log = (opts.log ?? silentLogger).child(name);
-  const events = opts.events ?? noopRecorder;
   const ip = nodeIP(config, ordinal);
-  const allocator = new PodIPAllocator(config, ordinal);
-  const running = new Map<string, { handle: PodHandle; uid: string; ip: string; startTime: string; stopping?: Promise<void>; writing?: boolean; writeAgain?: boolean }>();
-  const lastWritten = new Map<string, string>();
+  const running = new Map<string, RunningPod>();
+  const records = opts.stateDir ? containerRecordsOf(opts.stateDir) : undefined;
+  // Each pod's directory (its programs' volumes, runtime/pod-volumes-dir.ts), as the kubelet's /var/lib/kubelet/pods/<uid>.
+  const podsDir = opts.stateDir ? path.join(opts.stateDir, 'pods') : undefined;
+  const leftovers = await LeftoverContainers.load(records, log);
+  // The agent is ready only once every pod with a program left running has been taken back (or stopped) and its status written.
+  const takeBack = pendingKeys(leftovers.pods());
+  const nodeResolvConf = parseResolvConf(opts.nodeResolvConf ?? readNodeResolvConf());
 
   await registerNode(store, config, name, ordinal);
   log.info('node registered', { ip, podCIDR: `${config.podPrefix}.${ordinal}.0/24` });
 
-  const podInformer = opts.informers.informer<Pod>('Pod');
-  const nodeInformer = opts.informers.informer<Node>('Node');
-  const services = opts.informers.informer<Service>('Service');
-  const secrets = opts.informers.informer<Secret>('Secret');
-  const configMaps = opts.informers.informer<ConfigMap>('ConfigMap');
+  const informers = nodeInformers(opts.informers);
+  const { pods: podInformer, nodes: nodeInformer, services, secrets, configMaps, serviceAccounts, persistentVolumeClaims } = informers;
+  // Projected service-account tokens and the programs' kubeconfig (pod-api-access.ts).
+  // The directory the pod's volumes are rendered in (pod-reconciler.ts): the kubeconfig names files there.
+  const podDir = podsDir ? (uid: string) => path.join(podsDir, uid) : undefined;
+  const apiAccess = new PodApiAccess({ key: opts.serviceAccountKey?.(), clusterDomain: config.clusterDomain, serviceAccounts, nodes: nodeInformer, services, podDir, log });
 
-  let faulted = false;
+  // NetworkPolicy at the pods' sockets and their shells' connections, counted on /metrics.
+  const registry = new Registry();
+  const policies = startNodeNetpol(opts.informers, config, name, log, registry);
+  const metrics = await serveNodeMetrics(ip, opts.metricsPort ?? NODE_METRICS_PORT, registry, log);
+
   let closed = false;
+  const claims = new PodIPClaims(store, new PodIPAllocator(config, ordinal), name, ip);
+  const heartbeat = new NodeHeartbeat({ store, name, nodes: nodeInformer, log, onReadyAgain: () => status.rewriteAll() });
+  const status = new PodStatusWriter({ store, running, hostIP: ip, claims, log, paused: () => heartbeat.faulted || closed });
+  const pods = new PodReconciler({
+    store, config, nodeName: name, nodeIP: ip, log, events: opts.events ?? noopRecorder,
+    pods: podInformer, services, secrets, configMaps, persistentVolumeClaims,
+    running, status, claims, apiAccess, leftovers, records, nodeResolvConf,
+    netpol: policies.netpol,
+    egress: opts.egress ?? policies.egress,
+    dirs: { podLogsRoot: opts.podLogsRoot, podsDir, persistentVolumesDir: opts.persistentVolumesDir },
+    runtime: { crashBackoffMs: opts.crashBackoffMs, clock: opts.clock, volumeSyncMs: opts.volumeSyncMs },
+    requeue: (key) => queue.add(key),
+    closed: () => closed,
+  });
+  const queue = new WorkQueue('pods', (key) => pods.reconcile(key).then(() => takeBack.handled(key)), { log, concurrency: 8 });
 
-  const queue = new WorkQueue('pods', (key) => reconcile(key), { log, concurrency: 8 });
-
-  const mine = (p: Pod) => p.spec?.nodeName === name;
-  const keyOfPod = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
-  const unsubscribe = [
-    podInformer.on({
-      add: (p) => mine(p) && queue.add(keyOfPod(p)),
-      update: (o, p) => (mine(p) || mine(o)) && queue.add(keyOfPod(p)),
-      delete: (p) => mine(p) && queue.add(keyOfPod(p)),
-    }),
-    // A pod waiting for a Secret or ConfigMap starts once it appears.
-    secrets.on({ add: () => requeueWaiting(), update: () => requeueWaiting() }),
-    configMaps.on({ add: () => requeueWaiting(), update: () => requeueWaiting() }),
-    nodeInformer.on({ update: (_o, n) => n.metadata?.name === name && onNodeChange(n), add: (n) => n.metadata?.name === name && onNodeChange(n) }),
-  ];
+  const unsubscribe = watch(name, informers, { pod: (key) => queue.add(key), node: (n) => heartbeat.onNodeChange(n), waitingMayStart: () => pods.retryWaiting() });
   await opts.informers.waitForSync();
-  for (const p of podInformer.list()) if (mine(p)) queue.add(keyOfPod(p));
+  const execServer = await serveExec(store, name, ip, log, running, podInformer);
+  // The pods already here were replayed to the handler above as adds (informer replay).
+  removeOrphanedPodDirs(podsDir, new Set(podsOnNode(podInformer, name).map((p) => p.metadata?.uid ?? '')));
+  // Also pods deleted while no agent ran: their programs are stopped.
+  for (const key of takeBack.keys) queue.add(key);
 
-  // ---- heartbeats ---------------------------------------------------------------------------
-  const beat = async () => {
-    if (faulted || closed) return;
-    try {
-      await store.redis.hset(store.keys.heartbeats, name, String(Date.now()));
-      const node = nodeInformer.get(undefined, name);
-      const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
-      if (node && ready?.status !== 'True') {
-        await store.mutate<Node>('Node', undefined, name, (n) => ({ ...n, status: { ...n.status, conditions: [readyCondition()] } }), { status: true });
-        log.info('node Ready again');
-        // Re-report every pod: the node lifecycle controller marked them NotReady meanwhile.
-        lastWritten.clear();
-        for (const key of running.keys()) requestStatusWrite(key);
-      }
-    } catch (err) {
-      log.warn('heartbeat failed', { error: err as Error });
-    }
-  };
-  await beat();
-  const heartbeat = setInterval(() => void beat(), opts.heartbeatMs ?? 1000);
-
-  function onNodeChange(n: Node) {
-    const fault = n.metadata?.annotations?.[FAULT_ANNOTATION] === 'stopped';
-    if (fault !== faulted) {
-      faulted = fault;
-      log.warn(fault ? 'fault injected: node stopped (no heartbeats)' : 'fault cleared: node started');
-      if (!fault) void beat();
-    }
-  }
-
-  function requeueWaiting() {
-    // Running pods may be waiting inside the runtime for a Secret or ConfigMap.
-    for (const r of running.values()) r.handle.resync();
-    for (const p of podInformer.list()) if (mine(p) && !running.has(keyOfPod(p)) && !p.metadata?.deletionTimestamp) queue.add(keyOfPod(p));
-  }
-
-  // ---- per-pod reconcile ------------------------------------------------------------------------
-  async function reconcile(key: string): Promise<void> {
-    if (closed) return;
-    const [ns, podName] = key.split('/') as [string, string];
-    const pod = podInformer.get(ns, podName);
-    const have = running.get(key);
-    if (!pod || !mine(pod) || (have && pod.metadata?.uid !== have.uid)) {
-      // Deleted (or replaced by a new pod of the same name): stop what runs.
-      if (have) await stopPod(key, 0);
-      if (pod && mine(pod)) queue.add(key);
-      return;
-    }
-    if (pod.metadata?.deletionTimestamp) {
-      const graceMs = Math.max(0, Date.parse(pod.metadata.deletionTimestamp) - Date.now());
-      if (have) await stopPod(key, graceMs / 1000);
-      await finishDelete(pod);
-      return;
-    }
-    const phase = pod.status?.phase;
-    if (have || phase === 'Succeeded' || phase === 'Failed') return;
-    await startPodHere(pod);
-  }
-
-  async function startPodHere(pod: Pod): Promise<void> {
-    const key = keyOfPod(pod);
-    let podIP = pod.status?.podIP;
-    if (!podIP) podIP = await claimIP(pod);
-    const now = new Date().toISOString();
-    const handle = startPod({
-      pod,
-      podIP,
-      nodeName: name,
-      hostIP: ip,
-      logDir: opts.podLogDir(pod.metadata!.namespace!, pod.metadata!.name!),
-      services: () => services.list(),
-      lookup: {
-        secret: (n: string, s: string) => secrets.get(n, s),
-        configMap: (n: string, c: string) => configMaps.get(n, c),
-      },
-      log: log.child(`${pod.metadata?.namespace}/${pod.metadata?.name}`),
-      crashBackoffMs: opts.crashBackoffMs,
-      onStatus: () => requestStatusWrite(key),
-      onEvent: (type: 'Normal' | 'Warning', reason: string, message: string) => {
-        const current = podInformer.get(pod.metadata?.namespace, pod.metadata?.name ?? '') ?? pod;
-        events.record(current, type, reason, message);
-      },
-    });
-    running.set(key, { handle, uid: pod.metadata!.uid!, ip: podIP, startTime: now });
-    log.info('pod started', { pod: key, podIP });
-    requestStatusWrite(key);
-  }
-
-  /**
-   * Status writes of one pod are serialized and always carry the runtime's latest status, so
-   * an older status can never land after a newer one (which would leave a pod stuck NotReady).
-   */
-  function requestStatusWrite(key: string): void {
-    const r = running.get(key);
-    if (!r) return;
-    if (r.writing) {
-      r.writeAgain = true;
-      return;
-    }
-    r.writing = true;
-    void (async () => {
-      do {
-        r.writeAgain = false;
-        await writeStatus(key, r.handle.status(), r.ip, r.startTime);
-      } while (r.writeAgain && running.get(key) === r);
-      r.writing = false;
-    })();
-  }
-
-  async function claimIP(pod: Pod): Promise<string> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const taken = new Set(Object.keys(await store.redis.hgetall(store.keys.allocations(allocator.pool))));
-      const candidate = allocator.next(taken);
-      if (!candidate) throw new Error(`node ${name} has no free pod IP left in its /24`);
-      try {
-        const owner = `Pod/${pod.metadata?.namespace}/${pod.metadata?.name}`;
-        await store.mutate<Pod>('Pod', pod.metadata?.namespace, pod.metadata?.name ?? '', (p) => ({ ...p, status: { ...p.status, podIP: candidate, podIPs: [{ ip: candidate }], hostIP: ip, hostIPs: [{ ip }] } }), { status: true });
-        await store.redis.hset(store.keys.allocations(allocator.pool), candidate, owner);
-        return candidate;
-      } catch (err) {
-        if (!(err instanceof StoreError)) throw err;
-      }
-    }
-    throw new Error(`could not allocate a pod IP on ${name}`);
-  }
-
-  async function writeStatus(key: string, s: PodRuntimeStatus, podIP: string, startTime: string): Promise<void> {
-    if (faulted || closed) return;
-    const [ns, podName] = key.split('/') as [string, string];
-    const status: PodStatus = {
-      phase: s.phase,
-      conditions: [...s.conditions.filter((c) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True' }],
-      hostIP: ip,
-      hostIPs: [{ ip }],
-      podIP,
-      podIPs: [{ ip: podIP }],
-      startTime,
-      containerStatuses: s.containerStatuses,
-      ...(s.initContainerStatuses.length ? { initContainerStatuses: s.initContainerStatuses } : {}),
-      qosClass: 'BestEffort',
-    };
-    const fingerprint = JSON.stringify(status, (k, v: unknown) => (k === 'lastTransitionTime' ? undefined : v));
-    if (lastWritten.get(key) === fingerprint) return;
-    try {
-      await store.mutate<Pod>(
-        'Pod',
-        ns,
-        podName,
-        (p) => {
-          if (p.metadata?.uid !== running.get(key)?.uid) return undefined;
-          const prior = new Map((p.status?.conditions ?? []).map((c) => [c.type, c]));
-          const conditions = status.conditions!.map((c) => {
-            const was = prior.get(c.type);
-            return { ...c, lastTransitionTime: was && was.status === c.status ? was.lastTransitionTime : new Date().toISOString() };
-          });
-          return { ...p, status: { ...status, startTime: p.status?.startTime ?? startTime, conditions } };
-        },
-        { status: true },
-      );
-      lastWritten.set(key, fingerprint);
-    } catch (err) {
-      log.warn('could not write pod status; retrying', { pod: key, error: err as Error });
-      setTimeout(() => requestStatusWrite(key), 500).unref();
-    }
-  }
-
-  async function stopPod(key: string, graceSeconds: number): Promise<void> {
-    const have = running.get(key);
-    if (!have) return;
-    have.stopping ??= have.handle.stop(graceSeconds);
-    await have.stopping;
-    running.delete(key);
-    lastWritten.delete(key);
-    await store.redis.hdel(store.keys.allocations(allocator.pool), have.ip).catch(() => 0);
-    log.info('pod stopped', { pod: key });
-  }
-
-  async function finishDelete(pod: Pod): Promise<void> {
-    try {
-      await store.delete('Pod', pod.metadata?.namespace, pod.metadata?.name ?? '', { gracePeriodSeconds: 0 });
-    } catch (err) {
-      if (!(err instanceof StoreError && err.reason === 'NotFound')) throw err;
-    }
-    const podIP = pod.status?.podIP;
-    if (podIP) await store.redis.hdel(store.keys.allocations(allocator.pool), podIP).catch(() => 0);
-  }
+  await heartbeat.start(opts.heartbeatMs ?? 1000);
+  await takeBack.done;
 
   return {
     name,
@@ -276,22 +158,95 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
     pods: () => [...running.keys()],
     async close() {
       closed = true;
-      clearInterval(heartbeat);
+      heartbeat.stop();
       await queue.close();
       for (const u of unsubscribe) u();
-      await Promise.all([...running.keys()].map((k) => stopPod(k, 0).catch(() => {})));
+      await execServer?.close();
+      await Promise.all([...running.keys()].map((k) => pods.stop(k, 0).catch(() => {})));
+      await leftovers.stopAll();
+      apiAccess.close();
+      policies.close();
+      await metrics.close();
     },
   };
 }
 
-async function registerNode(store: ObjectStore, config: ClusterConfig, name: string, ordinal: number): Promise<void> {
-  const desired = nodeObject(config, name, ordinal);
-  const existing = await store.get<Node>('Node', undefined, name);
-  if (!existing) {
-    const created = await store.create(desired);
-    await store.updateStatus({ ...created, status: nodeStatus(config, name, ordinal) });
-    return;
+/** Keys still to be handled once; `done` resolves when the last of them has been (at once when there are none). */
+function pendingKeys(initial: Iterable<string>): { keys: ReadonlySet<string>; handled(key: string): void; done: Promise<void> } {
+  const keys = new Set(initial);
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  if (keys.size === 0) resolve();
+  return {
+    keys,
+    handled: (key) => {
+      if (keys.delete(key) && keys.size === 0) resolve();
+    },
+    done,
+  };
+}
+
+/** The informers the agent reads (a pod waits in the runtime for its Secrets, ConfigMaps, service account and bound claims). */
+function nodeInformers(f: InformerFactory) {
+  return {
+    // Pods by node (the index the scheduler and node lifecycle declare too): this node's without a scan of all.
+    pods: indexPodsByNode(f.informer<Pod>('Pod')),
+    nodes: f.informer<Node>('Node'),
+    services: f.informer<Service>('Service'),
+    secrets: f.informer<Secret>('Secret'),
+    configMaps: f.informer<ConfigMap>('ConfigMap'),
+    serviceAccounts: f.informer<ServiceAccount>('ServiceAccount'),
+    persistentVolumeClaims: f.informer<PersistentVolumeClaim>('PersistentVolumeClaim'),
+  };
+}
+
+/**
+ * The informer handlers: this node's pods to the queue; a Secret, ConfigMap or ServiceAccount
+ * appearing (a claim bound) lets pods waiting for it start; this node's own object may carry the fault annotation.
+ */
+function watch(name: string, i: ReturnType<typeof nodeInformers>, on: { pod(key: string): void; node(n: Node): void; waitingMayStart(): void }): Array<() => void> {
+  const mine = (p: Pod) => boundTo(p, name);
+  return [
+    i.pods.on({
+      add: (p) => mine(p) && on.pod(keyOfPod(p)),
+      update: (o, p) => (mine(p) || mine(o)) && on.pod(keyOfPod(p)),
+      delete: (p) => mine(p) && on.pod(keyOfPod(p)),
+    }),
+    // A pod waiting for a Secret or ConfigMap starts once it appears.
+    i.secrets.on({ add: () => on.waitingMayStart(), update: () => on.waitingMayStart() }),
+    i.configMaps.on({ add: () => on.waitingMayStart(), update: () => on.waitingMayStart() }),
+    // A pod waiting for its service account's token starts once it exists.
+    i.serviceAccounts.on({ add: () => on.waitingMayStart() }),
+    // A pod waiting for its claim starts once it is Bound.
+    i.persistentVolumeClaims.on({ add: () => on.waitingMayStart(), update: () => on.waitingMayStart() }),
+    i.nodes.on({ update: (_o, n) => n.metadata?.name === name && on.node(n), add: (n) => n.metadata?.name === name && on.node(n) }),
+  ];
+}
+
+/** The kubelet's :10250 exec endpoint on the node IP (exec/exec-server.ts); exec is off if it cannot listen. */
+async function serveExec(store: ObjectStore, name: string, ip: string, log: Logger, running: ReadonlyMap<string, RunningPod>, pods: Informer<Pod>): Promise<ExecServer | undefined> {
+  const token = randomBytes(32).toString('hex');
+  try {
+    const server = await startExecServer({
+      address: ip,
+      token,
+      log,
+      pod: (ns, podName) => running.get(`${ns}/${podName}`)?.handle,
+      containers: (ns, podName) => (pods.get(ns, podName)?.spec?.containers ?? []).map((c) => c.name),
+    });
+    await publishExecEndpoint(store, name, { address: ip, port: server.port, token });
+    log.info('exec endpoint listening', { address: `${ip}:${server.port}` });
+    return server;
+  } catch (err) {
+    log.warn('exec endpoint not started: exec into pods of this node is unavailable', { error: err as Error });
+    return undefined;
   }
-  await store.mutate<Node>('Node', undefined, name, (n) => ({ ...n, metadata: { ...n.metadata, labels: { ...n.metadata?.labels, ...desired.metadata?.labels } }, spec: { ...n.spec, ...desired.spec } }));
-  await store.mutate<Node>('Node', undefined, name, (n) => ({ ...n, status: nodeStatus(config, name, ordinal) }), { status: true });
+}
+
+function readNodeResolvConf(): string {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
 }

@@ -4,8 +4,8 @@
  * controller's own address on node-1) and .255. The store's claim
  * pool `podip-<node>` keeps them unique even across agent restarts.
  */
-import { podSubnet, type ClusterConfig } from '../cluster-config.js';
-import { cidrAddress } from '../net/ip.js';
+import { podSubnet, type ClusterConfig } from '../base/cluster-config.js';
+import { cidrAddress } from '../base/net/ip.js';
 
 export class PodIPAllocator {
   private last = 1;

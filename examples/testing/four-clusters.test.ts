@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
-import { nodeIP } from '../../dataplane/cluster-config.js';
+import { nodeIP } from '../../dataplane/base/cluster-config.js';
 
 let clusters: KnetCluster[] = [];
 

@@ -100,7 +100,7 @@ describe('knet dns in its own process', () => {
     const yaml = await knet(['get', 'svc', '-n', 'kube-system', 'kube-dns', '-o', 'yaml', ...globals()]);
     expect(yaml.stdout).toContain(`knet.dev/dns-port: "${port}"`);
     const described = await knet(['describe', 'svc', 'kube-dns', '-n', 'kube-system', ...globals()]);
-    expect(described.stdout).toMatch(new RegExp(`knet\\.dev/dns-port=${port}$`, 'm'));
+    expect(described.stdout).toMatch(new RegExp(`knet\\.dev/dns-port: ${port}$`, 'm'));
   });
 
   it('--no-forward: a name outside the zone is REFUSED at once', async () => {

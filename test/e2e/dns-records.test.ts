@@ -13,12 +13,12 @@ import { cliEntry } from '../../dataplane/cluster/cluster.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
 import { dig as digAt, type DigResult } from '../component/dns/support.js';
 import { startUpstreamResolver, type UpstreamResolver } from '../component/dns/upstream-resolver.js';
+import { AGNHOST_IMAGE, agnhostWorkload } from '../support/agnhost.js';
 
 const exec = promisify(execFile);
 /** The test resolver names outside the zone go to (the DNS test block 127.50.0.0/16). */
 const UPSTREAM = '127.50.0.31';
 const NS = 'dnse2e';
-const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.53';
 const TRANSPORTS = [
   ['udp', '+notcp'],
   ['tcp', '+tcp'],
@@ -32,21 +32,7 @@ apiVersion: v1
 kind: Namespace
 metadata: { name: ${NS} }
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: hello, namespace: ${NS} }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: hello } }
-  template:
-    metadata: { labels: { app: hello } }
-    spec:
-      containers:
-      - name: agnhost
-        image: ${AGNHOST}
-        args: ["netexec", "--http-port=8080", "--udp-port=8081"]
-        ports: [{ name: http, containerPort: 8080 }, { name: udp, containerPort: 8081, protocol: UDP }]
----
+${agnhostWorkload({ name: 'hello', namespace: NS, replicas: 2, udp: true })}---
 apiVersion: v1
 kind: Service
 metadata: { name: hello, namespace: ${NS} }
@@ -72,22 +58,7 @@ spec:
   selector: { app: web }
   ports: [{ name: http, port: 8080 }]
 ---
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: { name: web, namespace: ${NS} }
-spec:
-  serviceName: web
-  replicas: 2
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-      - name: agnhost
-        image: ${AGNHOST}
-        args: ["netexec", "--http-port=8080"]
-        ports: [{ name: http, containerPort: 8080 }]
----
+${agnhostWorkload({ name: 'web', namespace: NS, statefulSet: true, replicas: 2 })}---
 apiVersion: v1
 kind: Service
 metadata: { name: alias, namespace: ${NS} }
@@ -113,7 +84,7 @@ metadata: { name: unready, namespace: ${NS}, labels: { app: unready } }
 spec:
   containers:
   - name: agnhost
-    image: ${AGNHOST}
+    image: ${AGNHOST_IMAGE}
     args: ["netexec", "--http-port=8080"]
     ports: [{ name: http, containerPort: 8080 }]
     readinessProbe: { exec: { command: ["false"] }, periodSeconds: 1 }
@@ -281,6 +252,15 @@ describe.each(TRANSPORTS)('records over %s', (proto, transport) => {
     const ip = (await pod('unready'))!.status!.podIP!;
     expect((await ask(fqdn('unready-published'), 'A')).answer).toEqual([`${fqdn('unready-published')}. 30 IN A ${ip}`]);
     expect((await ask(fqdn('unready'), 'A')).status).toBe('NXDOMAIN');
+  });
+
+  it("the reply's OPT carries the size dig advertised (+bufsize), as CoreDNS's; none without EDNS", async () => {
+    for (const size of [100, 1232, 4096]) {
+      const r = await ask(`+bufsize=${size}`, fqdn('hello-headless'), 'A');
+      expect(r.raw).toMatch(new RegExp(`EDNS: version: 0, flags:; udp: ${size}\\n`));
+      expect(r.answer).toHaveLength(2);
+    }
+    expect((await ask('+noedns', fqdn('hello'), 'A')).raw).not.toMatch(/OPT PSEUDOSECTION/);
   });
 
   it("keeps the question's spelling in the answer", async () => {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { cliEntry } from '../../dataplane/cluster/cluster.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
 
 const run = promisify(execFile);
@@ -120,6 +121,19 @@ spec:
     expect(await curl('-H', 'Host: shop.example.com', '-w', '%{http_code}', '-o', '/dev/null', `${base()}/cherry/hostname`)).toBe('404');
   });
 
+  it('an Ingress applied without a class with `knet apply` gets the default class nginx (DefaultIngressClass), shows it in `get -o yaml`, and is served', async () => {
+    const knet = async (...args: string[]) => (await run(process.execPath, [cliEntry(), ...args, '--cluster', cluster.name, '--state-dir', path.dirname(cluster.stateDir)], { timeout: 60_000 })).stdout;
+    const file = path.join(tmp, 'classless.yaml');
+    writeFileSync(file, ingress('classless', 'classless.example.com', 'apple').replace('  ingressClassName: nginx\n', ''));
+    expect(readFileSync(file, 'utf8')).not.toContain('ingressClassName');
+    expect(await knet('apply', '-f', file)).toBe('ingress.networking.k8s.io/classless created\n');
+    const yaml = await knet('get', 'ing', 'classless', '-o', 'yaml');
+    expect(yaml, yaml).toMatch(/^ {2}ingressClassName: nginx$/m);
+    expect(await knet('get', 'ing', 'classless')).toMatch(/^classless\s+nginx\s+classless\.example\.com\s/m);
+    const apple = await podNames('apple');
+    await cluster.waitFor(async () => apple.includes(await curl('-H', 'Host: classless.example.com', `${base()}/hostname`)), 'the classless Ingress to be served');
+  });
+
   it('gives pods the ingress controller as their client, with the real client in X-Forwarded-For', async () => {
     const clientip = await curl('-H', 'Host: apple.example.com', `${base()}/clientip`);
     expect(clientip.split(':')[0]).toBe(`${cluster.config.podPrefix}.1.254`);
@@ -174,7 +188,7 @@ describe('annotations', () => {
     expect(await podNames('apple')).toContain(after[0]);
   });
 
-  it('canary weight 20 sends 20% ± 6% of 500 requests to the canary', async () => {
+  it('canary weight 20 sends 20% ± 5.5% of 2000 requests to the canary', async () => {
     // The canary gets a Service of its own: in ingress-nginx (and so in knet) an upstream that
     // another Ingress already uses as a primary is not a canary upstream, and the canary
     // Ingress's path is then served as a plain location (the sort order decides which wins).
@@ -185,12 +199,14 @@ describe('annotations', () => {
     ]);
     const bananas = new Set(await podNames('banana'));
     const apples = new Set(await podNames('apple'));
-    const names = (await curl('-w', '\\n', '-H', 'Host: canary.example.com', `${base()}/hostname?[1-500]`)).trim().split('\n');
-    expect(names).toHaveLength(500);
+    // The controller draws at random, as ingress-nginx does: 2000 requests and a band of six
+    // standard deviations (sd 0.9 %) keep a correct controller from failing this but once in 10^9.
+    const names = (await curl('-w', '\\n', '-H', 'Host: canary.example.com', `${base()}/hostname?[1-2000]`)).trim().split('\n');
+    expect(names).toHaveLength(2000);
     expect(names.every((n) => bananas.has(n) || apples.has(n))).toBe(true);
-    const share = names.filter((n) => bananas.has(n)).length / 500;
-    expect(share).toBeGreaterThanOrEqual(0.14);
-    expect(share).toBeLessThanOrEqual(0.26);
+    const share = names.filter((n) => bananas.has(n)).length / 2000;
+    expect(share).toBeGreaterThanOrEqual(0.145);
+    expect(share).toBeLessThanOrEqual(0.255);
   });
 });
 

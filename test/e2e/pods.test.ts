@@ -82,8 +82,8 @@ describe('the quickstart deployment', () => {
 
 describe('probes', () => {
   it('a failing readiness probe takes the endpoint to ready=false and back', async () => {
-    // Readiness on /readyz-marker: the pod's /exit cannot flip it, so use a probe on a port that
-    // we make fail by pointing it at a path agnhost answers with an error status.
+    // The exec readiness probe runs inside the pod (its simulated shell and filesystem): a marker
+    // file made there with cluster.exec fails it, removing the file makes it pass again.
     await cluster.apply(`apiVersion: v1
 kind: Pod
 metadata:
@@ -96,7 +96,7 @@ spec:
     args: ["netexec", "--http-port=8080"]
     readinessProbe:
       exec:
-        command: ["test", "!", "-e", "/tmp/knet-e2e-flaky-${process.pid}"]
+        command: ["test", "!", "-e", "/tmp/unready"]
       periodSeconds: 1
       failureThreshold: 2
 ---
@@ -108,18 +108,13 @@ spec:
   ports: [{ port: 80, targetPort: 8080 }]
 `);
     await cluster.waitForEndpoints('flaky', 1);
-    const { writeFileSync, rmSync } = await import('node:fs');
-    const marker = `/tmp/knet-e2e-flaky-${process.pid}`;
-    writeFileSync(marker, '');
-    try {
-      await cluster.waitFor(async () => {
-        const slices = (await cluster.get<EndpointSlice>('endpointslices')) as unknown as EndpointSlice[];
-        const ep = slices.find((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'flaky')?.endpoints?.[0];
-        return ep?.conditions?.ready === false && ep.conditions.serving === false;
-      }, 'the flaky endpoint to go ready=false');
-    } finally {
-      rmSync(marker, { force: true });
-    }
+    expect(await cluster.exec('flaky', ['touch', '/tmp/unready'])).toEqual({ stdout: '', stderr: '', exitCode: 0 });
+    await cluster.waitFor(async () => {
+      const slices = (await cluster.get<EndpointSlice>('endpointslices')) as unknown as EndpointSlice[];
+      const ep = slices.find((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === 'flaky')?.endpoints?.[0];
+      return ep?.conditions?.ready === false && ep.conditions.serving === false;
+    }, 'the flaky endpoint to go ready=false');
+    expect((await cluster.exec('flaky', ['rm', '/tmp/unready'])).exitCode).toBe(0);
     await cluster.waitForEndpoints('flaky', 1);
     const events = await cluster.events();
     expect(events.some((e) => e.reason === 'Unhealthy' && e.involvedObject.name === 'flaky')).toBe(true);

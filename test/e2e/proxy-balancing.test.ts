@@ -5,12 +5,15 @@
  * and the proxy's own /metrics and /healthz on node-1's IP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeIP } from '../../dataplane/cluster-config.js';
+import { nodeIP } from '../../dataplane/base/cluster-config.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
+import { fakeClock } from '../support/fake-clock.js';
 import { agnhostDeployment, curl, hostnames, readyPods, udpAsk } from './proxy-helpers.js';
 
 let cluster: KnetCluster;
 let pods: string[];
+/** The proxy's time: affinity records expire when a test advances it. */
+const clock = fakeClock();
 
 const service = (name: string, extra = '') => `apiVersion: v1
 kind: Service
@@ -24,6 +27,7 @@ ${extra}  ports:
 
 beforeAll(async () => {
   cluster = await startCluster({
+    clock,
     components: { dns: false, ingress: false },
     manifests: [
       agnhostDeployment({ name: 'web', replicas: 3 }),
@@ -78,7 +82,7 @@ describe('endpoint choice through the ClusterIP', () => {
     const u = await url('short');
     const before = await hostnames(u, 5, '127.60.1.1');
     expect(new Set(before).size).toBe(1);
-    await new Promise((r) => setTimeout(r, 2_300));
+    clock.advance(2_000);
     // The record expired: the next connection takes the next pod in rotation, and sticks to it.
     const after = await hostnames(u, 5, '127.60.1.1');
     expect(new Set(after).size).toBe(1);

@@ -11,7 +11,9 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliEntry } from '../../dataplane/cluster/cluster.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
+import { forwarding, type Forward } from '../support/port-forward.js';
 import { agnhostDeployment, curl, readyPods } from './proxy-helpers.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
 
 const exec = promisify(execFile);
 let cluster: KnetCluster;
@@ -29,32 +31,11 @@ async function knet(...args: string[]): Promise<{ code: number; stdout: string; 
   }
 }
 
-interface Forward {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-  /** The "Forwarding from 127.0.0.1:PORT -> REMOTE" lines' ports. */
-  ports: Array<{ local: number; remote: number }>;
-}
-
 /** Starts `knet port-forward …` and resolves once it printed a Forwarding line per port. */
 async function portForward(target: string, ...ports: string[]): Promise<Forward> {
   const child = spawn(process.execPath, [cliEntry(), 'port-forward', target, ...ports, '--address', '127.0.0.1', ...globals()], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const found = () => [...out.matchAll(/^Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)$/gm)].map((m) => ({ local: Number(m[1]), remote: Number(m[2]) }));
-  await Promise.race([
-    cluster.waitFor(() => found().length === ports.length, `port-forward ${target} ${ports.join(' ')} to print its Forwarding lines`, 20_000, async () => `stdout: ${out} stderr: ${err}`),
-    exited.then((code) => {
-      throw new Error(`port-forward exited with ${code}: ${err}`);
-    }),
-  ]);
-  return { child, stdout: () => out, stderr: () => err, exited, ports: found() };
+  return forwarding(child, `knet port-forward ${target} ${ports.join(' ')}`, ports.length, 20_000);
 }
 
 beforeAll(async () => {
@@ -89,9 +70,10 @@ describe('knet port-forward', () => {
     expect(fwd.ports).toEqual([{ local: expect.any(Number), remote: 8080 }]);
     const r = await curl(`http://127.0.0.1:${fwd.ports[0]!.local}/hostname`);
     expect(pods).toContain(r.body);
-    // Always the same pod (port-forward picks one), seeing the connection come from 127.0.0.1.
+    // Always the same pod (port-forward picks one), seeing the connection come from its node (as the kubelet forwards).
     expect((await curl(`http://127.0.0.1:${fwd.ports[0]!.local}/hostname`)).body).toBe(r.body);
-    expect((await curl(`http://127.0.0.1:${fwd.ports[0]!.local}/clientip`)).body).toMatch(/^127\.0\.0\.1:\d+$/);
+    const pod = await cluster.get<Pod>('pod', r.body);
+    expect((await curl(`http://127.0.0.1:${fwd.ports[0]!.local}/clientip`)).body).toMatch(new RegExp(`^${pod!.status!.hostIP!.replace(/\./g, '\\.')}:\\d+$`));
     expect(fwd.stdout()).toContain(`Handling connection for ${fwd.ports[0]!.local}`);
     // Ctrl-C ends it cleanly.
     fwd.child.kill('SIGINT');

@@ -8,6 +8,7 @@ import dgram from 'node:dgram';
 import { promisify } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KnetCluster } from '../../dataplane/index.js';
+import { agnhostWorkload, type AgnhostOptions } from '../support/agnhost.js';
 
 const run = promisify(execFile);
 
@@ -59,40 +60,9 @@ export function udpAsk(ip: string, port: number, message: string, from = '127.0.
   });
 }
 
-export interface AgnhostOptions {
-  name: string;
-  replicas?: number;
-  labels?: Record<string, string>;
-  /** Pin the pods to a node (spec.nodeSelector on kubernetes.io/hostname). */
-  node?: string;
-  args?: string[];
-}
-
 /** A Deployment of agnhost netexec pods (HTTP 8080, UDP 8081) with a readiness probe. */
-export function agnhostDeployment(o: AgnhostOptions): string {
-  const labels = o.labels ?? { app: o.name };
-  const labelText = Object.entries(labels).map(([k, v]) => `${k}: ${v}`).join(', ');
-  const args = JSON.stringify(o.args ?? ['netexec', '--http-port=8080', '--udp-port=8081']);
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${o.name} }
-spec:
-  replicas: ${o.replicas ?? 1}
-  selector: { matchLabels: { ${labelText} } }
-  template:
-    metadata: { labels: { ${labelText} } }
-    spec:
-${o.node ? `      nodeSelector: { kubernetes.io/hostname: ${o.node} }\n` : ''}      containers:
-      - name: agnhost
-        image: registry.k8s.io/e2e-test-images/agnhost:2.53
-        args: ${args}
-        ports:
-        - { name: http, containerPort: 8080 }
-        - { name: udp, containerPort: 8081, protocol: UDP }
-        readinessProbe:
-          httpGet: { path: /healthz, port: http }
-          periodSeconds: 1
-`;
+export function agnhostDeployment(o: Omit<AgnhostOptions, 'udp' | 'readiness' | 'statefulSet'>): string {
+  return agnhostWorkload({ ...o, udp: true, readiness: true });
 }
 
 export async function readyPods(cluster: KnetCluster, labels: Record<string, string>): Promise<Pod[]> {

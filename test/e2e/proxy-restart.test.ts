@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeIP } from '../../dataplane/cluster-config.js';
+import { nodeIP } from '../../dataplane/base/cluster-config.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
 import { agnhostDeployment, curl, readyPods, udpAsk } from './proxy-helpers.js';
 

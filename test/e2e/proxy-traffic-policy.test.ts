@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import { nodeIP } from '../../dataplane/cluster-config.js';
+import { nodeIP } from '../../dataplane/base/cluster-config.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
 import { agnhostDeployment, curl, curlFrom, hostnames, readyPods } from './proxy-helpers.js';
 

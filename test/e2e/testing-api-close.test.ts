@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { startCluster, type KnetCluster } from '../../dataplane/index.js';
 import { indexLockDir } from '../../dataplane/cluster/state-dir.js';
-import { nodeIP } from '../../dataplane/cluster-config.js';
+import { nodeIP } from '../../dataplane/base/cluster-config.js';
 
 /** Every process below this one (Linux /proc; children of children too). */
 function descendants(): number[] {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { startCluster, ApplyError, NotReadyError, type KnetCluster } from '../../dataplane/index.js';
-import { nodeIP } from '../../dataplane/cluster-config.js';
+import { nodeIP } from '../../dataplane/base/cluster-config.js';
 
 let cluster: KnetCluster;
 

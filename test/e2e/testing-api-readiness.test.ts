@@ -5,10 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Pod, Event, Service } from 'kubernetes-types/core/v1.js';
-import type { KObject, Kind } from '../../dataplane/model/object.js';
+import type { KObject, Kind } from '../../dataplane/base/model/object.js';
 import { assessReadiness, explainSnapshot, findFailures, type Snapshot } from '../../dataplane/cluster/readiness.js';
 import { waitUntil } from '../../dataplane/cluster/wait-until.js';
-import { MemoryInformerFactory } from '../../dataplane/informer-cache.js';
+import { MemoryInformerFactory } from '../../dataplane/base/informer/informer-cache.js';
+import { fakeClock } from '../support/fake-clock.js';
 
 const deployment = (status: Record<string, number>, spec: Record<string, unknown> = {}): KObject => ({
   apiVersion: 'apps/v1',
@@ -103,7 +104,7 @@ describe('assessReadiness', () => {
 
 describe('findFailures', () => {
   const since = Date.parse('2029-01-01T00:00:00Z');
-  const cases: Array<{ name: string; objects: KObject[]; cluster: KObject[]; failures: Array<{ object: string; reason: string; message?: RegExp }> }> = [
+  const cases: Array<{ name: string; objects: KObject[]; cluster: KObject[]; failures: Array<{ object: string; reason: string; message?: RegExp }>; since?: number }> = [
     {
       name: 'a deployment pod crash-looping after 2 restarts',
       objects: [deployment({})],
@@ -125,6 +126,14 @@ describe('findFailures', () => {
       failures: [{ object: 'service/web', reason: 'FailedToBindServicePort', message: /another program holds it/ }],
     },
     { name: 'a bind failure from before the wait is history', objects: [service()], cluster: [event('Service', 'web', 'FailedToBindServicePort', 'old', 'Warning', '2020-01-01T00:00:00Z')], failures: [] },
+    {
+      // Event times are whole seconds: one in the second the wait began (here 0.7 s into it) counts.
+      name: 'a bind failure in the very second the wait began',
+      objects: [service()],
+      cluster: [event('Service', 'web', 'FailedToBindServicePort', 'cannot bind', 'Warning', '2029-01-01T00:00:01Z')],
+      failures: [{ object: 'service/web', reason: 'FailedToBindServicePort' }],
+      since: Date.parse('2029-01-01T00:00:01.700Z'),
+    },
     { name: "another service's bind failure", objects: [service()], cluster: [event('Service', 'other', 'FailedToBindServicePort', 'x')], failures: [] },
     {
       name: 'an ingress the controller refuses',
@@ -133,8 +142,8 @@ describe('findFailures', () => {
       failures: [{ object: 'ingress/i', reason: 'Rejected', message: /no such service/ }],
     },
   ];
-  it.each(cases)('$name', ({ objects, cluster, failures }) => {
-    const found = findFailures(objects, snap(cluster), { since });
+  it.each(cases)('$name', ({ objects, cluster, failures, since: at }) => {
+    const found = findFailures(objects, snap(cluster), { since: at ?? since });
     expect(found.map((f) => ({ object: f.object, reason: f.reason }))).toEqual(failures.map((f) => ({ object: f.object, reason: f.reason })));
     failures.forEach((f, i) => f.message && expect(found[i]!.message).toMatch(f.message));
   });
@@ -164,15 +173,19 @@ describe('explainSnapshot', () => {
 describe('waitUntil', () => {
   it('re-checks on informer events and resolves with the first value', async () => {
     const informers = new MemoryInformerFactory();
+    const clock = fakeClock();
     let checks = 0;
     const waiting = waitUntil(
       () => {
         checks++;
         return informers.informer('ConfigMap').get('default', 'go')?.metadata?.name;
       },
-      { informers, kinds: ['ConfigMap'], timeoutMs: 5000, pollMs: 60_000, onTimeout: () => new Error('timeout') },
+      { informers, kinds: ['ConfigMap'], timeoutMs: 5000, pollMs: 60_000, clock, onTimeout: () => new Error('timeout') },
     );
-    await new Promise((r) => setTimeout(r, 20));
+    // The first check runs on the next turn of the event loop; then time passes, short of a poll.
+    while (checks === 0) await new Promise((r) => setImmediate(r));
+    clock.advance(4_999);
+    for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
     informers.upsert({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'go', namespace: 'default' } });
     await expect(waiting).resolves.toBe('go');
     // Once at the start and once for the event: no polling in between.

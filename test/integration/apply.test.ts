@@ -1,31 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { connectRedis } from '../../dataplane/store/redis-connection.js';
-import { ObjectStore } from '../../dataplane/store/object-store.js';
-import { applyManifests, ApplyError } from '../../dataplane/api/apply.js';
-import { parseManifestText, readManifestPaths } from '../../dataplane/api/manifests.js';
-import { clusterConfig } from '../../dataplane/cluster-config.js';
-import { bootstrapObjects } from '../../dataplane/cluster/bootstrap.js';
+import type { Ingress } from 'kubernetes-types/networking/v1.js';
+import { storeKeyspaces } from '../support/store-keyspaces.js';
+import type { ObjectStore } from '../../dataplane/base/store/object-store.js';
+import { applyManifests, ApplyError } from '../../dataplane/base/admission/apply.js';
+import { parseManifestText, readManifestPaths } from '../../dataplane/base/admission/manifests.js';
+import { clusterConfig } from '../../dataplane/base/cluster-config.js';
+import { bootstrapObjects, madeByControlPlane } from '../../dataplane/cluster/bootstrap.js';
+import { deleteObject } from '../../dataplane/base/admission/writes.js';
 
-type KObjectWithSpec = import('../../dataplane/model/object.js').KObject & { spec?: { replicas?: number } };
+type KObjectWithSpec = import('../../dataplane/base/model/object.js').KObject & { spec?: { replicas?: number } };
 
-let redis: TestRedis;
-let seq = 0;
+const newStore = storeKeyspaces('apply');
 const config = clusterConfig(0);
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.cleanup();
-});
-
 async function freshStore(): Promise<ObjectStore> {
-  const store = new ObjectStore(connectRedis(redis.url), `apply${++seq}`);
-  await applyManifests(store, config, bootstrapObjects(config).map((object, i) => ({ source: '<bootstrap>', index: i + 1, object })));
+  const store = newStore();
+  await applyManifests(store, config, bootstrapObjects(config).map((object, i) => ({ source: '<bootstrap>', index: i + 1, object, plain: madeByControlPlane(object) })));
   return store;
 }
 
@@ -58,6 +51,19 @@ describe('knet apply', () => {
     await store.close();
   });
 
+  it("writes the control plane's own objects plainly (no last-applied annotation, as kubeadm makes them), the ingress install as kubectl apply does", async () => {
+    const store = await freshStore();
+    const annotations = async (kind: 'Namespace' | 'Service', ns: string | undefined, name: string) => (await store.get(kind, ns, name))?.metadata?.annotations ?? {};
+    expect(await annotations('Namespace', undefined, 'default')).not.toHaveProperty(['kubectl.kubernetes.io/last-applied-configuration']);
+    expect(await annotations('Service', 'default', 'kubernetes')).not.toHaveProperty(['kubectl.kubernetes.io/last-applied-configuration']);
+    expect(await annotations('Service', 'ingress-nginx', 'ingress-nginx-controller')).toHaveProperty(['kubectl.kubernetes.io/last-applied-configuration']);
+    // A plain re-write of an object that carries the annotation (an older cluster's) drops it.
+    const [applied] = await applyManifests(store, config, parseManifestText(svc('web'), 'web.yaml'));
+    const [plain] = await applyManifests(store, config, [{ source: '<bootstrap>', index: 1, object: applied!.object, plain: true }]);
+    expect(plain!.object.metadata?.annotations ?? {}).not.toHaveProperty(['kubectl.kubernetes.io/last-applied-configuration']);
+    await store.close();
+  });
+
   it('writes nothing when one document is bad, and names file, document, object, field and reason', async () => {
     const store = await freshStore();
     const text = `${svc('good')}---\n${svc('bad').replace('  - port: 80', '  - port: 80\n    foo: 1')}`;
@@ -76,7 +82,7 @@ describe('knet apply', () => {
     );
     await applyManifests(store, config, parseManifestText(np('a', 30080), 'a.yaml'));
     await expect(applyManifests(store, config, parseManifestText(np('b', 30080), 'b.yaml'))).rejects.toThrow('spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated');
-    await store.delete('Service', 'default', 'a');
+    await deleteObject(store, 'Service', 'default', 'a');
     const [ok] = await applyManifests(store, config, parseManifestText(np('b', 30080), 'b.yaml'));
     expect((ok!.object as Service).spec?.ports?.[0]?.nodePort).toBe(30080);
     await store.close();
@@ -143,6 +149,118 @@ spec:
     expect(live?.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
     expect(live?.spec?.replicas).toBe(5);
     await store.close();
+  });
+
+  it('merges lists by their merge keys like kubectl apply: a container someone else added survives an image change', async () => {
+    const store = await freshStore();
+    const deploy = (image: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: m }
+spec:
+  selector: { matchLabels: { app: m } }
+  template:
+    metadata: { labels: { app: m } }
+    spec:
+      containers:
+      - { name: web, image: ${image}, env: [{ name: A, value: "1" }] }
+      - { name: log, image: busybox }
+`;
+    type Containers = Array<{ name: string; image?: string; env?: unknown[] }>;
+    const containersOf = (o: KObjectWithSpec | undefined) => (o?.spec as { template: { spec: { containers: Containers } } }).template.spec.containers;
+    await applyManifests(store, config, parseManifestText(deploy('nginx:1.27'), 'm.yaml'));
+    // Someone else injects a sidecar and an env var (as a mutating webhook or kubectl patch would).
+    await store.mutate<KObjectWithSpec>('Deployment', 'default', 'm', (o) => {
+      const containers = containersOf(o);
+      containers[0]!.env = [...(containers[0]!.env ?? []), { name: 'INJECTED', value: 'yes' }];
+      containers.push({ name: 'proxy', image: 'envoy' });
+      return o;
+    });
+    const [changed] = await applyManifests(store, config, parseManifestText(deploy('nginx:1.28'), 'm.yaml'));
+    expect(changed!.action).toBe('configured');
+    const live = containersOf(await store.get<KObjectWithSpec>('Deployment', 'default', 'm'));
+    expect(live.map((c) => [c.name, c.image])).toEqual([
+      ['web', 'nginx:1.28'],
+      ['log', 'busybox'],
+      ['proxy', 'envoy'],
+    ]);
+    expect(live[0]!.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'INJECTED', value: 'yes' },
+    ]);
+    await store.close();
+  });
+
+  describe('DefaultIngressClass admission (the bootstrap IngressClass nginx is the default)', () => {
+    const ingress = (name: string, extra = '', annotations = '') => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: ${name}${annotations ? `\n  annotations: { ${annotations} }` : ''}
+spec:${extra}
+  rules:
+  - host: ${name}.example.com
+    http:
+      paths:
+      - { path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }
+`;
+    const ingressClass = (name: string, isDefault: boolean) => `apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: ${name}
+  annotations: { ingressclass.kubernetes.io/is-default-class: "${isDefault}" }
+spec: { controller: example.com/${name} }
+`;
+    const className = async (store: ObjectStore, name: string) => (await store.get<Ingress>('Ingress', 'default', name))?.spec?.ingressClassName;
+
+    it('an Ingress created without a class is stored with the default one; re-applying and changing it keep it', async () => {
+      const store = await freshStore();
+      const [created] = await applyManifests(store, config, parseManifestText(ingress('web'), 'ing.yaml'));
+      expect((created!.object as Ingress).spec?.ingressClassName).toBe('nginx');
+      expect(await className(store, 'web')).toBe('nginx');
+      // kubectl's last-applied is the manifest as written: the class is not the user's field.
+      expect(JSON.parse((await store.get<Ingress>('Ingress', 'default', 'web'))!.metadata!.annotations!['kubectl.kubernetes.io/last-applied-configuration']!).spec.ingressClassName).toBeUndefined();
+      const [again] = await applyManifests(store, config, parseManifestText(ingress('web'), 'ing.yaml'));
+      expect(again!.action).toBe('unchanged');
+      const [changed] = await applyManifests(store, config, parseManifestText(ingress('web').replace('number: 80', 'number: 8080'), 'ing.yaml'));
+      expect(changed!.action).toBe('configured');
+      expect(await className(store, 'web')).toBe('nginx');
+      await store.close();
+    });
+
+    it('leaves a class that is named, and an Ingress with the deprecated kubernetes.io/ingress.class annotation (any value)', async () => {
+      const store = await freshStore();
+      await applyManifests(
+        store,
+        config,
+        parseManifestText([ingress('named', '\n  ingressClassName: other'), ingress('legacy', '', 'kubernetes.io/ingress.class: nginx'), ingress('empty', '', 'kubernetes.io/ingress.class: ""')].join('---\n'), 'ing.yaml'),
+      );
+      expect([await className(store, 'named'), await className(store, 'legacy'), await className(store, 'empty')]).toEqual(['other', undefined, undefined]);
+      await store.close();
+    });
+
+    it('runs on create only: an Ingress created while no class was default gets none when it is updated later', async () => {
+      const store = await freshStore();
+      await applyManifests(store, config, parseManifestText(ingressClass('nginx', false).replace('example.com/nginx', 'k8s.io/ingress-nginx'), 'class.yaml'));
+      await applyManifests(store, config, parseManifestText(ingress('early'), 'ing.yaml'));
+      expect(await className(store, 'early')).toBeUndefined();
+      await applyManifests(store, config, parseManifestText(ingressClass('nginx', true).replace('example.com/nginx', 'k8s.io/ingress-nginx'), 'class.yaml'));
+      const [changed] = await applyManifests(store, config, parseManifestText(ingress('early').replace('number: 80', 'number: 8080'), 'ing.yaml'));
+      expect(changed!.action).toBe('configured');
+      expect(await className(store, 'early')).toBeUndefined();
+      await applyManifests(store, config, parseManifestText(ingress('late'), 'ing.yaml'));
+      expect(await className(store, 'late')).toBe('nginx');
+      await store.close();
+    });
+
+    // `fast` is both newer than the bootstrap's nginx and first by name (the tie-break within
+    // one second), so either rule picks it; the rules themselves are unit-tested.
+    it('a second default class created earlier in the same apply counts; one in a later document does not yet', async () => {
+      const store = await freshStore();
+      await applyManifests(store, config, parseManifestText([ingress('before'), ingressClass('fast', true), ingress('after')].join('---\n'), 'batch.yaml'));
+      expect([await className(store, 'before'), await className(store, 'after')]).toEqual(['nginx', 'fast']);
+      await applyManifests(store, config, parseManifestText(ingress('next'), 'ing.yaml'));
+      expect(await className(store, 'next')).toBe('fast');
+      await store.close();
+    });
   });
 
   it('applies every manifest from the Kubernetes docs unchanged', async () => {

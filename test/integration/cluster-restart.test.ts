@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import { startCluster } from '../../dataplane/cluster/cluster.js';
+import { launchCluster } from '../../dataplane/cluster/cluster.js';
 import { claimClusterIndex, releaseClusterIndex } from '../../dataplane/cluster/state-dir.js';
 
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'knet-restart-'));
 const name = `restart${process.pid}`;
-const start = () => startCluster({ name, stateDir, nodes: 1, mode: 'single-process', components: { proxy: false, dns: false, ingress: false } });
+const start = () => launchCluster({ name, stateDir, nodes: 1, mode: 'single-process', components: { proxy: false, dns: false, ingress: false } });
 const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { ports: [{ port: 80 }] } } as Service;
 
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));

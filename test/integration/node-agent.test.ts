@@ -4,11 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pod, Node } from 'kubernetes-types/core/v1.js';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { connectRedis } from '../../dataplane/store/redis-connection.js';
-import { ObjectStore } from '../../dataplane/store/object-store.js';
-import { StoreInformerFactory } from '../../dataplane/store/watch.js';
+import { connectRedis } from '../../dataplane/base/store/redis-connection.js';
+import { ObjectStore } from '../../dataplane/base/store/object-store.js';
+import { StoreInformerFactory } from '../../dataplane/base/store/watch.js';
 import { startNodeAgent, type NodeAgentHandle } from '../../dataplane/node/node-agent.js';
-import { clusterConfig } from '../../dataplane/cluster-config.js';
+import { clusterConfig } from '../../dataplane/base/cluster-config.js';
+import { waitUntil } from '../../dataplane/cluster/wait-until.js';
+import { deleteObject } from '../../dataplane/base/admission/writes.js';
 
 // A private address block for this file: cluster index 40.
 const config = clusterConfig(40);
@@ -23,7 +25,7 @@ beforeAll(async () => {
   store = new ObjectStore(connectRedis(redis.url), 'agent');
   informers = new StoreInformerFactory(store, { redisUrl: redis.url });
   logRoot = mkdtempSync(path.join(os.tmpdir(), 'knet-agent-'));
-  agent = await startNodeAgent({ store, informers, config, name: 'node-1', podLogDir: (ns, p) => path.join(logRoot, `${ns}_${p}`), crashBackoffMs: 50 });
+  agent = await startNodeAgent({ store, informers, config, name: 'node-1', podLogsRoot: logRoot, crashBackoffMs: 50 });
 });
 afterAll(async () => {
   await agent?.close();
@@ -33,13 +35,9 @@ afterAll(async () => {
   rmSync(logRoot, { recursive: true, force: true });
 });
 
-async function until<T>(f: () => Promise<T | undefined | false>, what: string): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const v = await f();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** Waits for the store to show something, re-checked on every Pod watch event (the agent's own writes among them). */
+function until<T>(f: () => Promise<T | undefined | false>, what: string): Promise<T> {
+  return waitUntil(f, { informers, kinds: ['Pod'], timeoutMs: 10_000, onTimeout: () => new Error(`timed out waiting for ${what}`) });
 }
 
 const agnhost = (name: string): Pod => ({
@@ -71,7 +69,7 @@ describe('node agent', () => {
 
   it('terminates a deleted pod: listeners close and the object goes away', async () => {
     const pod = await store.get<Pod>('Pod', 'default', 'a');
-    await store.delete('Pod', 'default', 'a');
+    await deleteObject(store, 'Pod', 'default', 'a');
     await until(async () => !(await store.get('Pod', 'default', 'a')), 'pod a gone');
     await expect(fetch(`http://${pod!.status!.podIP}:8080/hostname`)).rejects.toThrow();
   });

@@ -12,17 +12,18 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { connectRedis, parseRedisUrl, redactUrl } from '../../dataplane/store/redis-connection.js';
-import { ObjectStore } from '../../dataplane/store/object-store.js';
-import { StoreInformerFactory } from '../../dataplane/store/watch.js';
-import { StoreKeys } from '../../dataplane/store/keys.js';
+import { connectRedis, parseRedisUrl, redactUrl } from '../../dataplane/base/store/redis-connection.js';
+import { ObjectStore } from '../../dataplane/base/store/object-store.js';
+import { StoreInformerFactory } from '../../dataplane/base/store/watch.js';
+import { StoreKeys } from '../../dataplane/base/store/keys.js';
 import { Redis } from 'ioredis';
-import type { AnyObject, KObject } from '../../dataplane/model/object.js';
-import { startCluster } from '../../dataplane/cluster-api.js';
-import { cliEntry, startCluster as startClusterCore } from '../../dataplane/cluster/cluster.js';
+import type { AnyObject, KObject } from '../../dataplane/base/model/object.js';
+import { startCluster } from '../../dataplane/testing/index.js';
+import { cliEntry, launchCluster } from '../../dataplane/cluster/cluster.js';
 import type { ClusterFile } from '../../dataplane/cluster/state-dir.js';
-import { nodeIP, podSubnet, type ClusterConfig } from '../../dataplane/cluster-config.js';
+import { nodeIP, podSubnet, type ClusterConfig } from '../../dataplane/base/cluster-config.js';
 import { startClusterTopology, startSentinelTopology, type ClusterTopology, type SentinelTopology } from '../support/redis-topologies.js';
+import { deleteObject } from '../../dataplane/base/admission/writes.js';
 
 let seq = 0;
 
@@ -97,7 +98,7 @@ async function exerciseStore(url: string): Promise<void> {
       [s.store.prepareCreate(cm('f')), clash],
     );
     await expect(failed).rejects.toThrow(/30080 is already allocated to ConfigMap\/default\/c/);
-    await s.store.delete('ConfigMap', 'default', 'b');
+    await deleteObject(s.store, 'ConfigMap', 'default', 'b');
     await expect(s.store.get('ConfigMap', 'default', 'f')).resolves.toBeUndefined();
 
     const last = await s.store.currentResourceVersion();
@@ -254,7 +255,7 @@ describe('Redis Sentinel (redis-sentinel://)', () => {
       const before = s.seen.length;
       const x1 = await s.store.get('ConfigMap', 'default', 'x1');
       await s.store.update({ ...x1!, data: { after: 'failover' } });
-      await s.store.delete('ConfigMap', 'default', 'x2');
+      await deleteObject(s.store, 'ConfigMap', 'default', 'x2');
       await s.store.create(cm('y1'));
       const direct = topo.node(to);
       try {
@@ -298,7 +299,7 @@ describe('Redis Cluster (redis-cluster://)', () => {
       try {
         await s.store.create(cm('one'));
         await s.store.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'two', namespace: 'default' } });
-        await s.store.delete('ConfigMap', 'default', 'one');
+        await deleteObject(s.store, 'ConfigMap', 'default', 'one');
         const last = await s.store.currentResourceVersion();
         await until(() => s.informers.resourceVersion === last, `the watch of ${name} to reach ${last}`);
         expect(s.seen.map((e) => `${e.type} ${e.name}`)).toEqual(['ADDED one', 'DELETED one']);
@@ -406,7 +407,7 @@ describe('knet node node-3 --redis URL: a node started alone against a running c
   ] as const)('joins a cluster kept in Redis %s (URL through %s)', async (_kind, via, topology) => {
     const url = (await topology()).url;
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'knet-topo-'));
-    const cluster = await startClusterCore({ name: `join${process.pid}x${++seq}`, stateDir, redisUrl: url, nodes: 2, mode: 'single-process', components: lean, removeStateOnClose: true, crashBackoffMs: 100 });
+    const cluster = await launchCluster({ name: `join${process.pid}x${++seq}`, stateDir, redisUrl: url, nodes: 2, mode: 'single-process', components: lean, removeStateOnClose: true, crashBackoffMs: 100 });
     try {
       await joinNode3({ ...cluster, apply: (pod) => cluster.apply([{ source: '<test>', index: 1, object: pod }]) }, url, via);
     } finally {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestRedis, type TestRedis } from '../support/redis.js';
-import { connectRedis } from '../../dataplane/store/redis-connection.js';
-import { ObjectStore } from '../../dataplane/store/object-store.js';
-import { StoreInformerFactory } from '../../dataplane/store/watch.js';
-import { StoreError } from '../../dataplane/store/errors.js';
-import type { AnyObject } from '../../dataplane/model/object.js';
+import { connectRedis } from '../../dataplane/base/store/redis-connection.js';
+import { ObjectStore } from '../../dataplane/base/store/object-store.js';
+import { StoreInformerFactory } from '../../dataplane/base/store/watch.js';
+import { StoreError } from '../../dataplane/base/store/errors.js';
+import type { AnyObject } from '../../dataplane/base/model/object.js';
 
 let redis: TestRedis;
 let clusterSeq = 0;
@@ -33,11 +33,13 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe('object store', () => {
-  it('creates with uid, creationTimestamp, generation and a resourceVersion', async () => {
+  it('creates with uid, creationTimestamp, a resourceVersion and (only for the kinds that keep one) generation', async () => {
     const store = newStore();
     const created = await store.create(cm('a'));
     expect(created.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(created.metadata?.generation).toBe(1);
+    expect(created.metadata).not.toHaveProperty('generation');
+    const np = await store.create<AnyObject>({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np', namespace: 'default' }, spec: { podSelector: {} } });
+    expect(np.metadata?.generation).toBe(1);
     expect(Number(created.metadata?.resourceVersion)).toBeGreaterThan(0);
     const read = await store.get('ConfigMap', 'default', 'a');
     expect(read).toEqual(created);
@@ -52,9 +54,15 @@ describe('object store', () => {
     const withStatus = await store.updateStatus({ ...created, status: { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } } });
     const updated = await store.update({ ...svc, metadata: { ...svc.metadata, labels: { a: 'b' } }, status: { bogus: true } });
     expect(updated.status).toEqual(withStatus.status);
-    expect(updated.metadata?.generation).toBe(1);
+    // A Service has no generation (its registry strategy keeps none), whatever changes.
     const changed = await store.update({ ...svc, spec: { ports: [{ port: 81 }] } });
-    expect(changed.metadata?.generation).toBe(2);
+    expect(changed.metadata).not.toHaveProperty('generation');
+    const ing: AnyObject = { kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', metadata: { name: 'i', namespace: 'default' }, spec: { ingressClassName: 'a' } };
+    await store.create(ing);
+    const relabeled = await store.update({ ...ing, metadata: { ...ing.metadata, labels: { a: 'b' }, generation: 7 } });
+    expect(relabeled.metadata?.generation).toBe(1);
+    const respecced = await store.update({ ...ing, spec: { ingressClassName: 'b' } });
+    expect(respecced.metadata?.generation).toBe(2);
     await store.close();
   });
 
@@ -105,26 +113,38 @@ describe('object store', () => {
     await store.close();
   });
 
-  it('cascades deletes through ownerReferences', async () => {
+  it('commits a delete op as given: the object goes, with a DELETED event, and no other object is touched', async () => {
     const store = newStore();
     const owner = await store.create(cm('owner'));
     await store.create({ ...cm('child'), metadata: { name: 'child', namespace: 'default', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata!.uid! }] } });
-    await store.create(cm('unrelated'));
-    await store.delete('ConfigMap', 'default', 'owner');
-    const left = (await store.list('ConfigMap')).items.map((o) => o.metadata?.name);
-    expect(left).toEqual(['unrelated']);
+    const scans = vi.spyOn(store, 'listKinds');
+    await store.commit([{ kind: 'ConfigMap', key: 'default/owner', mode: 'delete', expectRv: owner.metadata?.resourceVersion }]);
+    // Dependents are the garbage collector's (a controller), not the store's.
+    expect((await store.list('ConfigMap')).items.map((o) => o.metadata?.name)).toEqual(['child']);
+    expect(scans).toHaveBeenCalledTimes(1); // the list just above, nothing in the delete
+    const [last] = (await store.redis.xrevrange(store.keys.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+    expect(last![1].slice(0, 6)).toEqual(['type', 'DELETED', 'kind', 'ConfigMap', 'key', 'default/owner']);
     await store.close();
   });
 
-  it('terminates a scheduled pod gracefully instead of removing it', async () => {
+  it('expires objects at their expireAt, each with a DELETED event, and renews the expiry on every write', async () => {
     const store = newStore();
-    await store.create({ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p', namespace: 'default' }, spec: { nodeName: 'node-1', terminationGracePeriodSeconds: 30, containers: [] } });
-    const terminating = await store.delete('Pod', 'default', 'p');
-    expect(terminating.metadata?.deletionTimestamp).toBeDefined();
-    expect(terminating.metadata?.deletionGracePeriodSeconds).toBe(30);
-    expect(await store.get('Pod', 'default', 'p')).toBeDefined();
-    await store.delete('Pod', 'default', 'p', { gracePeriodSeconds: 0 });
-    expect(await store.get('Pod', 'default', 'p')).toBeUndefined();
+    const informers = new StoreInformerFactory(store, { redisUrl: redis.url, blockMs: 200 });
+    const events = informers.informer('Event');
+    await informers.waitForSync();
+    const t0 = Date.now();
+    const ev = (name: string): AnyObject => ({ apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'p' }, reason: 'R', message: name });
+    await store.create(ev('soon'), { expireAt: t0 + 1_000 });
+    await store.create(ev('later'), { expireAt: t0 + 5_000 });
+    await store.mutate('Event', 'default', 'soon', (e) => ({ ...e, count: 2 }) as AnyObject, { extra: { expireAt: t0 + 3_000 } });
+    expect(await store.expire(t0 + 2_000)).toBe(0); // renewed by the update
+    expect(await store.expire(t0 + 3_000)).toBe(1);
+    await until(() => events.list().map((e) => e.metadata?.name).join() === 'later', 'the expiry to reach the informer');
+    expect(await store.get('Event', 'default', 'soon')).toBeUndefined();
+    // A deleted object leaves no expiry behind.
+    await store.commit([{ kind: 'Event', key: 'default/later', mode: 'delete' }]);
+    expect(await store.redis.zcard(store.keys.expiry)).toBe(0);
+    await informers.close();
     await store.close();
   });
 
@@ -178,7 +198,7 @@ describe('informers over the watch', () => {
     expect(inf.list().map((o) => o.metadata?.name)).toEqual(['before']);
     const x = await store.create(cm('x'));
     await store.update({ ...x, data: { k: 'v' } });
-    await store.delete('ConfigMap', 'default', 'x');
+    await store.commit([{ kind: 'ConfigMap', key: 'default/x', mode: 'delete' }]);
     await until(() => seen.length === 4, 'four events');
     expect(seen).toEqual(['add before', 'add x', 'update x {}->{"k":"v"}', 'delete x']);
     await factory.close();
@@ -212,13 +232,14 @@ describe('informers over the watch', () => {
     await factory.waitForSync();
     await factory.close();
     const events: string[] = [];
-    inf.on({ add: (o) => events.push(`add ${o.metadata?.name}`), update: (_o, n) => events.push(`update ${n.metadata?.name}`), delete: (o) => events.push(`delete ${o.metadata?.name}`) });
+    // (The replay of what the cache holds now is not what this test is about.)
+    inf.on({ add: (o, initial) => !initial && events.push(`add ${o.metadata?.name}`), update: (_o, n) => events.push(`update ${n.metadata?.name}`), delete: (o) => events.push(`delete ${o.metadata?.name}`) });
     // While nobody watches: change, delete, add, then push the history out of the stream.
     await store.update({ ...keep, data: { v: '2' } });
-    await store.delete('ConfigMap', 'default', 'gone');
+    await store.commit([{ kind: 'ConfigMap', key: 'default/gone', mode: 'delete' }]);
     await store.create(cm('new'));
     for (let i = 0; i < 200; i++) await store.create(cm(`filler${i}`));
-    for (let i = 0; i < 200; i++) await store.delete('ConfigMap', 'default', `filler${i}`);
+    for (let i = 0; i < 200; i++) await store.commit([{ kind: 'ConfigMap', key: `default/filler${i}`, mode: 'delete' }]);
     await store.redis.xtrim(store.keys.events, 'MAXLEN', 3);
     // Resume the same caches from the old version through a new watch.
     const resumed = new StoreInformerFactory(store, { redisUrl: redis.url, blockMs: 300 });

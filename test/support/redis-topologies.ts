@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort } from '../../dataplane/store/embedded-redis.js';
+import { freePort } from '../../dataplane/cluster/embedded-redis.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';

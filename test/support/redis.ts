@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../dataplane/store/embedded-redis.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../dataplane/cluster/embedded-redis.js';
 
 export interface TestRedis extends EmbeddedRedis {
   dir: string;

@@ -1,40 +1,57 @@
 /**
  * `knet describe KIND NAME`: kubectl's describe layout for the kinds people describe most
- * (Pod, Service, Node, Deployment, Ingress, EndpointSlice), a generic one for the rest, and
- * the object's Events at the end.
+ * (Pod, Service, Node, Deployment, Ingress, EndpointSlice, NetworkPolicy: describe-netpol.ts), a
+ * generic one for the rest, and the object's Events at the end.
  */
 import { stringify } from 'yaml';
 import type { Pod, Service, Node, Event } from 'kubernetes-types/core/v1.js';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
-import type { Ingress } from 'kubernetes-types/networking/v1.js';
+import type { Ingress, NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { KObject, Kind } from '../../model/object.js';
-import { KINDS } from '../../model/object.js';
+import type { KObject, Kind } from '../../base/model/object.js';
+import { KINDS } from '../../base/model/object.js';
 import { connect, type GlobalOptions } from '../connect.js';
-import { resolveKind } from '../resources.js';
-import { age } from '../age.js';
-import { externalIP, podStatusText, formatTable } from '../printers.js';
+import { parseResourceArgs } from '../resource-args.js';
+import { age } from '../../base/printers/age.js';
+import { eventCount, eventFirstSeen, eventLastSeen } from '../../base/printers/event-times.js';
+import { externalIP } from '../../base/printers/service-cells.js';
+import { podStatusText } from '../../base/printers/pod-cells.js';
+import { formatTable } from '../../base/printers/text-table.js';
+import { describeNetworkPolicy } from './describe-netpol.js';
+import { annotationsText, labelsText } from './describe-maps.js';
 
 type Lines = string[];
 const kv = (lines: Lines, key: string, value: unknown, indent = 0) => lines.push(`${' '.repeat(indent)}${`${key}:`.padEnd(Math.max(18 - indent, key.length + 2))}${value ?? '<none>'}`);
-const mapText = (m: Record<string, string> | undefined, indent: number) =>
-  m && Object.keys(m).length ? Object.entries(m).map(([k, v], i) => (i === 0 ? '' : ' '.repeat(indent)) + `${k}=${v}`).join('\n') : '<none>';
 
-export async function describeCommand(kindArg: string, name: string, opts: GlobalOptions & { namespace?: string }, out: (s: string) => void): Promise<void> {
-  const kind = resolveKind(kindArg);
+/** `knet describe TYPE [NAME…]` or `TYPE/NAME…`; a type alone describes every object of it in the namespace. */
+export async function describeCommand(args: string[], opts: GlobalOptions & { namespace?: string }, out: (s: string) => void): Promise<void> {
+  const groups = parseResourceArgs(args, 'describe');
   const conn = await connect(opts);
   try {
-    const ns = KINDS[kind].namespaced ? (opts.namespace ?? 'default') : undefined;
-    const obj = await conn.store.get(kind, ns, name);
-    if (!obj) throw new Error(`${kindArg} "${name}" not found`);
-    const events = ((await conn.store.list('Event')).items as unknown as Event[]).filter((e) => e.involvedObject.uid === obj.metadata?.uid || (e.involvedObject.kind === kind && e.involvedObject.name === name && e.involvedObject.namespace === ns));
-    out(describe(kind, obj, events));
+    const events = (await conn.store.list('Event')).items as unknown as Event[];
+    const described: string[] = [];
+    for (const g of groups) {
+      const ns = KINDS[g.kind].namespaced ? (opts.namespace ?? 'default') : undefined;
+      const objects = g.names.length
+        ? await Promise.all(g.names.map(async (name) => (await conn.store.get(g.kind, ns, name)) ?? name))
+        : (await conn.store.list(g.kind, ns)).items;
+      for (const obj of objects) {
+        if (typeof obj === 'string') throw new Error(`${g.kindArg} "${obj}" not found`);
+        const name = obj.metadata?.name;
+        const own = events.filter((e) => e.involvedObject.uid === obj.metadata?.uid || (e.involvedObject.kind === g.kind && e.involvedObject.name === name && e.involvedObject.namespace === ns));
+        described.push(describe(g.kind, obj, own));
+      }
+    }
+    if (!described.length) out(`No resources found in ${opts.namespace ?? 'default'} namespace.`);
+    // kubectl separates descriptions with a blank line.
+    else out(described.join('\n\n'));
   } finally {
     await conn.close();
   }
 }
 
 export function describe(kind: Kind, obj: KObject, events: Event[]): string {
+  if (kind === 'NetworkPolicy') return describeNetworkPolicy(obj as NetworkPolicy);
   const l: Lines = [];
   const md = obj.metadata ?? {};
   kv(l, 'Name', md.name);
@@ -59,8 +76,8 @@ export function describe(kind: Kind, obj: KObject, events: Event[]): string {
       describeSlice(l, obj as unknown as EndpointSlice);
       break;
     default: {
-      kv(l, 'Labels', mapText(md.labels, 18));
-      kv(l, 'Annotations', mapText(md.annotations, 18));
+      kv(l, 'Labels', labelsText(md.labels, 18));
+      kv(l, 'Annotations', annotationsText(md.annotations, 18));
       const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = obj as KObject & Record<string, unknown>;
       l.push(stringify(rest).trimEnd());
     }
@@ -74,8 +91,8 @@ function describePod(l: Lines, p: Pod): void {
   kv(l, 'Service Account', p.spec?.serviceAccountName ?? 'default');
   kv(l, 'Node', p.spec?.nodeName ? `${p.spec.nodeName}/${p.status?.hostIP ?? ''}` : '<none>');
   kv(l, 'Start Time', p.status?.startTime);
-  kv(l, 'Labels', mapText(p.metadata?.labels, 18));
-  kv(l, 'Annotations', mapText(p.metadata?.annotations, 18));
+  kv(l, 'Labels', labelsText(p.metadata?.labels, 18));
+  kv(l, 'Annotations', annotationsText(p.metadata?.annotations, 18));
   kv(l, 'Status', podStatusText(p));
   if (p.metadata?.deletionTimestamp) kv(l, 'Termination Grace Period', `${p.metadata.deletionGracePeriodSeconds}s`);
   kv(l, 'IP', p.status?.podIP);
@@ -104,8 +121,8 @@ function describePod(l: Lines, p: Pod): void {
 }
 
 function describeService(l: Lines, s: Service): void {
-  kv(l, 'Labels', mapText(s.metadata?.labels, 18));
-  kv(l, 'Annotations', mapText(s.metadata?.annotations, 18));
+  kv(l, 'Labels', labelsText(s.metadata?.labels, 18));
+  kv(l, 'Annotations', annotationsText(s.metadata?.annotations, 18));
   kv(l, 'Selector', s.spec?.selector ? Object.entries(s.spec.selector).map(([k, v]) => `${k}=${v}`).join(',') : '<none>');
   kv(l, 'Type', s.spec?.type ?? 'ClusterIP');
   kv(l, 'IP Family Policy', s.spec?.ipFamilyPolicy ?? 'SingleStack');
@@ -129,8 +146,8 @@ function describeService(l: Lines, s: Service): void {
 
 function describeNode(l: Lines, n: Node): void {
   kv(l, 'Roles', '<none>');
-  kv(l, 'Labels', mapText(n.metadata?.labels, 18));
-  kv(l, 'Annotations', mapText(n.metadata?.annotations, 18));
+  kv(l, 'Labels', labelsText(n.metadata?.labels, 18));
+  kv(l, 'Annotations', annotationsText(n.metadata?.annotations, 18));
   kv(l, 'CreationTimestamp', n.metadata?.creationTimestamp);
   kv(l, 'Taints', (n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).join(', ') || '<none>');
   l.push('Conditions:');
@@ -142,7 +159,7 @@ function describeNode(l: Lines, n: Node): void {
 
 function describeDeployment(l: Lines, d: Deployment): void {
   kv(l, 'CreationTimestamp', d.metadata?.creationTimestamp);
-  kv(l, 'Labels', mapText(d.metadata?.labels, 18));
+  kv(l, 'Labels', labelsText(d.metadata?.labels, 18));
   kv(l, 'Selector', Object.entries(d.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(','));
   const st = d.status;
   kv(l, 'Replicas', `${d.spec?.replicas ?? 1} desired | ${st?.updatedReplicas ?? 0} updated | ${st?.replicas ?? 0} total | ${st?.availableReplicas ?? 0} available | ${st?.unavailableReplicas ?? 0} unavailable`);
@@ -156,7 +173,7 @@ function describeDeployment(l: Lines, d: Deployment): void {
 }
 
 function describeIngress(l: Lines, i: Ingress): void {
-  kv(l, 'Labels', mapText(i.metadata?.labels, 18));
+  kv(l, 'Labels', labelsText(i.metadata?.labels, 18));
   kv(l, 'Address', (i.status?.loadBalancer?.ingress ?? []).map((x) => x.ip).join(','));
   kv(l, 'Ingress Class', i.spec?.ingressClassName ?? '<none>');
   const db = i.spec?.defaultBackend?.service;
@@ -169,11 +186,11 @@ function describeIngress(l: Lines, i: Ingress): void {
   const rows = [['Host', 'Path', 'Backends']];
   for (const r of i.spec?.rules ?? []) for (const p of r.http?.paths ?? []) rows.push([r.host ?? '*', `${p.path ?? '/'} (${p.pathType})`, `${p.backend.service?.name}:${p.backend.service?.port?.number ?? p.backend.service?.port?.name}`]);
   l.push(indent(formatTable(rows), 2));
-  kv(l, 'Annotations', mapText(i.metadata?.annotations, 18));
+  kv(l, 'Annotations', annotationsText(i.metadata?.annotations, 18));
 }
 
 function describeSlice(l: Lines, s: EndpointSlice): void {
-  kv(l, 'Labels', mapText(s.metadata?.labels, 18));
+  kv(l, 'Labels', labelsText(s.metadata?.labels, 18));
   kv(l, 'AddressType', s.addressType);
   l.push('Ports:');
   l.push(indent(formatTable([['Name', 'Port', 'Protocol'], ...(s.ports ?? []).map((p) => [p.name || '<unset>', String(p.port ?? ''), p.protocol ?? 'TCP'])]), 2));
@@ -194,9 +211,10 @@ function describeSlice(l: Lines, s: EndpointSlice): void {
 function eventsSection(events: Event[]): string {
   if (!events.length) return 'Events:            <none>';
   const rows = [['Type', 'Reason', 'Age', 'From', 'Message'], ['----', '------', '----', '----', '-------']];
-  for (const e of events.sort((a, b) => (a.lastTimestamp ?? '').localeCompare(b.lastTimestamp ?? ''))) {
-    const count = (e.count ?? 1) > 1 ? ` (x${e.count} over ${age(e.firstTimestamp)})` : '';
-    rows.push([e.type ?? '', e.reason ?? '', age(e.lastTimestamp) + count, e.source?.component ?? e.reportingComponent ?? '', e.message ?? '']);
+  // kubectl sorts by lastTimestamp: the scheduler's events (events.k8s.io, no lastTimestamp) first.
+  for (const e of events.sort((a, b) => (Date.parse(a.lastTimestamp ?? '') || 0) - (Date.parse(b.lastTimestamp ?? '') || 0))) {
+    const count = eventCount(e) > 1 ? `${age(eventLastSeen(e))} (x${eventCount(e)} over ${age(eventFirstSeen(e))})` : age(eventFirstSeen(e));
+    rows.push([e.type ?? '', e.reason ?? '', count, e.source?.component || e.reportingComponent || '', (e.message ?? '').trim()]);
   }
   return `Events:\n${indent(formatTable(rows), 2)}`;
 }

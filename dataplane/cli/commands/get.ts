@@ -1,12 +1,15 @@
 /** `knet get` and `knet events`: kubectl's tables, -o yaml|json|name|wide, -l, -A, -w. */
-import type { Kind, KObject } from '../../model/object.js';
-import { KINDS } from '../../model/object.js';
-import { parseSelector, matchesRequirements } from '../../model/selector.js';
-import { StoreInformerFactory } from '../../store/watch.js';
-import { connect, type Connection, type GlobalOptions } from '../connect.js';
-import { resolveKind } from '../resources.js';
+import type { Kind, KObject } from '../../base/model/object.js';
+import { KINDS } from '../../base/model/object.js';
+import { parseSelector, matchesRequirements } from '../../base/model/selector.js';
+import { StoreInformerFactory } from '../../base/store/watch.js';
+import { connect, UsageError, type Connection, type GlobalOptions } from '../connect.js';
+import { parseResourceArgs, type ResourceGroup } from '../resource-args.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { printTable, type PrintContext } from '../printers.js';
+import { printTable } from '../../base/printers/text-table.js';
+import type { PrintContext } from '../../base/printers/columns.js';
+import { eventSortTime } from '../../base/printers/event-times.js';
+import type { Event } from 'kubernetes-types/core/v1.js';
 import { toJson, toName, toYaml } from './output.js';
 import { standingBindFailures, type BindEventLike } from '../../../proxy/bind-events.js';
 
@@ -18,32 +21,57 @@ export interface GetOptions extends GlobalOptions {
   watch?: boolean;
 }
 
-export async function getCommand(kindArg: string, name: string | undefined, opts: GetOptions, out: (s: string) => void): Promise<void> {
-  const kind = resolveKind(kindArg);
+export async function getCommand(args: string[], opts: GetOptions, out: (s: string) => void): Promise<void> {
+  const groups = parseResourceArgs(args, 'get');
+  if (opts.watch && groups.length > 1) throw new UsageError(`watch is only supported on individual resources and resource collections, but ${groups.length} resources were found`);
   const conn = await connect(opts);
   try {
-    const namespaced = KINDS[kind].namespaced;
     const ns = opts.allNamespaces ? undefined : (opts.namespace ?? 'default');
     const requirements = opts.selector ? parseSelector(opts.selector) : undefined;
-    const filter = (o: KObject) =>
-      (!namespaced || ns === undefined || o.metadata?.namespace === ns) &&
-      (!name || o.metadata?.name === name) &&
+    const filterOf = (kind: Kind, names: string[]) => (o: KObject) =>
+      (!KINDS[kind].namespaced || ns === undefined || o.metadata?.namespace === ns) &&
+      (names.length === 0 || names.includes(o.metadata?.name ?? '')) &&
       (!requirements || matchesRequirements(requirements, o.metadata?.labels as Record<string, string> | undefined));
-    const { items } = await conn.store.list(kind);
-    let objects = items.filter(filter);
-    if (kind === 'Event') objects = objects.sort((a, b) => String((a as { lastTimestamp?: string }).lastTimestamp).localeCompare(String((b as { lastTimestamp?: string }).lastTimestamp)));
-    if (name && objects.length === 0) throw new Error(`${kindArg} "${name}" not found`);
-    const showNs = !!opts.allNamespaces && namespaced;
+    const found: Array<{ group: ResourceGroup; objects: KObject[] }> = [];
+    let missing: string | undefined;
+    for (const group of groups) {
+      const { items } = await conn.store.list(group.kind);
+      let objects = items.filter(filterOf(group.kind, group.names));
+      if (group.kind === 'Event') objects = objects.sort((a, b) => eventSortTime(a as Event) - eventSortTime(b as Event));
+      // Named objects come in the order they were asked for, as kubectl prints them.
+      if (group.names.length) objects = group.names.flatMap((n) => objects.filter((o) => o.metadata?.name === n));
+      missing ??= group.names.filter((n) => !objects.some((o) => o.metadata?.name === n)).map((n) => `${group.kindArg} "${n}" not found`)[0];
+      found.push({ group, objects });
+    }
+    const single = groups.length === 1 && groups[0]!.names.length === 1;
+    const showNs = !!opts.allNamespaces;
     // `get svc -o wide` shows the endpoints in use, from the EndpointSlices.
-    const context: PrintContext = kind === 'Service' && opts.output === 'wide' ? { endpointSlices: (await conn.store.list<EndpointSlice & KObject>('EndpointSlice')).items } : {};
-    render(kind, objects, opts, showNs, !!name, out, false, context);
-    if (kind === 'Service') await warnBindFailures(conn.store, objects);
+    const context: PrintContext =
+      opts.output === 'wide' && found.some((f) => f.group.kind === 'Service') ? { endpointSlices: (await conn.store.list<EndpointSlice & KObject>('EndpointSlice')).items } : {};
+    if (opts.output === 'yaml' || opts.output === 'json') {
+      const all = found.flatMap((f) => f.objects);
+      if (all.length || !single) out(opts.output === 'yaml' ? toYaml(all, single) : toJson(all, single));
+    } else {
+      const nonEmpty = found.filter((f) => f.objects.length);
+      if (!nonEmpty.length && !missing) render(groups[0]!.kind, [], opts, showNs && KINDS[groups[0]!.kind].namespaced, single, out);
+      // Several types: one table each, names prefixed with their type, a blank line between.
+      const withKind = new Set(nonEmpty.map((f) => f.group.kind)).size > 1;
+      nonEmpty.forEach(({ group, objects }, i) => {
+        if (i > 0 && opts.output !== 'name') out('');
+        render(group.kind, objects, opts, showNs && KINDS[group.kind].namespaced, single, out, false, context, withKind);
+      });
+    }
+    for (const f of found) if (f.group.kind === 'Service') await warnBindFailures(conn.store, f.objects);
+    if (missing) throw new Error(missing);
     if (!opts.watch) return;
+    const [{ group }] = found as [{ group: ResourceGroup; objects: KObject[] }];
+    const filter = filterOf(group.kind, group.names);
     const informers = new StoreInformerFactory(conn.store, { redisUrl: conn.redisUrl });
-    const inf = informers.informer(kind);
+    const inf = informers.informer(group.kind);
     await informers.waitForSync();
-    const emit = (o: KObject) => filter(o) && render(kind, [o], opts, showNs, true, out, true, context);
-    inf.on({ add: emit, update: (_o, n) => emit(n), delete: emit });
+    const emit = (o: KObject) => filter(o) && render(group.kind, [o], opts, showNs && KINDS[group.kind].namespaced, true, out, true, context);
+    // The objects already printed come back as the informer's replay (initial): only changes are new.
+    inf.on({ add: (o, initial) => !initial && emit(o), update: (_o, n) => emit(n), delete: emit });
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
@@ -69,7 +97,7 @@ async function warnBindFailures(store: Connection['store'], services: readonly K
   }
 }
 
-function render(kind: Kind, objects: KObject[], opts: GetOptions, allNamespaces: boolean, single: boolean, out: (s: string) => void, noHeaders = false, context: PrintContext = {}): void {
+function render(kind: Kind, objects: KObject[], opts: GetOptions, allNamespaces: boolean, single: boolean, out: (s: string) => void, noHeaders = false, context: PrintContext = {}, withKind = false): void {
   switch (opts.output) {
     case 'yaml':
       out(toYaml(objects, single) + (noHeaders ? '---' : ''));
@@ -86,7 +114,7 @@ function render(kind: Kind, objects: KObject[], opts: GetOptions, allNamespaces:
         out(allNamespaces || !KINDS[kind].namespaced ? 'No resources found' : `No resources found in ${opts.namespace ?? 'default'} namespace.`);
         return;
       }
-      out(printTable(kind, objects, { wide: opts.output === 'wide', allNamespaces, noHeaders, context }));
+      out(printTable(kind, objects, { wide: opts.output === 'wide', allNamespaces, noHeaders, context, withKind }));
       return;
     default:
       throw new Error(`unable to match a printer suitable for the output format "${opts.output}", allowed formats are: json,name,wide,yaml`);

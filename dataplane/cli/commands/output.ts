@@ -1,7 +1,7 @@
 /** Serializing objects for `-o yaml|json|name`, with metadata keys ordered as kubectl shows them. */
 import { stringify } from 'yaml';
-import type { KObject } from '../../model/object.js';
-import type { Kind } from '../../model/object.js';
+import type { KObject } from '../../base/model/object.js';
+import type { Kind } from '../../base/model/object.js';
 
 function ordered(o: KObject): KObject {
   const { apiVersion, kind, metadata, ...rest } = o as KObject & Record<string, unknown>;

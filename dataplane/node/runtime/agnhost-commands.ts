@@ -9,19 +9,19 @@
  * Go programs without a SIGTERM handler run as PID 1 exit with status 2 (the runtime's
  * dieFromSignal fallback), which is what liveness does here.
  */
-import { plainIp } from '../../net/ip.js';
+import { plainIp } from '../../base/net/ip.js';
 import { parseFlags } from './agnhost-image.js';
 import type { ContainerContext, ContainerProcess } from './container-process.js';
 import { EmulatedProcess, sendError, sendText, startListening } from './emulated-process.js';
 
 function flagError(ctx: ContainerContext, proc: EmulatedProcess, err: unknown): ContainerProcess {
-  ctx.log.write(`Error: ${(err as Error).message}\n`);
+  ctx.log.write(`Error: ${(err as Error).message}\n`, 'stderr');
   proc.exit(1);
   return proc;
 }
 
 export async function startServeHostname(ctx: ContainerContext, flagArgs: string[]): Promise<ContainerProcess> {
-  const proc = new EmulatedProcess(ctx.podIP);
+  const proc = new EmulatedProcess(ctx.podIP, ctx.netpol);
   const log = (m: string) => ctx.log.goLog(m);
   let f;
   try {
@@ -65,7 +65,7 @@ export async function startServeHostname(ctx: ContainerContext, flagArgs: string
 }
 
 export async function startPause(ctx: ContainerContext, flagArgs: string[]): Promise<ContainerProcess> {
-  const proc = new EmulatedProcess(ctx.podIP);
+  const proc = new EmulatedProcess(ctx.podIP, ctx.netpol);
   let f;
   try {
     f = parseFlags(flagArgs, { 'delay-shutdown': 'int' }, { 'delay-shutdown': 0 });
@@ -88,7 +88,7 @@ export async function startPause(ctx: ContainerContext, flagArgs: string[]): Pro
 }
 
 export async function startLiveness(ctx: ContainerContext, flagArgs: string[]): Promise<ContainerProcess> {
-  const proc = new EmulatedProcess(ctx.podIP);
+  const proc = new EmulatedProcess(ctx.podIP, ctx.netpol);
   try {
     parseFlags(flagArgs, {}, {});
   } catch (err) {

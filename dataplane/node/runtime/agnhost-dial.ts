@@ -1,15 +1,17 @@
 /**
  * Outgoing requests of agnhost's `/dial`, made from the pod IP (DESIGN §1: a pod's connections
- * carry its own address), with Go-like error texts since e2e tests match on them.
+ * carry its own address) through base/netpol's dialFromPod, so NetworkPolicy applies to them
+ * (a denied one times out as a dropped SYN does), with Go-like error texts since e2e tests match on them.
  */
 import { request } from 'node:http';
-import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
+import { dialFromPod } from '../../base/netpol/dial-from-pod.js';
+import type { PodNetpol } from './pod-ingress.js';
 
 const DIAL_TIMEOUT_MS = 5000;
 
-export async function dialHttp(localIP: string, host: string, port: number, path: string): Promise<string> {
+export async function dialHttp(localIP: string, host: string, port: number, path: string, netpol?: PodNetpol): Promise<string> {
   const ip = await resolve(host);
   const url = `http://${ip}:${port}/${path}`;
   return new Promise((resolvePromise, reject) => {
@@ -19,7 +21,8 @@ export async function dialHttp(localIP: string, host: string, port: number, path
       settled = true;
       reject(new Error(`Get ${JSON.stringify(url)}: ${msg}`));
     };
-    const req = request({ host: ip, port, path: `/${path}`, localAddress: localIP, agent: false, method: 'GET' }, (res) => {
+    const createConnection = () => dialFromPod(netpol?.enforcer, localIP, ip, port, 'TCP', { proxied: netpol?.proxied });
+    const req = request({ host: ip, port, path: `/${path}`, method: 'GET', createConnection }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -42,9 +45,9 @@ export async function dialHttp(localIP: string, host: string, port: number, path
   });
 }
 
-export async function dialUdp(localIP: string, host: string, port: number, payload: string): Promise<string> {
+export async function dialUdp(localIP: string, host: string, port: number, payload: string, netpol?: PodNetpol): Promise<string> {
   const ip = await resolve(host);
-  const sock = createSocket('udp4');
+  const sock = dialFromPod(netpol?.enforcer, localIP, ip, port, 'UDP', { proxied: netpol?.proxied });
   return new Promise((resolvePromise, reject) => {
     let local = `${localIP}:0`;
     const done = (err: string | undefined, value?: string) => {
@@ -61,9 +64,9 @@ export async function dialUdp(localIP: string, host: string, port: number, paylo
       done(err.code === 'ECONNREFUSED' ? readErr('recvfrom: connection refused') : `udp dial failed. err:${err.message}`),
     );
     sock.on('message', (msg) => done(msg.length === 0 ? readErr('<nil>') : undefined, msg.toString('utf8')));
-    sock.bind({ address: localIP, port: 0 }, () => {
+    sock.once('connect', () => {
       local = `${localIP}:${sock.address().port}`;
-      sock.connect(port, ip, () => sock.send(payload));
+      sock.send(payload);
     });
   });
 }

@@ -19,7 +19,7 @@
  * `clientip` → peer ip:port; anything else gets no answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { plainIp } from '../../net/ip.js';
+import { plainIp } from '../../base/net/ip.js';
 import { parseFlags, parseGoDuration } from './agnhost-image.js';
 import { dialHttp, dialUdp, goJson } from './agnhost-dial.js';
 import type { ContainerContext, ContainerProcess } from './container-process.js';
@@ -32,13 +32,13 @@ const FLAGS = {
 const DEFAULTS = { 'http-port': 8080, 'udp-port': 8081, 'sctp-port': -1, 'delay-shutdown': 0, 'http-override': '', 'udp-listen-addresses': '', 'tls-cert-file': '', 'tls-private-key-file': '' };
 
 export async function startNetexec(ctx: ContainerContext, flagArgs: string[]): Promise<ContainerProcess> {
-  const proc = new EmulatedProcess(ctx.podIP);
+  const proc = new EmulatedProcess(ctx.podIP, ctx.netpol);
   const log = (m: string) => ctx.log.goLog(m);
   let flags;
   try {
     flags = parseFlags(flagArgs, FLAGS, DEFAULTS);
   } catch (err) {
-    ctx.log.write(`Error: ${(err as Error).message}\n`);
+    ctx.log.write(`Error: ${(err as Error).message}\n`, 'stderr');
     proc.exit(1);
     return proc;
   }
@@ -159,7 +159,7 @@ export async function startNetexec(ctx: ContainerContext, flagArgs: string[]): P
     let last = '';
     for (let i = 0; i < tries && proc.running; i++) {
       try {
-        last = protocol === 'udp' ? await dialUdp(ctx.podIP, host, Number(port), request) : await dialHttp(ctx.podIP, host, Number(port), request);
+        last = protocol === 'udp' ? await dialUdp(ctx.podIP, host, Number(port), request, ctx.netpol) : await dialHttp(ctx.podIP, host, Number(port), request, ctx.netpol);
         responses.push(last);
       } catch (err) {
         last = '';

@@ -12,7 +12,7 @@
  * A missing non-optional ConfigMap/Secret (or key) is an error carrying the kubelet's message;
  * the container then waits in CreateContainerConfigError. Pure: objects come from `lookup`.
  */
-import type { ConfigMap, Container, EnvVarSource, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Container, EnvVarSource, PersistentVolumeClaim, Pod, Secret, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { expand, mappingFor } from './env-expansion.js';
 import { resourceFieldValue, type NodeAllocatable } from './resource-quantity.js';
 import { serviceEnv } from './service-env.js';
@@ -20,6 +20,10 @@ import { serviceEnv } from './service-env.js';
 export interface ObjectLookup {
   secret(namespace: string, name: string): Secret | undefined;
   configMap(namespace: string, name: string): ConfigMap | undefined;
+  /** Given when this node issues tokens: a projected token waits for its service account. */
+  serviceAccount?(namespace: string, name: string): ServiceAccount | undefined;
+  /** Given when the node backs claims with storage: a pod waits for its claims to be Bound (volume-sources.ts). */
+  persistentVolumeClaim?(namespace: string, name: string): PersistentVolumeClaim | undefined;
 }
 
 export interface EnvInput {
@@ -37,7 +41,7 @@ export type EnvResult =
   | { ok: true; env: Map<string, string>; warnings: string[] }
   | { ok: false; message: string };
 
-const DEFAULT_NODE: NodeAllocatable = { cpu: 2, memory: 8 * 2 ** 30, 'ephemeral-storage': 100 * 2 ** 30 };
+export const DEFAULT_NODE: NodeAllocatable = { cpu: 2, memory: 8 * 2 ** 30, 'ephemeral-storage': 100 * 2 ** 30 };
 
 /** Validation's IsEnvVarName. */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -119,7 +123,7 @@ function knetEnv(input: EnvInput): Map<string, string> {
   return m;
 }
 
-type ValueResult = { value: string } | { error: string } | { skip: true };
+export type ValueResult = { value: string } | { error: string } | { skip: true };
 
 function valueFrom(src: EnvVarSource, input: EnvInput, ns: string): ValueResult {
   if (src.fieldRef) return fieldRefValue(src.fieldRef.fieldPath, input);
@@ -141,8 +145,8 @@ function valueFrom(src: EnvVarSource, input: EnvInput, ns: string): ValueResult 
   return { value };
 }
 
-/** podFieldSelectorRuntimeValue + fieldpath.ExtractFieldPathAsString. */
-function fieldRefValue(path: string, { pod, podIP, hostIP }: EnvInput): ValueResult {
+/** podFieldSelectorRuntimeValue + fieldpath.ExtractFieldPathAsString (env vars and downward-API volume files). */
+export function fieldRefValue(path: string, { pod, podIP, hostIP }: Pick<EnvInput, 'pod' | 'podIP' | 'hostIP'>): ValueResult {
   const meta = pod.metadata ?? {};
   switch (path) {
     case 'spec.nodeName': return { value: pod.spec?.nodeName ?? '' };

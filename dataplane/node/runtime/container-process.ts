@@ -5,9 +5,12 @@
  * keeps serving, the identity responder closes at once); the runner enforces the grace period
  * with SIGKILL, so stopping is uniform.
  */
+import type { Writable } from 'node:stream';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../base/log.js';
 import type { ContainerLog } from './container-log.js';
+import type { ProcessIdentity } from './process-identity.js';
+import type { PodNetpol } from './pod-ingress.js';
 
 export interface ContainerExit {
   exitCode: number;
@@ -15,6 +18,12 @@ export interface ContainerExit {
   signal?: number;
   /** Set when the container could not start at all (the kubelet's StartError). */
   startError?: string;
+  /**
+   * Set when the exit code is not known (a program adopted from an earlier node agent run: only
+   * a process's parent learns it). Reported as the kubelet reports a container it lost track of:
+   * reason ContainerStatusUnknown, exit code 137, this message.
+   */
+  statusUnknown?: string;
 }
 
 export type StopSignal = 'SIGTERM' | 'SIGKILL';
@@ -23,6 +32,12 @@ export interface ContainerProcess {
   readonly exited: Promise<ContainerExit>;
   /** Set when the runtime could not start it at all; `exited` has then resolved already. */
   readonly startError?: string;
+  /** A real process (a program): its main process, which a node agent records to find it after a restart. */
+  readonly identity?: ProcessIdentity;
+  /** The main process's stdin when the container keeps one open (`stdin: true`): what `attach` writes to. */
+  readonly stdin?: Writable;
+  /** The container's terminal got a new size (`tty: true`, an attached client's window). */
+  resize?(size: { cols: number; rows: number }): void;
   signal(sig: StopSignal): void;
 }
 
@@ -40,6 +55,8 @@ export interface ContainerContext {
   args: string[];
   log: ContainerLog;
   logger: Logger;
+  /** NetworkPolicy enforcement at the pod's listeners and for connections made as the pod (none: not enforced). */
+  netpol?: PodNetpol;
 }
 
 export const SIGNAL_NUMBER: Record<StopSignal, number> = { SIGTERM: 15, SIGKILL: 9 };

@@ -5,56 +5,45 @@
  * decide by restartPolicy whether to start it again now, after the crash back-off
  * (CrashLoopBackOff), or never. Liveness/startup failures kill it ("will be restarted").
  * The pod runner decides when a slot may begin (volumes present, init containers done).
+ *
+ * After a node agent restart a slot starts where the previous run left it: `adopt` takes back
+ * a program that is still running (container ID, start time and restartCount unchanged), and
+ * `resume` carries on from the pod's last reported status (container-resume.ts). A program's
+ * main process is recorded (container-records.ts) for as long as it runs, for the next run.
+ *
+ * The slot is the state machine; the pure parts it applies live beside it: the status it
+ * reports (container-status.ts), what an exit means (container-exit.ts), which implementation
+ * starts (container-implementation.ts), and what it is given by the pod runner (slot-deps.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Container, ContainerState, ContainerStateTerminated, ContainerStatus, Pod, Probe, Service } from 'kubernetes-types/core/v1.js';
-import type { Logger } from '../../log.js';
-import { startLiveness, startPause, startServeHostname } from './agnhost-commands.js';
-import { startNetexec } from './agnhost-netexec.js';
-import { expandCommand, podHostname, resolveContainerEnv, type ObjectLookup } from './container-env.js';
-import { openContainerLog, type ContainerLog } from './container-log.js';
+import type { Container, ContainerStatus, Probe } from 'kubernetes-types/core/v1.js';
+import type { Logger } from '../../base/log.js';
+import { expandCommand, podHostname, resolveContainerEnv } from './container-env.js';
+import { openRunLog, type ContainerLog } from './container-log.js';
+import { runLogFile } from '../../base/container-logs/log-layout.js';
+import type { ContainerRecord } from './container-records.js';
+import { adoptProcess } from './adopted-process.js';
+import type { ResumedContainer } from './container-resume.js';
 import { stopContainer, type ContainerContext, type ContainerExit, type ContainerProcess } from './container-process.js';
-import { startEchoserverContainer } from './echoserver-container.js';
-import { startIdentityResponder } from './identity-responder.js';
+import { attachTarget, OutputFanout, teeLog, type AttachTarget } from './container-attach.js';
+import { runShellCommand } from '../shell/shell-command.js';
+import type { ProbeTarget } from './probe-check.js';
 import { chooseEmulation } from './image-selection.js';
+import { VOLUMES_DIR_ENV } from './pod-volumes-dir.js';
 import { ContainerProbes } from './probe-runner.js';
-import { startProcessContainer } from './process-container.js';
-import { backoffRemaining, goDuration, nextBackoff, type BackoffEntry, type BackoffPolicy } from './restart-backoff.js';
+import { startImplementation } from './container-implementation.js';
+import { crashLoopBackOff, restartsAfterExit, terminatedState } from './container-exit.js';
+import { containerStatus, idleSlot, succeeded, type SlotPhase, type SlotState } from './container-status.js';
+import type { EventType, SlotDeps } from './slot-deps.js';
+import { backoffRemaining, nextBackoff, type BackoffEntry } from './restart-backoff.js';
 import type { RestartPolicy } from './pod-status.js';
-
-export type EventType = 'Normal' | 'Warning';
-
-export interface SlotDeps {
-  pod: Pod;
-  podIP: string;
-  nodeName: string;
-  hostIP: string;
-  logDir: string;
-  services: () => Service[];
-  lookup: ObjectLookup;
-  logger: Logger;
-  backoff: BackoffPolicy;
-  secondMs: number;
-  retryMs: number;
-  baseEnv: Record<string, string>;
-  emit(container: string, fieldPath: string, type: EventType, reason: string, message: string): void;
-  /** Something about this slot changed: re-sync the pod and publish status. */
-  changed(): void;
-}
-
-type Phase = 'idle' | 'configError' | 'starting' | 'running' | 'backoff' | 'terminated' | 'stopped';
+import { metaTime } from '../../base/model/meta-time.js';
 
 export class ContainerSlot {
-  private phase: Phase = 'idle';
-  private waitingReason: string;
-  private waitingMessage: string | undefined;
-  private restartCount = 0;
+  /** Where the container is in its lifecycle: what its status reports (container-status.ts). */
+  private readonly state: SlotState;
   private launches = 0;
-  private containerID: string | undefined;
-  private startedAt: string | undefined;
-  private terminated: ContainerStateTerminated | undefined;
-  private lastTerminated: ContainerStateTerminated | undefined;
   private proc: ContainerProcess | undefined;
   private log: ContainerLog | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -63,8 +52,14 @@ export class ContainerSlot {
   private launching: Promise<void> | undefined;
   private lastConfigError: string | undefined;
   private readonly probes: ContainerProbes | undefined;
+  /** The environment the running container was started with (what `exec` gives a command). */
+  private env: ReadonlyMap<string, string> | undefined;
   private readonly fieldPath: string;
   private readonly logger: Logger;
+  /** Attached sessions (container-attach.ts): an emulated image's output as it writes it. */
+  private readonly output = new OutputFanout();
+  /** A program's output is written to the run's log file by its shim: attached sessions read it from there. */
+  private outputFile: string | undefined;
 
   constructor(
     readonly container: Container,
@@ -72,7 +67,7 @@ export class ContainerSlot {
     private readonly deps: SlotDeps,
     initialWaitingReason: string,
   ) {
-    this.waitingReason = initialWaitingReason;
+    this.state = idleSlot(initialWaitingReason);
     this.fieldPath = `spec.${isInit ? 'initContainers' : 'containers'}{${container.name}}`;
     this.logger = deps.logger.child(container.name);
     if (!isInit && (container.livenessProbe || container.readinessProbe || container.startupProbe)) {
@@ -94,55 +89,111 @@ export class ContainerSlot {
 
   /** Never started yet: the pod runner may begin it. */
   get idle(): boolean {
-    return this.phase === 'idle';
+    return this.state.phase === 'idle';
   }
 
   /** An init container that ran to completion. */
   get succeeded(): boolean {
-    return this.phase === 'terminated' && this.terminated?.exitCode === 0;
+    return succeeded(this.state);
   }
 
   /** Terminated and will not be restarted. */
   get finished(): boolean {
-    return this.phase === 'terminated';
+    return this.state.phase === 'terminated';
   }
 
   /** Before the first start: what the pod is waiting for (ContainerCreating, PodInitializing). */
   setWaitingReason(reason: string): void {
-    if (this.phase === 'idle') this.waitingReason = reason;
+    if (this.state.phase === 'idle') this.state.waitingReason = reason;
   }
 
   begin(): void {
-    if (this.phase !== 'idle') return;
-    this.phase = 'starting';
+    if (this.state.phase !== 'idle') return;
+    this.state.phase = 'starting';
     this.attempt();
   }
 
+  /**
+   * Takes back a program an earlier run of the node agent started, still running: the same
+   * container, no restart. `was` is the status last reported for it (readiness stands until probed).
+   */
+  adopt(record: ContainerRecord, was: ContainerStatus | undefined): void {
+    if (this.state.phase !== 'idle') return;
+    this.state.phase = 'running';
+    this.state.containerID = record.containerID;
+    this.state.startedAt = record.startedAt;
+    this.state.restartCount = record.restartCount;
+    this.launches = record.restartCount + 1;
+    this.state.lastTerminated = was?.lastState?.terminated;
+    // Its shim still writes the run's log (container-shim.ts); attached sessions read it there.
+    this.outputFile = runLogFile(join(this.deps.logDir, this.name), record.restartCount);
+    const proc = adoptProcess(record, this.deps.adoptPollMs);
+    this.proc = proc;
+    void proc.exited.then((exit) => this.onExit(exit, record.startedAt));
+    this.logger.info('container adopted', { containerID: record.containerID, pid: record.pid, restartCount: record.restartCount });
+    const { pod, podIP, nodeName, hostIP } = this.deps;
+    const env = resolveContainerEnv({ pod, container: this.container, podIP, hostIP, nodeName, services: this.deps.services(), lookup: this.deps.lookup });
+    const target = { podIP, hostIP, container: this.container, env: env.ok ? env.env : new Map<string, string>(), baseEnv: this.deps.baseEnv };
+    this.exportVolumes(target.env, (c) => this.deps.volumes?.adopt(c));
+    this.env = target.env;
+    this.probes?.containerStarted(target, Date.parse(record.startedAt), { started: was?.started ?? true, ready: was?.ready ?? true });
+  }
+
+  /** Carries on from the status an earlier run of the node agent reported, when nothing of it runs any more. */
+  resume(from: ResumedContainer): void {
+    if (this.state.phase !== 'idle' || from.kind === 'fresh') return;
+    this.state.restartCount = from.restartCount;
+    this.launches = 1;
+    this.state.lastTerminated = from.lastTerminated;
+    if (from.kind === 'done') {
+      this.state.phase = 'terminated';
+      this.state.terminated = from.terminated;
+    }
+  }
+
   status(): ContainerStatus {
-    const running = this.phase === 'running';
-    let state: ContainerState;
-    if (running) state = { running: { startedAt: this.startedAt } };
-    else if ((this.phase === 'terminated' || this.phase === 'stopped') && this.terminated) state = { terminated: this.terminated };
-    else state = { waiting: { reason: this.waitingReason, ...(this.waitingMessage ? { message: this.waitingMessage } : {}) } };
-    const ready = this.isInit ? this.succeeded : running && (this.probes ? this.probes.ready() : true);
-    const started = running && (this.probes ? this.probes.started() : true);
-    return {
-      name: this.container.name,
-      image: this.container.image ?? '',
-      imageID: normalizeImage(this.container.image ?? ''),
-      ...(this.containerID ? { containerID: this.containerID } : {}),
-      ready,
-      started,
-      restartCount: this.restartCount,
-      state,
-      lastState: this.lastTerminated ? { terminated: this.lastTerminated } : {},
-    };
+    return containerStatus(this.container, this.isInit, this.state, this.probes);
+  }
+
+  /**
+   * What `exec` into this container runs in: the pod's simulated shell for an emulated image,
+   * a local process for a program; undefined while the container is not running.
+   */
+  execTarget(): { container: Container; env: ReadonlyMap<string, string>; kind: 'shell' | 'process'; baseEnv: Record<string, string> } | undefined {
+    if (this.state.phase !== 'running' || !this.env) return undefined;
+    const { command, args } = expandCommand(this.container, this.env);
+    const kind = chooseEmulation(this.container.image, command, args).kind === 'process' ? 'process' : 'shell';
+    return { container: this.container, env: this.env, kind, baseEnv: this.deps.baseEnv };
+  }
+
+  /** What `attach` connects to while the container runs (container-attach.ts). */
+  attachTarget(): AttachTarget | undefined {
+    if (this.state.phase !== 'running' || !this.proc) return undefined;
+    return attachTarget(this.proc, this.container, this.outputFile ? { file: this.outputFile } : { fanout: this.output });
+  }
+
+  /** A program's volumes are files on disk: where, in its environment (and so in exec's). */
+  private exportVolumes(env: Map<string, string>, place: (c: Container) => string | undefined): void {
+    try {
+      const dir = place(this.container);
+      if (dir) env.set(VOLUMES_DIR_ENV, dir);
+    } catch (err) {
+      this.logger.warn('could not write the volume files for a program', { error: err as Error });
+    }
+  }
+
+  /** For an emulated image: exec probes run in the pod's simulated shell (its files, not the host's). */
+  private shellExec(env: ReadonlyMap<string, string>): ProbeTarget['exec'] {
+    const sandbox = this.deps.sandbox;
+    const { command, args } = expandCommand(this.container, env);
+    if (!sandbox || chooseEmulation(this.container.image, command, args).kind === 'process') return undefined;
+    return (argv, timeoutMs) => runShellCommand(sandbox, this.container, env, argv, timeoutMs);
   }
 
   /** Pod deletion: SIGTERM, grace period, SIGKILL; nothing restarts afterwards. */
   async stop(graceMs: number): Promise<void> {
-    const wasRunning = this.phase === 'running' || this.phase === 'starting';
-    this.phase = 'stopped';
+    const wasRunning = this.state.phase === 'running' || this.state.phase === 'starting';
+    this.state.phase = 'stopped';
     clearTimeout(this.timer);
     if (wasRunning && this.proc) {
       this.emit('Normal', 'Killing', `Stopping container ${this.name}`);
@@ -162,13 +213,13 @@ export class ContainerSlot {
 
   /** Resolve the environment; a missing reference waits in CreateContainerConfigError and retries. */
   private attempt(): void {
-    if (this.phase === 'stopped') return;
+    if (this.state.phase === 'stopped') return;
     const { pod, podIP, nodeName, hostIP } = this.deps;
     const env = resolveContainerEnv({ pod, container: this.container, podIP, hostIP, nodeName, services: this.deps.services(), lookup: this.deps.lookup });
     if (!env.ok) {
-      this.phase = 'configError';
-      this.waitingReason = 'CreateContainerConfigError';
-      this.waitingMessage = env.message;
+      this.state.phase = 'configError';
+      this.state.waitingReason = 'CreateContainerConfigError';
+      this.state.waitingMessage = env.message;
       if (this.lastConfigError !== env.message) {
         this.emit('Normal', 'Pulled', `Container image "${this.container.image}" already present on machine`);
         this.emit('Warning', 'Failed', `Error: ${env.message}`);
@@ -186,16 +237,26 @@ export class ContainerSlot {
   }
 
   private async launch(env: Map<string, string>): Promise<void> {
-    this.phase = 'starting';
-    this.waitingReason = 'ContainerCreating';
-    this.waitingMessage = undefined;
-    if (this.launches > 0) this.restartCount++;
+    this.env = env;
+    this.state.phase = 'starting';
+    this.state.waitingReason = 'ContainerCreating';
+    this.state.waitingMessage = undefined;
+    if (this.launches > 0) {
+      this.state.restartCount++;
+      this.deps.sandbox?.resetFilesystem(this.name);
+    }
     this.launches++;
-    this.containerID = `knet://${randomBytes(32).toString('hex')}`;
-    this.log ??= openContainerLog(join(this.deps.logDir, `${this.name}.log`));
+    this.state.containerID = `knet://${randomBytes(32).toString('hex')}`;
+    // One log file per run, as the kubelet keeps them: <pod logs>/<container>/<restartCount>.log.
+    const previousLog = this.log;
+    this.log = openRunLog(join(this.deps.logDir, this.name), this.state.restartCount);
+    void previousLog?.close();
     this.emit('Normal', 'Pulled', `Container image "${this.container.image}" already present on machine`);
     this.emit('Normal', 'Created', `Created container: ${this.name}`);
     const { command, args } = expandCommand(this.container, env);
+    const isProgram = chooseEmulation(this.container.image, command, args).kind === 'process';
+    this.outputFile = isProgram ? this.log.path : undefined;
+    if (isProgram) this.exportVolumes(env, (c) => this.deps.volumes?.prepare(c));
     const ctx: ContainerContext = {
       pod: this.deps.pod,
       container: this.container,
@@ -205,12 +266,13 @@ export class ContainerSlot {
       env,
       command,
       args,
-      log: this.log,
+      log: teeLog(this.log, this.output),
       logger: this.logger,
+      netpol: this.deps.netpol,
     };
-    const startedAt = new Date().toISOString();
-    const proc = await this.startImplementation(ctx);
-    if ((this.phase as Phase) === 'stopped') {
+    const startedAt = metaTime();
+    const proc = await startImplementation(ctx, this.deps.sandbox, this.deps.baseEnv);
+    if ((this.state.phase as SlotPhase) === 'stopped') {
       // The pod was deleted while the container was starting.
       proc.signal('SIGKILL');
       await proc.exited;
@@ -220,93 +282,73 @@ export class ContainerSlot {
     if (proc.startError) return this.onExit(await proc.exited, startedAt);
     this.proc = proc;
     void proc.exited.then((exit) => this.onExit(exit, startedAt));
-    this.phase = 'running';
-    this.startedAt = startedAt;
-    this.terminated = undefined;
+    this.state.phase = 'running';
+    this.state.startedAt = startedAt;
+    this.record(proc, startedAt);
+    this.state.terminated = undefined;
     this.emit('Normal', 'Started', `Started container ${this.name}`);
-    this.logger.info('container started', { containerID: this.containerID, restartCount: this.restartCount });
-    this.probes?.containerStarted({ podIP: this.deps.podIP, hostIP: this.deps.hostIP, container: this.container, env, baseEnv: this.deps.baseEnv });
+    this.logger.info('container started', { containerID: this.state.containerID, restartCount: this.state.restartCount });
+    this.probes?.containerStarted({ podIP: this.deps.podIP, hostIP: this.deps.hostIP, container: this.container, env, baseEnv: this.deps.baseEnv, exec: this.shellExec(env) });
     this.deps.changed();
   }
 
-  private startImplementation(ctx: ContainerContext): Promise<ContainerProcess> {
-    const choice = chooseEmulation(this.container.image, ctx.command, ctx.args);
-    switch (choice.kind) {
-      case 'agnhost': {
-        const start = { netexec: startNetexec, 'serve-hostname': startServeHostname, pause: startPause, liveness: startLiveness }[choice.command];
-        return start(ctx, choice.flags);
-      }
-      case 'echoserver':
-        return startEchoserverContainer(ctx);
-      case 'process':
-        return startProcessContainer(ctx, this.deps.baseEnv);
-      case 'identity':
-        if (choice.note) ctx.log.write(choice.note + '\n');
-        return startIdentityResponder(ctx);
+  /** A program's main process, written down for the node agent's next run (removed in onExit). */
+  private record(proc: ContainerProcess, startedAt: string): void {
+    const { records, pod } = this.deps;
+    if (!records || !proc.identity || !pod.metadata?.uid) return;
+    try {
+      records.write({ ...proc.identity, pod: `${pod.metadata.namespace}/${pod.metadata.name}`, podUID: pod.metadata.uid, container: this.name, containerID: this.state.containerID!, startedAt, restartCount: this.state.restartCount });
+    } catch (err) {
+      // Not fatal: the program runs; only a restarted agent could not take it back (the cluster's close still stops it).
+      this.logger.warn('could not record the container process', { error: err as Error });
     }
   }
 
   private onExit(exit: ContainerExit, startedAt: string): void {
     const finishedAt = new Date();
     this.probes?.containerStopped();
+    if (this.proc?.identity && this.deps.pod.metadata?.uid) this.deps.records?.remove(this.deps.pod.metadata.uid, this.name);
     this.proc = undefined;
-    this.terminated = {
-      exitCode: exit.exitCode,
-      reason: exit.startError ? 'StartError' : exit.exitCode === 0 ? 'Completed' : 'Error',
-      ...(exit.signal ? { signal: exit.signal } : {}),
-      ...(exit.startError ? { message: exit.startError } : {}),
-      startedAt: exit.startError ? '1970-01-01T00:00:00Z' : startedAt,
-      finishedAt: finishedAt.toISOString(),
-      containerID: this.containerID,
-    };
+    this.state.terminated = terminatedState(exit, startedAt, finishedAt, this.state.containerID);
     this.logger.info('container exited', { exitCode: exit.exitCode, signal: exit.signal, startError: exit.startError });
     if (exit.startError) this.emit('Warning', 'Failed', `Error: ${exit.startError}`);
     const killed = this.killedForRestart;
     this.killedForRestart = false;
-    if (this.phase === 'stopped') return this.deps.changed();
+    if (this.state.phase === 'stopped') return this.deps.changed();
 
     const policy = (this.deps.pod.spec?.restartPolicy ?? 'Always') as RestartPolicy;
-    let restart: boolean;
-    if (killed) restart = policy !== 'Never';
-    else if (this.isInit) restart = exit.exitCode !== 0 && policy !== 'Never';
-    else restart = policy === 'Always' || (policy === 'OnFailure' && exit.exitCode !== 0);
-    if (!restart) {
-      this.phase = 'terminated';
+    if (!restartsAfterExit(policy, { isInit: this.isInit, exitCode: exit.exitCode, killedByProbe: killed })) {
+      this.state.phase = 'terminated';
       return this.deps.changed();
     }
-    this.lastTerminated = this.terminated;
-    if (killed) {
-      // A liveness/startup kill restarts in the same sync, without back-off.
-      this.phase = 'starting';
-      this.waitingReason = 'ContainerCreating';
-      this.deps.changed();
-      return this.attempt();
-    }
+    this.state.lastTerminated = this.state.terminated;
+    // A liveness/startup kill restarts under the same back-off as a crash (the kubelet's
+    // doBackOff looks only at the exited instance): a probe that keeps failing is CrashLoopBackOff.
     this.restartAfterCrash(finishedAt.getTime());
   }
 
   private restartAfterCrash(finishedAt: number): void {
-    if (this.phase === 'stopped') return;
+    if (this.state.phase === 'stopped') return;
     const wait = backoffRemaining(this.backoffEntry, finishedAt, Date.now(), this.deps.backoff);
     if (wait > 0) {
-      this.phase = 'backoff';
-      this.waitingReason = 'CrashLoopBackOff';
-      const p = this.deps.pod.metadata;
-      this.waitingMessage = `back-off ${goDuration(this.backoffEntry!.backoffMs)} restarting failed container=${this.name} pod=${p?.name}_${p?.namespace}(${p?.uid ?? ''})`;
-      this.emit('Warning', 'BackOff', `Back-off restarting failed container ${this.name} in pod ${p?.name}_${p?.namespace}(${p?.uid ?? ''})`);
+      this.state.phase = 'backoff';
+      this.state.waitingReason = 'CrashLoopBackOff';
+      const texts = crashLoopBackOff(this.deps.pod, this.name, this.backoffEntry!.backoffMs);
+      this.state.waitingMessage = texts.waitingMessage;
+      this.emit('Warning', 'BackOff', texts.eventMessage);
       this.timer = setTimeout(() => this.restartAfterCrash(finishedAt), wait);
       this.deps.changed();
       return;
     }
     this.backoffEntry = nextBackoff(this.backoffEntry, finishedAt, Date.now(), this.deps.backoff);
-    this.phase = 'starting';
-    this.waitingReason = 'ContainerCreating';
-    this.waitingMessage = undefined;
+    this.state.phase = 'starting';
+    this.state.waitingReason = 'ContainerCreating';
+    this.state.waitingMessage = undefined;
     this.attempt();
   }
 
   private killForProbe(kind: 'liveness' | 'startup', probe: Probe): void {
-    if (this.phase !== 'running' || !this.proc) return;
+    if (this.state.phase !== 'running' || !this.proc) return;
     const policy = this.deps.pod.spec?.restartPolicy ?? 'Always';
     const restart = policy !== 'Never';
     this.emit('Normal', 'Killing', `Container ${this.name} failed ${kind} probe${restart ? ', will be restarted' : ''}`);
@@ -314,17 +356,4 @@ export class ContainerSlot {
     const graceS = probe.terminationGracePeriodSeconds ?? this.deps.pod.spec?.terminationGracePeriodSeconds ?? 30;
     void stopContainer(this.proc, graceS * 1000);
   }
-}
-
-/** What containerd reports as the image reference: "nginx" → "docker.io/library/nginx:latest". */
-export function normalizeImage(image: string): string {
-  if (!image) return '';
-  let ref = image;
-  const firstSlash = ref.indexOf('/');
-  const first = firstSlash >= 0 ? ref.slice(0, firstSlash) : '';
-  const hasRegistry = firstSlash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (!hasRegistry) ref = `docker.io/${firstSlash >= 0 ? ref : `library/${ref}`}`;
-  const lastPart = ref.slice(ref.lastIndexOf('/') + 1);
-  if (!lastPart.includes(':') && !lastPart.includes('@')) ref += ':latest';
-  return ref;
 }

@@ -8,6 +8,8 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { ContainerExit, ContainerProcess, StopSignal } from './container-process.js';
 import { describeBindError, SIGNAL_NUMBER } from './container-process.js';
+import { listenBacklog } from '../../base/net/listen-backlog.js';
+import { admitsDatagram, podListenerGate, type ListenerGate, type PodNetpol } from './pod-ingress.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 export type UdpHandler = (msg: Buffer, peer: RemoteInfo, reply: (data: string | Buffer) => void) => void;
@@ -21,11 +23,22 @@ export class EmulatedProcess implements ContainerProcess {
   private readonly sockets = new Set<Socket>();
   private readonly udp = new Set<UdpSocket>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Every connection the pod's listeners accepted, held ones (denied by a policy) included. */
+  private readonly accepted = new Set<Socket>();
+  /** The pod's listeners admit connections per NetworkPolicy (pod-ingress.ts). */
+  readonly gate: ListenerGate;
   /** What the image does on SIGTERM; the default is to exit 0 at once (nginx-like fast shutdown). */
   onTerm: () => void = () => this.exit(0);
 
-  constructor(readonly ip: string) {
+  constructor(
+    readonly ip: string,
+    private readonly netpol?: PodNetpol,
+  ) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    this.gate = podListenerGate(ip, netpol, (s) => {
+      this.accepted.add(s);
+      s.once('close', () => this.accepted.delete(s));
+    });
   }
 
   get running(): boolean {
@@ -51,9 +64,15 @@ export class EmulatedProcess implements ContainerProcess {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const s of this.sockets) s.destroy();
+    for (const s of this.accepted) s.destroy();
     for (const srv of this.servers) srv.close();
     for (const u of this.udp) u.close();
     this.resolveExit(signal === undefined ? { exitCode } : { exitCode, signal });
+  }
+
+  /** Closes every accepted connection now (a server's close waits for them, held ones included). */
+  destroyConnections(): void {
+    for (const s of this.accepted) s.destroy();
   }
 
   /** A timer that dies with the process. */
@@ -114,15 +133,22 @@ export class EmulatedProcess implements ContainerProcess {
     return this.bind(srv, port);
   }
 
-  /** Binds a listener on the pod IP and tracks it; fails if the container ended meanwhile. */
+  /**
+   * Binds the pod's listener on the pod IP for the image's server `srv` (through the policy
+   * gate) and tracks both; fails if the container ended meanwhile. The backlog is the kernel's
+   * maximum, as a Go program's (agnhost's) is: Node's 511 turned a burst of half-closed clients
+   * into resets (listen-backlog.ts).
+   */
   private bind<S extends NetServer>(srv: S, port: number): Promise<S> {
+    const listener = this.gate(srv, port);
     return new Promise((resolve, reject) => {
-      srv.once('error', (err: NodeJS.ErrnoException) => reject(new Error(describeBindError(err, this.ip, port))));
-      srv.listen({ host: this.ip, port, exclusive: true }, () => {
+      listener.once('error', (err: NodeJS.ErrnoException) => reject(new Error(describeBindError(err, this.ip, port))));
+      listener.listen({ host: this.ip, port, exclusive: true, backlog: listenBacklog() }, () => {
         if (this.finished) {
-          srv.close();
+          listener.close();
           return reject(new Error('container exited while starting'));
         }
+        this.servers.add(listener);
         this.servers.add(srv);
         resolve(srv);
       });
@@ -144,7 +170,11 @@ export class EmulatedProcess implements ContainerProcess {
           return reject(new Error('container exited while starting'));
         }
         this.udp.add(sock);
-        sock.on('message', (msg, peer) => handler(msg, peer, (data) => sock.send(data, peer.port, peer.address)));
+        sock.on('message', (msg, peer) => {
+          // A datagram a policy denies is dropped unseen.
+          if (!admitsDatagram(this.ip, this.netpol, peer.address, port)) return;
+          handler(msg, peer, (data) => sock.send(data, peer.port, peer.address));
+        });
         resolve(sock);
       });
     });

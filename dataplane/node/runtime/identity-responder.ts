@@ -2,13 +2,16 @@
  * What any image knet does not know (nginx, httpd, your app) runs as: an HTTP responder on each
  * TCP containerPort answering, for any method and path, the pod's identity and the request it
  * saw, as pretty JSON with a trailing newline so it reads well in a terminal; each UDP
- * containerPort echoes datagrams back unchanged. SCTP ports are ignored. On SIGTERM it closes its
- * listeners and exits 0 at once, like nginx's fast shutdown.
+ * containerPort echoes datagrams back unchanged. SCTP ports are ignored. A well-known server image
+ * (nginx, httpd, …; image-ports.ts) also answers on the port it listens on by itself, unless
+ * another container of the pod declares that port. On SIGTERM it closes its listeners and exits
+ * 0 at once, like nginx's fast shutdown.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { plainIp } from '../../net/ip.js';
+import { plainIp } from '../../base/net/ip.js';
 import type { ContainerContext, ContainerProcess } from './container-process.js';
 import { EmulatedProcess, startListening } from './emulated-process.js';
+import { imageDefaultPorts } from './image-ports.js';
 
 export interface IdentityResponse {
   pod: string;
@@ -29,10 +32,10 @@ export interface IdentityResponse {
 }
 
 export async function startIdentityResponder(ctx: ContainerContext): Promise<ContainerProcess> {
-  const proc = new EmulatedProcess(ctx.podIP);
+  const proc = new EmulatedProcess(ctx.podIP, ctx.netpol);
   const log = (m: string) => ctx.log.goLog(m);
   return startListening(proc, log, async () => {
-    for (const p of ctx.container.ports ?? []) {
+    for (const p of [...(ctx.container.ports ?? []), ...implicitPorts(ctx)]) {
       const protocol = (p.protocol ?? 'TCP').toUpperCase();
       if (protocol === 'UDP') {
         await proc.listenUdp(p.containerPort, (msg, _peer, reply) => reply(msg));
@@ -43,6 +46,12 @@ export async function startIdentityResponder(ctx: ContainerContext): Promise<Con
       }
     }
   });
+}
+
+/** The image's own ports that no container of the pod declares (TCP). */
+function implicitPorts(ctx: ContainerContext): Array<{ containerPort: number; protocol: 'TCP' }> {
+  const declared = new Set((ctx.pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort)));
+  return imageDefaultPorts(ctx.container.image).filter((port) => !declared.has(port)).map((containerPort) => ({ containerPort, protocol: 'TCP' }));
 }
 
 function respond(ctx: ContainerContext, req: IncomingMessage, res: ServerResponse): void {

@@ -5,17 +5,21 @@
  *     not the agnhost binary (`sh -c …`) → a local process; other subcommands → the identity
  *     responder, with a note in the container log;
  *   …/ingressconformance/echoserver → the ingress conformance echoserver;
+ *   a toolbox image (busybox, alpine, curlimages/curl, nicolaka/netshoot, jessie-dnsutils;
+ *     ../shell/toolbox-images.ts) → its command runs in the pod's simulated shell, never on the host;
  *   any other image with `command` → a real local process;
  *   anything else → the identity responder.
  * Pure.
  */
 import { agnhostArgv, isAgnhostImage } from './agnhost-image.js';
+import { toolboxProfile } from '../shell/toolbox-images.js';
 
 export type AgnhostCommand = 'netexec' | 'serve-hostname' | 'pause' | 'liveness';
 
 export type Emulation =
   | { kind: 'agnhost'; command: AgnhostCommand; flags: string[] }
   | { kind: 'echoserver' }
+  | { kind: 'toolbox' }
   | { kind: 'process' }
   | { kind: 'identity'; note?: string };
 
@@ -33,6 +37,7 @@ export function chooseEmulation(image: string | undefined, command: string[], ar
     return { kind: 'identity', note: `knet: agnhost ${sub} is not emulated; answering with the knet identity responder` };
   }
   if (image && ECHOSERVER.test(image)) return { kind: 'echoserver' };
+  if (toolboxProfile(image)) return { kind: 'toolbox' };
   if (command.length > 0) return { kind: 'process' };
   return { kind: 'identity' };
 }

@@ -47,8 +47,9 @@ export function podPhase(
 }
 
 /**
- * PodReadyToStartContainers, Initialized, ContainersReady and Ready (PodScheduled is the
- * scheduler's). Readiness gates are not evaluated here: their conditions live in the API object.
+ * PodReadyToStartContainers, Initialized, Ready and ContainersReady, in the kubelet's order
+ * (generateAPIPodStatus; it appends PodScheduled last). Readiness gates are not evaluated here:
+ * their conditions live in the API object.
  */
 export function podConditions(opts: {
   phase: PodPhase;
@@ -69,18 +70,18 @@ export function podConditions(opts: {
 
   if (phase === 'Succeeded' || phase === 'Failed') {
     const reason = phase === 'Failed' ? 'PodFailed' : 'PodCompleted';
-    out.push({ type: 'ContainersReady', status: 'False', reason });
     out.push({ type: 'Ready', status: 'False', reason });
+    out.push({ type: 'ContainersReady', status: 'False', reason });
     return out;
   }
   const unready = statuses.filter((s) => !s.ready).map((s) => s.name);
   if (unready.length > 0) {
     const message = `containers with unready status: [${unready.join(' ')}]`;
-    out.push({ type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message });
     out.push({ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message });
+    out.push({ type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message });
   } else {
-    out.push({ type: 'ContainersReady', status: 'True' });
     out.push({ type: 'Ready', status: 'True' });
+    out.push({ type: 'ContainersReady', status: 'True' });
   }
   return out;
 }

@@ -4,8 +4,10 @@
  *   HTTPS (certificates not verified); httpHeaders (a `Host` header sets the host); User-Agent
  *   kube-probe/<version>; same-host redirects followed (up to 10); 200–399 is success.
  * - tcpSocket: a connection opens.
- * - exec: the command runs locally (no shell) with the container's environment; exit 0 is success,
- *   the combined output is the failure message.
+ * - exec: where `kubectl exec` would run it — for a program a local process (no shell) with the
+ *   container's environment, for an emulated image the pod's simulated shell (its own files:
+ *   `cat /tmp/healthy` sees what the container wrote); exit 0 is success, the combined output
+ *   is the failure message.
  * - grpc: knet has no gRPC client; it is checked as a TCP connect to its port (documented gap).
  * Probes come from the node: connections use the node IP as their source address.
  * The outcome is 'Unknown' when the probe itself is misconfigured (the kubelet discards those).
@@ -29,6 +31,8 @@ export interface ProbeTarget {
   container: Container;
   env: ReadonlyMap<string, string>;
   baseEnv?: Record<string, string>;
+  /** Emulated images: exec probes run in the pod's simulated shell instead of on the host. */
+  exec?: (command: string[], timeoutMs: number) => Promise<{ exitCode: number; output: string; timedOut: boolean }>;
 }
 
 export interface ProbeOutcome {
@@ -155,6 +159,11 @@ function tcpProbe(host: string, port: number, sourceIP: string | undefined, time
 
 function execProbe(command: string[], target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
   if (command.length === 0) return Promise.resolve({ result: 'Unknown', output: 'exec probe has no command' });
+  if (target.exec) {
+    return target.exec(command, timeoutMs).then((r) =>
+      r.timedOut ? { result: 'Failure', output: `command ${JSON.stringify(command.join(' '))} timed out` } : { result: r.exitCode === 0 ? 'Success' : 'Failure', output: r.output.slice(0, MAX_BODY) },
+    );
+  }
   return new Promise((resolve) => {
     const env = { ...(target.baseEnv ?? {}), ...Object.fromEntries(target.env) };
     const child = spawn(command[0]!, command.slice(1), { env, shell: false, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

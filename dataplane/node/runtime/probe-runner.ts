@@ -17,6 +17,7 @@ import {
   probeLabel,
   probeSettings,
   recordOutcome,
+  resumedProbeState,
   shouldProbe,
   type ProbeKind,
   type ProbeSettings,
@@ -76,8 +77,11 @@ export class ContainerProbes {
     return !r || r.state.result === 'Success';
   }
 
-  /** A new container instance began running. */
-  containerStarted(target: ProbeTarget, startedAtMs = Date.now()): void {
+  /**
+   * A new container instance began running (at `startedAtMs`: earlier for one a restarted node
+   * agent took back, whose published results are `resumed`).
+   */
+  containerStarted(target: ProbeTarget, startedAtMs = Date.now(), resumed?: { started: boolean; ready: boolean }): void {
     this.clearTimers();
     this.instance++;
     this.running = true;
@@ -85,7 +89,8 @@ export class ContainerProbes {
     this.target = target;
     for (const w of this.workers) {
       w.state = newContainerInstance(w.state);
-      this.schedule(w, w.settings.initialDelaySeconds * this.secondMs);
+      if (resumed) w.state = resumedProbeState(w.state, resumed);
+      this.schedule(w, startedAtMs + w.settings.initialDelaySeconds * this.secondMs - Date.now());
     }
   }
 

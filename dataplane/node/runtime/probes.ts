@@ -61,6 +61,17 @@ export function newContainerInstance(state: ProbeState): ProbeState {
   return { ...state, result: initialResult(state.kind), onHold: false };
 }
 
+/**
+ * A running container taken back by a restarted node agent: what was published before stands
+ * until the next probe says otherwise. (The kubelet starts readiness at Failure again here, and
+ * a ready pod flaps NotReady and out of its Services until probed — a bug upstream too,
+ * kubernetes#100277 and #125397.)
+ */
+export function resumedProbeState(state: ProbeState, was: { started: boolean; ready: boolean }): ProbeState {
+  if ((state.kind === 'readiness' && was.ready) || (state.kind === 'startup' && was.started)) return { ...state, result: 'Success' };
+  return state;
+}
+
 /** The container stopped running: readiness reports Failure (the kubelet sets it for every worker). */
 export function containerNotRunning(state: ProbeState): ProbeState {
   return state.kind === 'readiness' ? { ...state, result: 'Failure' } : state;

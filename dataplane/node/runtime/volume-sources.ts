@@ -2,10 +2,14 @@
  * Volumes are accepted but not mounted (containers are local processes or emulations); what
  * matters is the kubelet's behaviour around them: a pod whose Secret or ConfigMap volume (or a
  * projected source of one) is missing stays in ContainerCreating with a FailedMount event until
- * the object exists. Pure: objects come from the lookup.
+ * the object exists — so does one whose projected service-account token cannot be had because
+ * its service account does not exist (yet), and one whose PersistentVolumeClaim is missing or not
+ * Bound (claim-volume.ts). Pure: objects come from the lookup.
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { secretData, type ObjectLookup } from './container-env.js';
+import { podServiceAccountName } from '../../base/admission/service-account.js';
+import { resolveClaim } from './claim-volume.js';
 
 export interface VolumeProblem {
   volume: string;
@@ -28,6 +32,13 @@ export function missingVolumeSources(pod: Pod, lookup: ObjectLookup): VolumeProb
       const problem = checkSource(ref, ns, lookup);
       if (problem) problems.push({ volume: vol.name, message: `MountVolume.SetUp failed for volume "${vol.name}" : ${problem}` });
     }
+    // A projected token is a TokenRequest for the pod's service account, which must exist.
+    if (lookup.serviceAccount && vol.projected?.sources?.some((s) => s.serviceAccountToken)) {
+      const sa = podServiceAccountName(pod);
+      if (!lookup.serviceAccount(ns, sa)) problems.push({ volume: vol.name, message: `MountVolume.SetUp failed for volume "${vol.name}" : failed to fetch token: serviceaccounts "${sa}" not found` });
+    }
+    const claim = resolveClaim(pod, vol, lookup);
+    if (claim && 'problem' in claim) problems.push({ volume: vol.name, message: claim.problem });
   }
   return problems;
 }

@@ -1,5 +1,6 @@
 // The quickstart under `node --test` (node:test and node:assert, no test framework):
-//   npm run build && node --test examples/testing/node-test/
+//   npm run build && node --test examples/testing/node-test/quickstart.test.mjs
+// (a file, not the folder: since Node 21 `--test` takes its arguments as file patterns, and a folder matches none)
 // It imports the package the way your project will: `import { startCluster } from 'knet'`
 // (here the package's own build, which Node finds by the package name).
 import { after, before, describe, it } from 'node:test';

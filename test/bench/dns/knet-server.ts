@@ -7,10 +7,10 @@
  *
  *   node --import ./test/bench/dns/register.mjs [flags] test/bench/dns/knet-server.ts ADDRESS
  */
-import { clusterConfig } from '../../../dataplane/cluster-config.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import { silentLogger } from '../../../dataplane/log.js';
-import type { KObject } from '../../../dataplane/model/object.js';
+import { clusterConfig } from '../../../dataplane/base/cluster-config.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import { silentLogger } from '../../../dataplane/base/log.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
 import { startDns } from '../../../dns/server.js';
 import { world } from './world.js';
 

@@ -24,7 +24,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPONENT_NODE_FLAGS } from '../../../dataplane/cluster/supervisor.js';
-import type { KObject } from '../../../dataplane/model/object.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
 import { slice, tcp } from '../../unit/dns/fixtures.js';
 import { askUntil } from './ask.js';
 import { CLIENTS, dnsperf, median, OUTSTANDING, percentile, procCpu, type CpuClock, type PerfRun } from './dnsperf.js';

@@ -7,7 +7,7 @@
  */
 import dgram from 'node:dgram';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { startCluster } from '../../../dataplane/cluster-api.js';
+import { startCluster } from '../../../dataplane/testing/index.js';
 import { askUntil } from './ask.js';
 
 const NS = 'bench';

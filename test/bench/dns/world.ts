@@ -1,5 +1,5 @@
 /** The bench's cluster: 200 ClusterIP and 20 headless Services, and the same records for unbound. */
-import type { KObject } from '../../../dataplane/model/object.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
 import { reverseName } from '../../../dns/reverse-name.js';
 import { clusterIP, headless, slice, tcp } from '../../unit/dns/fixtures.js';
 import type { Rec } from './unbound.js';

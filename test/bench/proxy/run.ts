@@ -6,7 +6,10 @@
  *   2. endpoint change → new routing latency: an EndpointSlice write, then new connections
  *      until one reaches the new endpoint (store → watch → sync → listener, end to end);
  *   3. 1,000 services × 3 endpoints: time until every ClusterIP listener is bound, and the
- *      proxy's RSS before and after.
+ *      proxy's RSS before and after;
+ *   4. NetworkPolicy (netpol.ts, also runnable alone): one policy check at 100 policies, its
+ *      verdict remembered and on the first check; a policy change → enforced, to a pod and
+ *      through a ClusterIP.
  * The cluster runs one process per component (as `knet up`), so the proxy's RSS is its own.
  *
  *   apt-get install -y nginx-light haproxy wrk      # once
@@ -35,15 +38,16 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KObject } from '../../../dataplane/model/object.js';
-import { nodeIP } from '../../../dataplane/cluster-config.js';
-import { startCluster, type KnetCluster } from '../../../dataplane/cluster-api.js';
-import { clusterConfig } from '../../../dataplane/cluster-config.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import { silentLogger } from '../../../dataplane/log.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
+import { nodeIP } from '../../../dataplane/base/cluster-config.js';
+import { startCluster, type KnetCluster } from '../../../dataplane/testing/index.js';
+import { clusterConfig } from '../../../dataplane/base/cluster-config.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import { silentLogger } from '../../../dataplane/base/log.js';
 import { startProxy } from '../../../proxy/proxier.js';
 import { BACKEND_A, BACKEND_B, HAPROXY, NODE_PIPE, need, startHaproxy, startNginx, startNodePipe } from './peers.js';
 import { medians, pairedRatio, wrk, type WrkResult } from './wrk.js';
+import { changeToEnforcement, policyCheckCost } from './netpol.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
@@ -123,11 +127,11 @@ async function changeLatency(cluster: KnetCluster): Promise<ChangeLatency> {
   });
 }
 
-/** The proxy's own share: a proxy in this process fed by a hand-fed informer (no store, no watch). */
+/** The proxy's own share: a proxy in this process fed by a hand-fed informer (no store, no watch); its ClusterIP in its own service range, which the proxy's address guard requires. */
 async function changeLatencyProxyOnly(): Promise<ChangeLatency> {
   const informers = new MemoryInformerFactory();
   const node = { name: 'node-1', ip: '127.61.4.2', podCIDR: '127.61.5.0/24' };
-  const proxy = await startProxy({ informers, config: { ...clusterConfig(0), nodeAddressBase: '127.61.4.1', podPrefix: '127.61' }, nodes: [node], allNodes: () => [node], log: silentLogger });
+  const proxy = await startProxy({ informers, config: { ...clusterConfig(0), nodeAddressBase: '127.61.4.1', podPrefix: '127.61', serviceCIDR: '127.61.4.0/24' }, nodes: [node], allNodes: () => [node], log: silentLogger });
   try {
     const svc = { ...(selectorless('switch', 'ClusterIP') as object), spec: { type: 'ClusterIP', clusterIP: '127.61.4.100', ports: [{ port: 80, protocol: 'TCP' }] } };
     informers.upsert(svc as never);
@@ -261,6 +265,8 @@ async function main(): Promise<void> {
     const changeProxyOnly = await changeLatencyProxyOnly();
     process.stdout.write(`${SCALE} services × 3 endpoints…\n`);
     const scaled = await scale(cluster);
+    process.stdout.write(`NetworkPolicy: check cost, then ${CHANGES} policy changes → enforcement…\n`);
+    const netpol = { check: policyCheckCost(), changeToPod: await changeToEnforcement(cluster, CHANGES, 'pod'), changeToClusterIP: await changeToEnforcement(cluster, CHANGES, 'clusterIP') };
 
     const rate = (target: string, mode: string) => runs.find((r) => r.target === target && r.mode === mode)!.requestsPerSec;
     const cpu = (target: string, mode: string) => runs.find((r) => r.target === target && r.mode === mode)!.proxyCpuUsPerRequest ?? NaN;
@@ -281,6 +287,8 @@ async function main(): Promise<void> {
       keepAlive: ratios.keepAliveClusterIPvsHaproxy >= 0.9,
       newConnections: ratios.newConnClusterIPvsHaproxy >= 0.75,
       changeP99: change.p99ms < 20,
+      netpolCheck: netpol.check.cachedNs < 1000,
+      netpolChangeP99: netpol.changeToPod.denyP99ms < 20 && netpol.changeToClusterIP.denyP99ms < 20,
     };
 
     const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -320,6 +328,12 @@ async function main(): Promise<void> {
         [`${scaled.services} services × 3: all listeners bound`, `${scaled.allBoundMs} ms`, ''],
         ['  … after the last write', `${scaled.boundAfterLastWriteMs} ms`, ''],
         ['proxy RSS before → after', `${scaled.rssBeforeMiB} → ${scaled.rssAfterMiB} MiB`, ''],
+        [`NetworkPolicy check, ${netpol.check.policies} policies, verdict remembered (CPU time)`, `${f(netpol.check.cachedNs)} ns (${f(netpol.check.cpu.cachedNs)} ns)`, `< 1 µs ${verdict.netpolCheck ? 'met' : 'MISSED'}`],
+        ['  first check of a (source, destination, port)', `${f(netpol.check.firstNs)} ns (${f(netpol.check.cpu.firstNs)} ns)`, ''],
+        ['  no policy in the cluster', `${f(netpol.check.noPolicyNs)} ns (${f(netpol.check.cpu.noPolicyNs)} ns)`, ''],
+        [`policy change → denied, to a pod p50 / p99 (${netpol.changeToPod.samples})`, `${f(netpol.changeToPod.denyP50ms, 1)} / ${f(netpol.changeToPod.denyP99ms, 1)} ms`, `p99 < 20 ms ${verdict.netpolChangeP99 ? 'met' : 'MISSED'}`],
+        ['  through a ClusterIP p50 / p99', `${f(netpol.changeToClusterIP.denyP50ms, 1)} / ${f(netpol.changeToClusterIP.denyP99ms, 1)} ms`, ''],
+        ['  policy change → allowed again, pod / ClusterIP p99', `${f(netpol.changeToPod.allowP99ms, 1)} / ${f(netpol.changeToClusterIP.allowP99ms, 1)} ms`, ''],
       ]) + '\n',
     );
     mkdirSync(dirname(OUT), { recursive: true });
@@ -327,7 +341,7 @@ async function main(): Promise<void> {
     const machine = { cpus: cpus().length, loadavg1m: Number(loadavg()[0]!.toFixed(2)) };
     process.stdout.write(`\nmachine: ${machine.cpus} CPUs, load average ${machine.loadavg1m}; haproxy nbthread 1, knet proxy 1 process, wrk -t1 -c${CONNECTIONS}\n`);
     const parallelism = { haproxyThreads: 1, knetProxyProcesses: 1, wrkThreads: 1, nginxWorkers: 1 };
-    writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), machine, parallelism, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, wrk: runs, ratios, change, changeProxyOnly, scale: scaled, verdict }, null, 2) + '\n');
+    writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), machine, parallelism, seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, wrk: runs, ratios, change, changeProxyOnly, scale: scaled, netpol, verdict }, null, 2) + '\n');
     process.stdout.write(`\nwrote ${OUT}\n`);
   } finally {
     await cluster?.close();

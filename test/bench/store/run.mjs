@@ -3,25 +3,28 @@
 // machine as the ceiling. Bounded: a fixed number of writes, loopback only, its own redis-server.
 //   npm run bench:store            (prints a table, writes test/bench/results/store.json)
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dist = (p) => path.join(root, 'dist', p);
-const { startEmbeddedRedis } = await import(dist('dataplane/store/embedded-redis.js'));
-const { connectRedis } = await import(dist('dataplane/store/redis-connection.js'));
-const { ObjectStore } = await import(dist('dataplane/store/object-store.js'));
-const { StoreInformerFactory } = await import(dist('dataplane/store/watch.js'));
-const { applyManifests } = await import(dist('dataplane/api/apply.js'));
-const { clusterConfig } = await import(dist('dataplane/cluster-config.js'));
+const { startEmbeddedRedis } = await import(dist('dataplane/cluster/embedded-redis.js'));
+const { connectRedis } = await import(dist('dataplane/base/store/redis-connection.js'));
+const { ObjectStore } = await import(dist('dataplane/base/store/object-store.js'));
+const { StoreInformerFactory } = await import(dist('dataplane/base/store/watch.js'));
+const { applyManifests } = await import(dist('dataplane/base/admission/apply.js'));
+const { deleteObject } = await import(dist('dataplane/base/admission/writes.js'));
+const { clusterConfig } = await import(dist('dataplane/base/cluster-config.js'));
 const { bootstrapObjects } = await import(dist('dataplane/cluster/bootstrap.js'));
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
 const PODS = Number(process.env.BENCH_PODS ?? 5000);
 const PACED = Number(process.env.BENCH_PACED ?? 5000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const FILE_OBJECTS = Number(process.env.BENCH_FILE_OBJECTS ?? 5000);
+const POD_DELETES = Number(process.env.BENCH_POD_DELETES ?? 1000);
 
 const rssMb = (pid) => {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -97,7 +100,47 @@ row('watch delivery max', Math.max(...latencies).toFixed(2), 'ms');
 row('bench process RSS (store client + informers)', rssMb(process.pid), 'MB', `${SERVICES + PODS + PACED} objects cached`);
 row('redis-server RSS', rssMb(redis.pid), 'MB');
 
-// 4. The ceiling: redis-benchmark against the same redis-server (same fsync=always AOF).
+// 4. `knet apply -f` and `knet delete -f` of one file of FILE_OBJECTS objects (ConfigMaps, Secrets
+// and ClusterIP Services, a third each), through the built CLI as a user runs it, into the store
+// as it stands after the rows above. delete -f is one batch (one read per kind, one scan for
+// dependents); it was one scan of the whole store per object before (issue 18: 110 s for 5,000).
+process.stderr.write(`apply -f / delete -f of ${FILE_OBJECTS} objects…\n`);
+await store.writeConfig(config);
+const docs = Array.from({ length: FILE_OBJECTS }, (_, i) =>
+  i % 3 === 0
+    ? `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: file-cm-${i}\ndata:\n  i: "${i}"\n`
+    : i % 3 === 1
+      ? `apiVersion: v1\nkind: Secret\nmetadata:\n  name: file-s-${i}\nstringData:\n  i: "${i}"\n`
+      : `apiVersion: v1\nkind: Service\nmetadata:\n  name: file-svc-${i}\nspec:\n  selector: { app: f${i} }\n  ports: [{ port: 80, targetPort: 8080 }]\n`,
+);
+const manifest = path.join(dir, 'objects.yaml');
+writeFileSync(manifest, docs.join('---\n'));
+/** Runs the CLI; wall seconds and the CLI's CPU seconds (user + system, from bash's time). */
+const cli = (...args) => {
+  const t = performance.now();
+  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="%U %S"; time "$0" "$@" > /dev/null', process.execPath, dist('knet/main.js'), ...args, '--cluster', 'bench'], {
+    env: { ...process.env, KNET_REDIS_URL: redis.url },
+    encoding: 'utf8',
+  });
+  const wall = (performance.now() - t) / 1000;
+  if (r.status !== 0) throw new Error(`knet ${args.join(' ')} failed: ${r.stderr.slice(0, 500)}`);
+  const [user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { wall, cpu: user + sys };
+};
+const applied = cli('apply', '-f', manifest);
+const deleted = cli('delete', '-f', manifest);
+row(`knet apply -f, ${FILE_OBJECTS} objects`, applied.wall.toFixed(2), 's', `CLI CPU ${applied.cpu.toFixed(2)} s`);
+row(`knet delete -f, the same file`, deleted.wall.toFixed(2), 's', `CLI CPU ${deleted.cpu.toFixed(2)} s; ${(deleted.wall / applied.wall).toFixed(2)}x apply (target < 2x)`);
+
+// 5. Pods deleted one at a time with grace 0, as node agents finish them, with the store full
+// (the rows above left ~11,000 objects). Until issue 14 each such delete also listed every kind
+// to find dependents; now a delete is one read and one commit, and dependents are the GC's.
+process.stderr.write(`deleting ${POD_DELETES} pods one by one…\n`);
+t0 = performance.now();
+await pool(POD_DELETES, 8, (i) => deleteObject(store, 'Pod', 'default', `pod-${i}`, { gracePeriodSeconds: 0 }));
+row(`pods deleted one by one, grace 0 (${POD_DELETES}, 8 at a time)`, Math.round(POD_DELETES / ((performance.now() - t0) / 1000)), 'deletes/s', 'admission deleteObject: read + commit');
+
+// 6. The ceiling: redis-benchmark against the same redis-server (same fsync=always AOF).
 try {
   const out = execFileSync('redis-benchmark', ['-h', '127.0.0.1', '-p', String(redis.port), '-a', redis.password, '-n', '20000', '-c', '16', '-q', '-t', 'set'], { encoding: 'utf8' });
   const set = /SET: ([\d.]+) requests per second/.exec(out);

@@ -5,12 +5,13 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
+import type { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
 import { formatRecord, RRClass, RRType } from '../../../dns/records.js';
 import type { DnsServerHandle } from '../../../dns/server.js';
 import { decodeMessage } from '../../../dns/wire-decode.js';
 import { encodeMessage, FLAG_RD } from '../../../dns/wire-encode.js';
 import { clusterIP, externalName, headless, slice, tcp } from '../../unit/dns/fixtures.js';
+import { closesDone } from '../../support/leak-check.js';
 import { dig, startFixtureServer } from './support.js';
 
 const ADDRESS = '127.50.0.10';
@@ -27,8 +28,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dns.close();
-  // Let libuv finish closing handles before counting them.
-  await new Promise((r) => setTimeout(r, 50));
+  // Closed handles leave the list in the loop's close phase (a UDP socket's close callback comes before it).
+  await closesDone();
   // Every socket the server opened is gone.
   const count = (list: string[], kind: string) => list.filter((h) => h === kind).length;
   const after = process.getActiveResourcesInfo();
@@ -81,9 +82,13 @@ describe('protocol details', () => {
     expect(lower.answer).toEqual(['_http._tcp.svc1.testns.svc.cluster.local. 30 IN SRV 0 100 80 svc1.testns.svc.cluster.local.']);
   });
 
-  it('echoes EDNS with our buffer size and the cookie; no OPT without EDNS', async () => {
+  it("reflects the client's EDNS buffer size (CoreDNS SizeAndDo) and echoes the cookie; no OPT without EDNS", async () => {
     const r = await dig(dns, ['kubernetes.default.svc.cluster.local']);
-    expect(r.raw).toMatch(/EDNS: version: 0, flags:; udp: 1232/);
+    expect(r.raw).toMatch(/EDNS: version: 0, flags:; udp: 1232/); // dig's default
+    // (dig 9.18 sends 1232 for +bufsize=32768 and above.)
+    for (const size of [0, 100, 512, 4096, 16384]) {
+      expect((await dig(dns, [`+bufsize=${size}`, 'kubernetes.default.svc.cluster.local'])).raw).toMatch(new RegExp(`EDNS: version: 0, flags:; udp: ${size}\n`));
+    }
     expect(r.raw).toMatch(/COOKIE: [0-9a-f]+ \(echoed\)/);
     const plain = await dig(dns, ['+noedns', 'kubernetes.default.svc.cluster.local']);
     expect(plain.raw).not.toMatch(/OPT PSEUDOSECTION/);
@@ -92,9 +97,10 @@ describe('protocol details', () => {
     expect(dnssec.raw).toMatch(/EDNS: version: 0, flags: do; udp: 1232/);
   });
 
-  it('answers BADVERS to EDNS version 1', async () => {
+  it('answers BADVERS to EDNS version 1, with a fresh OPT of UDP size 0 as CoreDNS', async () => {
     const r = await dig(dns, ['+edns=1', '+noednsneg', 'kubernetes.default.svc.cluster.local']);
     expect(r.status).toBe('BADVERS');
+    expect(r.raw).toMatch(/EDNS: version: 0, flags:; udp: 0\n/);
   });
 
   it('answers NOTIMP to other opcodes and FORMERR to two questions', async () => {

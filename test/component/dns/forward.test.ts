@@ -4,13 +4,14 @@
  * Server on 127.50.0.13:53.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import { silentLogger } from '../../../dataplane/log.js';
+import type { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import { silentLogger } from '../../../dataplane/base/log.js';
 import { Forwarder } from '../../../dns/forwarder.js';
 import { RRClass, RRType } from '../../../dns/records.js';
 import type { DnsServerHandle } from '../../../dns/server.js';
 import { encodeMessage, FLAG_RD } from '../../../dns/wire-encode.js';
 import { externalName } from '../../unit/dns/fixtures.js';
+import { waitUntil } from '../../../dataplane/cluster/wait-until.js';
 import { dig, startFixtureServer } from './support.js';
 import { startUpstreamResolver, type UpstreamResolver } from './upstream-resolver.js';
 
@@ -42,6 +43,20 @@ describe('forwarding', () => {
     expect(r.flags).toEqual(['qr', 'rd', 'ra']);
     expect(upstream.asked.at(-1)).toMatchObject({ name: 'example.test', transport });
   });
+
+  it.each([['udp', '+notcp'], ['tcp', '+tcp']])(
+    "over %s, the forwarded reply's OPT carries the client's size (CoreDNS SizeAndDo): the upstream's rewritten, or the request's added",
+    async (_transport, flag) => {
+      const own = await dig(dns, [flag, '+bufsize=1400', '+dnssec', 'opt.example.test', 'A']); // the upstream says 4096
+      expect(own.answer).toEqual(['opt.example.test. 300 IN A 192.0.2.1']);
+      expect(own.raw).toMatch(/EDNS: version: 0, flags: do; udp: 1400\n/);
+      const none = await dig(dns, [flag, '+bufsize=700', 'example.test', 'A']); // the upstream sends no OPT
+      expect(none.raw).toMatch(/EDNS: version: 0, flags:; udp: 700\n/);
+      expect(none.raw).toMatch(/COOKIE: [0-9a-f]+ \(echoed\)/);
+      const plain = await dig(dns, [flag, '+noedns', 'opt.example.test', 'A']);
+      expect(plain.raw).not.toMatch(/OPT PSEUDOSECTION/);
+    },
+  );
 
   it('passes upstream NXDOMAIN through', async () => {
     expect((await dig(dns, ['nothing.example.test'])).status).toBe('NXDOMAIN');
@@ -99,7 +114,7 @@ describe('shutdown', () => {
   it('closes cleanly with forwarded queries still in flight', async () => {
     const { dns: other } = await startFixtureServer('127.50.0.16', { upstream: UPSTREAM, forwardTimeoutMs: 5000 });
     const pending = dig(other, ['+time=1', 'slow.example.test']).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntil(() => other.stats().forwarded > 0, { timeoutMs: 5000, onTimeout: () => new Error('the query was never forwarded') });
     expect(other.stats().forwarded).toBe(1);
     await other.close();
     await pending;

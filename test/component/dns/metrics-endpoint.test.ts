@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createLogger } from '../../../dataplane/log.js';
+import { createLogger } from '../../../dataplane/base/log.js';
 import type { DnsServerHandle } from '../../../dns/server.js';
 import { dig, startFixtureServer } from './support.js';
 

@@ -4,9 +4,9 @@
  * of the same address, where dig -p finds it. Server on 127.50.0.14.
  */
 import { expect, it } from 'vitest';
-import { clusterConfig } from '../../../dataplane/cluster-config.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import { createLogger } from '../../../dataplane/log.js';
+import { clusterConfig } from '../../../dataplane/base/cluster-config.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import { createLogger } from '../../../dataplane/base/log.js';
 import { bindDnsSockets } from '../../../dns/listen.js';
 import { startDns } from '../../../dns/server.js';
 import { clusterIP, tcp } from '../../unit/dns/fixtures.js';

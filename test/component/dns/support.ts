@@ -4,10 +4,10 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { clusterConfig } from '../../../dataplane/cluster-config.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import { silentLogger } from '../../../dataplane/log.js';
-import type { KObject } from '../../../dataplane/model/object.js';
+import { clusterConfig } from '../../../dataplane/base/cluster-config.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import { silentLogger } from '../../../dataplane/base/log.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
 import { startDns, type DnsServerHandle, type DnsServerOptions } from '../../../dns/server.js';
 import { fixtureObjects } from '../../unit/dns/fixtures.js';
 

@@ -41,6 +41,26 @@ it('UDP without TCP retry gets TC and the records that fit', async () => {
   if (size) expect(Number(size[1])).toBeLessThanOrEqual(1232);
 });
 
+it.each([
+  [100, 512],
+  [700, 700],
+  [1232, 1232],
+  [4096, 4096],
+])('dig +bufsize=%i: the reply fits %i bytes with as many records as fit, TC, and its OPT says the size dig sent', async (size, inForce) => {
+  const r = await dig(dns, ['+ignore', '+stats', `+bufsize=${size}`, 'big.prod.svc.cluster.local']);
+  expect(r.flags).toContain('tc');
+  expect(r.raw).toMatch(new RegExp(`EDNS: version: 0, flags:; udp: ${size}\\n`));
+  const rcvd = Number(/MSG SIZE\s+rcvd: (\d+)/.exec(r.raw)![1]);
+  expect(rcvd).toBeLessThanOrEqual(inForce);
+  expect(rcvd + 16).toBeGreaterThan(inForce); // one more compressed A record would not have fit
+});
+
+it('dig +bufsize=16384 gets all 300 over UDP, no TC (no server maximum, as CoreDNS without bufsize)', async () => {
+  const r = await dig(dns, ['+ignore', '+bufsize=16384', 'big.prod.svc.cluster.local']);
+  expect(r.flags).not.toContain('tc');
+  expect(r.answer).toHaveLength(N);
+});
+
 it('without EDNS the limit is 512 bytes', async () => {
   const r = await dig(dns, ['+ignore', '+noedns', 'big.prod.svc.cluster.local']);
   expect(r.flags).toContain('tc');

@@ -1,12 +1,16 @@
 /**
  * The UDP port DNS serves through: the native-handle path (this Node has the internals it
  * expects) and the public-API fallback deliver and send the same datagrams; sends after
- * close are dropped, never thrown.
+ * close are dropped, never thrown. The DNS server's start log names the path it took.
  */
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clusterConfig } from '../../../dataplane/base/cluster-config.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import { createLogger } from '../../../dataplane/base/log.js';
+import { startDns } from '../../../dns/server.js';
 import { openUdp } from '../../../dns/udp-fast-path.js';
 
 const ADDRESS = '127.50.0.40';
@@ -57,6 +61,7 @@ describe.each([
       { native },
     );
     expect(port.fast).toBe(native);
+    expect(port.fallback).toBe(native ? undefined : 'native: false');
     const client = await bound('127.50.0.1');
     const count = 2000;
     expect(await echoRoundTrips(client, server.address().port, count)).toEqual([...Array(count).keys()]);
@@ -88,5 +93,23 @@ it('keeps a queued datagram alive until it is sent (every send queued: node --te
   } finally {
     child.stdin.end();
     child.kill();
+  }
+});
+
+it("DNS says in its start log which UDP path it serves through: the native handle on every Node the suite runs on", async () => {
+  const lines: Array<{ level: string; msg: string; udpFastPath?: string }> = [];
+  const dns = await startDns({
+    informers: new MemoryInformerFactory(),
+    config: clusterConfig(0),
+    log: createLogger('dns', { write: (l) => lines.push(JSON.parse(l) as (typeof lines)[number]) }),
+    address: ADDRESS,
+    port: 0,
+    upstream: null,
+  });
+  try {
+    expect(lines.find((l) => l.msg.startsWith('serving DNS'))?.udpFastPath).toBe('native handle');
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+  } finally {
+    await dns.close();
   }
 });

@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { Rcode, RRClass, RRType, type ResourceRecord } from '../../../dns/records.js';
 import { parseQuery } from '../../../dns/wire-decode.js';
-import { encodeMessage, FLAG_QR, FLAG_RA, FLAG_RD } from '../../../dns/wire-encode.js';
+import { encodeMessage, encodeOpt, FLAG_QR, FLAG_RA, FLAG_RD } from '../../../dns/wire-encode.js';
 
 export interface UpstreamResolver {
   address: string;
@@ -25,7 +25,7 @@ const a = (name: string, ip: string, ttl = 300): ResourceRecord => ({
 
 function table(name: string, type: number): ResourceRecord[] | undefined {
   const n = name.toLowerCase();
-  if (n === 'example.test' && type === RRType.A) return [a(name, '192.0.2.1')];
+  if ((n === 'example.test' || n === 'opt.example.test') && type === RRType.A) return [a(name, '192.0.2.1')];
   if (n === 'foo.example.com' && type === RRType.A) return [a(name, '192.0.2.10', 120)];
   if (n === 'big.example.test' && type === RRType.A) return Array.from({ length: 100 }, (_, i) => a(name, `198.51.100.${i + 1}`));
   if (n === '9.9.9.10.in-addr.arpa' && type === RRType.PTR) {
@@ -43,7 +43,7 @@ function respond(packet: Buffer, budget: number): Buffer | null {
   const q = p.query.question;
   if (q.name.toLowerCase().startsWith('slow.')) return null;
   const answer = table(q.name, q.type);
-  return encodeMessage({
+  const reply = encodeMessage({
     id: p.query.id,
     flags: FLAG_QR | FLAG_RA | (p.query.flags & FLAG_RD) | (answer ? Rcode.NOERROR : Rcode.NXDOMAIN),
     question: q,
@@ -52,6 +52,11 @@ function respond(packet: Buffer, budget: number): Buffer | null {
     additional: [],
     budget,
   }).bytes;
+  // `opt.*` names get an OPT of the resolver's own (as unbound and BIND send); others none.
+  if (!q.name.toLowerCase().startsWith('opt.') || !p.query.edns) return reply;
+  const out = Buffer.concat([reply, encodeOpt(4096, 0, false, [])]);
+  out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
+  return out;
 }
 
 export async function startUpstreamResolver(address: string, port = 53): Promise<UpstreamResolver> {

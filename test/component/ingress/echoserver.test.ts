@@ -3,7 +3,7 @@
  * `//` collapsing and Go ServeMux redirects, HTTP_PORT.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalHeaderKey, startEchoserver, type EchoserverHandle } from '../../../ingress/echoserver.js';
+import { canonicalHeaderKey, startEchoserver, type EchoserverHandle } from '../../../dataplane/node/runtime/echoserver.js';
 import { curl } from './harness.js';
 
 let echo: EchoserverHandle;

@@ -3,17 +3,37 @@
  * ingress controller on 127.52.0.x, echoserver pods on 127.52.1.x, and real curl.
  */
 import { execFile } from 'node:child_process';
+import { describe } from 'vitest';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Secret, Service } from 'kubernetes-types/core/v1.js';
-import { clusterConfig } from '../../../dataplane/cluster-config.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import type { KObject } from '../../../dataplane/model/object.js';
-import { startEchoserver, type EchoserverHandle } from '../../../ingress/echoserver.js';
+import { clusterConfig } from '../../../dataplane/base/cluster-config.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
+import { startEchoserver, type EchoserverHandle } from '../../../dataplane/node/runtime/echoserver.js';
 import { nginxIngressClass } from '../../../ingress/ingress-class.js';
 import { startIngress, type IngressHandle, type IngressOptions } from '../../../ingress/server.js';
 import { selfSignedCertificateSync, type PemPair } from '../../../ingress/self-signed-certificate.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 export const NS = 'default';
+
+export type HttpServerKind = 'lean' | 'node';
+
+/**
+ * The ingress's two client-side servers: the lean one (http1-server.ts, the default wherever
+ * this Node's parser has the shape it expects) and node:http (the fallback, and the default
+ * where it does not). Every ingress component test file runs its tests on both, one after the
+ * other in the same file, so the addresses and ports it uses are free again for the second.
+ */
+export const HTTP_SERVERS: ReadonlyArray<{ httpServer: HttpServerKind; label: string }> = [
+  { httpServer: 'lean', label: 'lean server' },
+  { httpServer: 'node', label: 'node:http' },
+];
+
+/** `body` once per client-side server, each in a describe block of its own (its own beforeAll/afterAll). */
+export function describeEachHttpServer(body: (httpServer: HttpServerKind) => void): void {
+  for (const { httpServer, label } of HTTP_SERVERS) describe(label, () => body(httpServer));
+}
 
 export interface Pod {
   name: string;
@@ -31,7 +51,11 @@ export class World {
   readonly accessLog: string[] = [];
   private static fakeCert: PemPair | undefined;
 
-  constructor(readonly controllerIp: string) {
+  /** `httpServer`: the client-side server the ingress must run (start() fails when it runs the other). */
+  constructor(
+    readonly controllerIp: string,
+    readonly httpServer: HttpServerKind = 'lean',
+  ) {
     this.informers.upsert(nginxIngressClass() as KObject);
   }
 
@@ -46,8 +70,13 @@ export class World {
       httpsPort: 0,
       accessLog: (line) => this.accessLog.push(line),
       defaultCertificate: World.fakeCert,
+      httpServer: this.httpServer,
+      // Seeded: a weighted canary's share is then the same every run (canary-affinity.test.ts).
+      random: seededRandom(20),
       ...extra,
     });
+    // A lean run that fell back to node:http would test node:http twice and the lean server never.
+    if (this.ingress.httpServer !== this.httpServer) throw new Error(`the ingress serves with ${this.ingress.httpServer}, not ${this.httpServer}`);
     return this;
   }
 

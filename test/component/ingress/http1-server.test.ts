@@ -17,6 +17,7 @@ import { serveHttp1, type Http1Options } from '../../../ingress/http1-server.js'
 import type { Http1Request } from '../../../ingress/http1-request.js';
 import type { Http1Response } from '../../../ingress/http1-response.js';
 import { selfSignedCertificateSync, type PemPair } from '../../../ingress/self-signed-certificate.js';
+import { fakeClock } from '../../support/fake-clock.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -158,6 +159,9 @@ const servers: Served[] = [];
 type Handler = (req: Http1Request, res: Http1Response) => void;
 
 /** `readData`: the server reads the socket's 'data' events (as for a socket whose handle the parser cannot consume). */
+/** Echo handlers of /late upgrades, waiting for the test to let them read. */
+const lateEchoes: Array<() => void> = [];
+
 async function serve(handler: Handler, options: Partial<Http1Options> = {}, cert?: PemPair, readData = false): Promise<Served> {
   const server: net.Server = cert ? tls.createServer({ cert: cert.cert, key: cert.key }) : net.createServer();
   const sockets = new Set<net.Socket>();
@@ -180,8 +184,8 @@ async function serve(handler: Handler, options: Partial<Http1Options> = {}, cert
         if (head.length) socket.write(head);
         socket.on('data', (d: Buffer) => socket.write(d));
       };
-      // /late: the handler takes the socket's bytes only later (as the proxy does once the pod answered).
-      if (req.url === '/late') setTimeout(echo, 200);
+      // /late: the handler takes the socket's bytes only when the test says (as the proxy does once the pod answered).
+      if (req.url === '/late') lateEchoes.push(echo);
       else echo();
     },
     onClientError: (err, socket) => {
@@ -211,6 +215,8 @@ async function serve(handler: Handler, options: Partial<Http1Options> = {}, cert
 
 /** What the handlers saw, for the tests to assert on. */
 const seen = {
+  /** Times a handler's write returned false and it waited for 'drain': back-pressure reached it. */
+  drainWaits: 0,
   order: [] as string[],
   ports: [] as number[],
   closes: new Map<string, { destroyed: boolean; writableFinished: boolean }>(),
@@ -293,6 +299,7 @@ const handler: Handler = (req, res) => {
             return;
           }
           if (!res.write(piece)) {
+            seen.drainWaits++;
             res.once('drain', pump);
             return;
           }
@@ -333,7 +340,11 @@ const handler: Handler = (req, res) => {
       const piece = Buffer.alloc(1 << 20, 'f');
       res.writeHead(200, []);
       const pump = () => {
-        while (!res.destroyed) if (!res.write(piece)) return void res.once('drain', pump);
+        while (!res.destroyed) {
+          if (res.write(piece)) continue;
+          seen.drainWaits++;
+          return void res.once('drain', pump);
+        }
       };
       pump();
       return;
@@ -344,10 +355,13 @@ const handler: Handler = (req, res) => {
 };
 
 let main: Served;
+/** The same handlers on sockets the parser cannot consume (it reads their 'data' events). */
+let dataRead: Served;
 let cert: PemPair;
 
 beforeAll(async () => {
   main = await serve(handler);
+  dataRead = await serve(handler, {}, undefined, true);
   cert = selfSignedCertificateSync({ commonName: 'test.local', dnsNames: ['test.local'] });
 });
 
@@ -373,12 +387,15 @@ function curl(args: string[]): Promise<{ stdout: string; stderr: string }> {
 // ---------------------------------------------------------------------------------------------
 
 
-/** /late: the upgrade handler reads only after 200 ms; what the client sent meanwhile must reach it. */
-async function lateUpgradeKeepsEarlyBytes(port: number): Promise<void> {
-  const c = await Raw.connect(port);
+/** /late: the upgrade handler reads only once released; what the client sent meanwhile must reach it. */
+async function lateUpgradeKeepsEarlyBytes(port: number, secure = false): Promise<void> {
+  const c = await Raw.connect(port, secure);
   c.write('GET /late HTTP/1.1\r\nHost: test.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-  await sleep(50);
-  c.write('SENT-EARLY');
+  await until(() => (lateEchoes.length > 0 ? true : undefined), 'the upgrade handed to its handler');
+  await new Promise((r) => c.sock.write(Buffer.from('SENT-EARLY', 'latin1'), r));
+  // Two check phases: a poll phase has run, so the server has taken the bytes if it reads at all.
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+  lateEchoes.shift()!();
   expect((await c.response()).status).toBe(101);
   c.write('|AFTER');
   await until(() => (c.text() === 'SENT-EARLY|AFTER' ? true : undefined), `the echo (have ${JSON.stringify(c.text())})`);
@@ -516,8 +533,9 @@ describe('response framing', () => {
   it('an 8 MiB response written with back-pressure reaches a slow reader intact, and the connection serves the next request', async () => {
     const c = await Raw.connect(main.port);
     c.sock.pause();
+    const waits = seen.drainWaits;
     c.write(get('/big-stream'));
-    await sleep(300);
+    await until(() => (seen.drainWaits > waits ? true : undefined), 'the handler to wait for drain');
     c.sock.resume();
     const r = await c.response('GET', 20_000);
     expect(r.chunked).toBe(true);
@@ -585,6 +603,53 @@ describe('Expect, Host and invalid requests', () => {
     expect(main.errors.slice(before).map((e) => e.code)).toEqual(['KNET_MISSING_HOST']);
   });
 
+  // nginx 1.22.1, measured with raw sockets: each of these is a 400 with Connection: close
+  // ("client sent duplicate host header", "client sent HTTP/1.0 request with "Transfer-Encoding" header").
+  it.each([
+    ['two Host lines', 'GET /hello HTTP/1.1\r\nHost: test.local\r\nHost: other.local\r\n\r\n', 'KNET_DUPLICATE_HOST'],
+    ['two Host lines with the same value, any case', 'GET /hello HTTP/1.1\r\nHost: test.local\r\nhOST: test.local\r\n\r\n', 'KNET_DUPLICATE_HOST'],
+    ['a second, empty Host line', 'GET /hello HTTP/1.1\r\nHost: test.local\r\nHost: \r\n\r\n', 'KNET_DUPLICATE_HOST'],
+    ['two Host lines in HTTP/1.0', 'GET /hello HTTP/1.0\r\nHost: test.local\r\nHost: test.local\r\n\r\n', 'KNET_DUPLICATE_HOST'],
+    ['HTTP/1.0 with Transfer-Encoding: chunked', 'POST /echo HTTP/1.0\r\nHost: test.local\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 'KNET_HTTP10_TRANSFER_ENCODING'],
+    ['HTTP/1.0 keep-alive with Transfer-Encoding: gzip, chunked', 'POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n', 'KNET_HTTP10_TRANSFER_ENCODING'],
+    ['an Upgrade with two Host lines', 'GET /ws HTTP/1.1\r\nHost: test.local\r\nHost: test.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 'KNET_DUPLICATE_HOST'],
+  ])('%s: 400 as nginx, the handler never sees it, the connection ends', async (_name, bytes, code) => {
+    for (const s of [main, dataRead]) {
+      const before = s.errors.length;
+      const handled = seen.ports.length;
+      const upgrades = s.upgrades.length;
+      const c = await Raw.connect(s.port);
+      c.write(bytes);
+      expect((await c.response()).status).toBe(400);
+      await c.waitClosed();
+      expect(s.errors.slice(before).map((e) => e.code)).toEqual([code]);
+      expect(seen.ports.length).toBe(handled);
+      expect(s.upgrades.length).toBe(upgrades);
+    }
+  });
+
+  it.each([
+    ['two Host lines', 'GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 'KNET_DUPLICATE_HOST'],
+    ['HTTP/1.0 chunked', 'POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'KNET_HTTP10_TRANSFER_ENCODING'],
+    ['HTTP/1.1 without Host', 'GET /hello HTTP/1.1\r\n\r\n', 'KNET_MISSING_HOST'],
+  ])('%s pipelined behind a pending request: that one is answered first, then the 400, and nothing behind it is read (as nginx)', async (_name, bad, code) => {
+    for (const s of [main, dataRead]) {
+      const before = s.errors.length;
+      const handled = seen.ports.length;
+      const c = await Raw.connect(s.port);
+      c.write(get('/delay?id=p&ms=50') + bad + get('/hello'));
+      const first = await c.response();
+      expect([first.status, first.body.toString()]).toEqual([200, 'response p']);
+      const second = await c.response();
+      expect(second.status).toBe(400);
+      expect(header(second, 'connection')).toBe('close');
+      await c.waitClosed();
+      expect(c.text()).toBe('');
+      expect(s.errors.slice(before).map((e) => e.code)).toEqual([code]);
+      expect(seen.ports.length).toBe(handled + 1);
+    }
+  });
+
   it('HTTP/1.0 without Host is served', async () => {
     const c = await Raw.connect(main.port);
     c.write('GET /hello HTTP/1.0\r\n\r\n');
@@ -648,22 +713,29 @@ describe('timeouts and limits', () => {
   });
 
   it('an idle kept-alive connection is closed after keepAliveTimeoutMs', async () => {
-    const s = await serve(handler, { keepAliveTimeoutMs: 1000 });
+    const clock = fakeClock();
+    const s = await serve(handler, { keepAliveTimeoutMs: 1000, clock });
     const c = await Raw.connect(s.port);
     c.write(get('/hello'));
     expect((await c.response()).status).toBe(200);
+    clock.advance(1000);
     await c.waitClosed(8000);
     expect(c.buf.length).toBe(0);
     expect(s.errors).toEqual([]);
   });
 
   it('the keep-alive timeout ends at the first byte of the next request: a slow head is still answered', async () => {
-    const s = await serve(handler, { keepAliveTimeoutMs: 1000, headersTimeoutMs: 20_000 });
+    const clock = fakeClock();
+    const s = await serve(handler, { keepAliveTimeoutMs: 1000, headersTimeoutMs: 20_000, clock });
     const c = await Raw.connect(s.port);
     c.write(get('/hello'));
     expect((await c.response()).status).toBe(200);
     c.write('GET /hello HTTP/1.1\r\nHost: test.local\r\n');
-    await new Promise((r) => setTimeout(r, 3000)); // three sweeps past the keep-alive timeout
+    // The bytes are in the server socket's receive queue once written (loopback); the parser
+    // takes them in the next poll phase, which has run two check phases later.
+    await new Promise((r) => c.sock.write('', r));
+    for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+    clock.advance(3000); // three sweeps past the keep-alive timeout
     c.write('\r\n');
     expect((await c.response()).status).toBe(200);
     expect(s.errors).toEqual([]);
@@ -708,8 +780,9 @@ describe('clients going away', () => {
   it('a client that stops reading and goes away during a back-pressured response: close, destroyed', async () => {
     const c = await Raw.connect(main.port);
     c.sock.pause();
+    const waits = seen.drainWaits;
     c.write(get('/flood?tag=flood'));
-    await sleep(200);
+    await until(() => (seen.drainWaits > waits ? true : undefined), 'the handler to wait for drain');
     c.sock.destroy();
     const e = await until(() => seen.closes.get('flood'), "the response's close");
     expect(e).toEqual({ destroyed: true, writableFinished: false });
@@ -718,7 +791,7 @@ describe('clients going away', () => {
   it('a client that half-closes while its response is pending: the connection is dropped, the response closed unfinished', async () => {
     const c = await Raw.connect(main.port);
     c.write(get('/delay?id=h1&ms=200&tag=h1'));
-    await sleep(20);
+    await until(() => (seen.order.includes('start h1') ? true : undefined), 'the request at its handler');
     c.sock.end();
     await c.waitClosed();
     expect(c.buf.length).toBe(0);
@@ -832,13 +905,7 @@ describe('over TLS', () => {
     c.write('GET /ws HTTP/1.1\r\nHost: test.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nEARLY');
     expect((await c.response()).status).toBe(101);
     await until(() => (c.text() === 'EARLY' ? true : undefined), 'the echoed head');
-    const d = await Raw.connect(secure.port, true);
-    d.write('GET /late HTTP/1.1\r\nHost: test.local\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-    await sleep(50);
-    d.write('SENT-EARLY');
-    expect((await d.response()).status).toBe(101);
-    d.write('|AFTER');
-    await until(() => (d.text() === 'SENT-EARLY|AFTER' ? true : undefined), `the echo (have ${JSON.stringify(d.text())})`);
+    await lateUpgradeKeepsEarlyBytes(secure.port, true);
   });
 });
 

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EP } from '../../unit/proxy/fixtures.js';
+import { fakeClock } from '../../support/fake-clock.js';
 import { curl, slice, startBackend, startRig, svc, type Backend, type Rig } from './helpers.js';
 
 const B1 = { ip: '127.51.1.11', node: 'node-1', pod: 'web-a' };
@@ -16,10 +17,12 @@ const names = ALL.map((b) => `${b.ip}:8080`).sort();
 
 let rig: Rig;
 let backends: Backend[];
+/** The proxy's time: affinity records expire when a test advances it. */
+const clock = fakeClock();
 
 beforeAll(async () => {
   backends = await Promise.all(ALL.map((b) => startBackend(b.ip, 8080)));
-  rig = await startRig();
+  rig = await startRig({ clock });
 });
 
 afterAll(async () => {
@@ -68,7 +71,11 @@ describe('ClusterIP', () => {
     const from = '127.51.200.15';
     const first = await waitFor(() => curl('http://127.51.96.13:8080/', { from }), (r) => r.code === 0);
     for (let i = 0; i < 5; i++) expect((await curl('http://127.51.96.13:8080/', { from })).body).toBe(first.body);
-    await new Promise((r) => setTimeout(r, 2_300));
+    // Idle just under the timeout: still sticky (and the use restarts the idle time).
+    clock.advance(1_999);
+    expect((await curl('http://127.51.96.13:8080/', { from })).body).toBe(first.body);
+    // Idle for the whole timeout: the record has expired.
+    clock.advance(2_000);
     expect((await curl('http://127.51.96.13:8080/', { from })).body).not.toBe(first.body);
   });
 

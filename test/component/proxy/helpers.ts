@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
-import { clusterConfig, type ClusterConfig } from '../../../dataplane/cluster-config.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import { createLogger } from '../../../dataplane/log.js';
-import { plainIp } from '../../../dataplane/net/ip.js';
+import { clusterConfig, type ClusterConfig } from '../../../dataplane/base/cluster-config.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import { createLogger } from '../../../dataplane/base/log.js';
+import { plainIp } from '../../../dataplane/base/net/ip.js';
 import { startProxy, type ProxyHandle, type ProxyOptions } from '../../../proxy/proxier.js';
 import { NODE1, NODE2 } from '../../unit/proxy/fixtures.js';
 

@@ -2,11 +2,13 @@
  * Source addresses and traffic policies with real curl: SNAT on Cluster NodePorts, source kept
  * on Local ones, hang without a local endpoint, health check node ports, internalTrafficPolicy.
  * Addresses: ClusterIPs 127.51.96.31–49, backends 127.51.1.31 (node-1) and 127.51.2.31 (node-2),
- * nodePorts 3013x, health checks 3113x, LB IPs 127.51.255.20x, clients 127.51.200.2x.
+ * nodePorts 3013x, health checks 3113x, LB IPs 127.51.255.20x, clients 127.51.200.2x, and the
+ * externalIP 127.52.255.202 (outside the cluster's ranges, which the proxy refuses to give away).
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EP } from '../../unit/proxy/fixtures.js';
+import { waitUntil } from '../../../dataplane/cluster/wait-until.js';
 import { curl, NODE1, NODE2, slice, startBackend, startRig, svc, tcpConnect, type Backend, type Rig } from './helpers.js';
 
 const ON1: EP = { ip: '127.51.1.31', node: 'node-1', pod: 'web-1' };
@@ -74,8 +76,12 @@ describe('source address', () => {
       sock.on('end', () => resolve(data));
     });
     sock.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    // Held: the request bytes are read and kept, nothing is answered.
-    await new Promise((r) => setTimeout(r, 200));
+    // Held (counted as it starts): the request bytes are read and kept, nothing is answered.
+    const holding = /knet_proxy_connections_failed_total\{service="default\/np-late:\/TCP",reason="no_local_endpoints"\} 1/;
+    await waitUntil(async () => holding.test(await rig.proxy.metrics.metrics()), { timeoutMs: 5000, onTimeout: () => new Error('the proxy never held the connection') });
+    // The request is in the held socket's receive queue already (loopback); the reader the hold
+    // attached takes it in the next poll phase, which has run two check phases later.
+    for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
     rig.informers.upsert(slice('np-late', [{ port: 8080 }], [ON1, ON2]));
     expect(await reply).toContain(`${ON2.ip}:8080`);
     sock.destroy();
@@ -85,8 +91,8 @@ describe('source address', () => {
     await apply('lb-local', { clusterIP: '127.51.96.36', type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 31136, ports: [{ port: 8080, nodePort: 30136 }] }, [ON2], ['127.51.255.201']);
     const lb = await curl('http://127.51.255.201:8080/clientip', { from: CLIENT });
     expect(ip(lb.body)).toBe(CLIENT);
-    await apply('ext-cluster', { clusterIP: '127.51.96.37', externalIPs: ['127.51.255.202'], ports: [{ port: 8080 }] }, [ON2]);
-    expect(ip((await curl('http://127.51.255.202:8080/clientip', { from: CLIENT })).body)).toBe(NODE1.ip);
+    await apply('ext-cluster', { clusterIP: '127.51.96.37', externalIPs: ['127.52.255.202'], ports: [{ port: 8080 }] }, [ON2]);
+    expect(ip((await curl('http://127.52.255.202:8080/clientip', { from: CLIENT })).body)).toBe(NODE1.ip);
   });
 });
 

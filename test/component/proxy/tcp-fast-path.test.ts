@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readWithBuffer, socketWriter } from '../../../dataplane/net/tcp-fast-path.js';
+import { readWithBuffer, socketWriter, tcpFastPathUnavailable } from '../../../dataplane/base/net/tcp-fast-path.js';
 import { slowReadHash } from './helpers.js';
 
 const ADDRESS = '127.51.0.41';
@@ -25,6 +25,19 @@ async function pair(): Promise<{ accepted: net.Socket; peer: net.Socket }> {
   a.on('error', () => {});
   peer.on('error', () => {});
   return { accepted: a, peer };
+}
+
+const loopTurns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** Waits, a turn of the event loop at a time, until `check` holds (a ceiling of 5 s only for a failure). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await loopTurns(1);
+  }
 }
 
 afterEach(async () => {
@@ -117,11 +130,15 @@ describe.each([
   });
 });
 
+it('is available on every Node the suite runs on (20, 22, 24): the binding, the TCP handle and the onread symbols are there', () => {
+  expect(tcpFastPathUnavailable()).toBeUndefined();
+});
+
 describe('readWithBuffer (accepted socket)', () => {
   it('keeps bytes that came first for read(), then hands every read to the callback, then ends', async () => {
     const { accepted, peer } = await pair();
     peer.write('early');
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => accepted.readableLength === 5, "'early' in the socket's buffer");
     const buf = Buffer.alloc(1024);
     const reads: string[] = [];
     const ok = readWithBuffer(accepted, {
@@ -136,7 +153,7 @@ describe('readWithBuffer (accepted socket)', () => {
     const ended = new Promise((r) => accepted.once('end', r));
     accepted.resume();
     peer.write('late');
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => reads.join('') === 'late', "'late' through the callback");
     peer.end('last');
     await ended;
     expect(reads.join('')).toBe('latelast');
@@ -148,12 +165,14 @@ describe('readWithBuffer (accepted socket)', () => {
     readWithBuffer(accepted, { buffer: Buffer.alloc(1024), callback: () => (++calls, false) });
     accepted.resume();
     peer.write('a');
-    await new Promise((r) => setTimeout(r, 50));
-    peer.write('b');
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => calls === 1, "the callback's first call");
+    // 'b' is in the socket's receive queue once written (loopback); a reading socket would take
+    // it in the next poll phase, which has run two check phases later.
+    await new Promise((r) => peer.write('b', r));
+    await loopTurns(2);
     expect(calls).toBe(1);
     accepted.resume();
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => calls === 2, "the callback's second call");
     expect(calls).toBe(2);
   });
 

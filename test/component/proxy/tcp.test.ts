@@ -2,19 +2,35 @@
  * TCP semantics a NAT keeps: half-close, resets both ways, back-pressure, a dying endpoint
  * closing only its own connections, connect retries, and port edits that leave established
  * connections alone. Also a bind failure that is reported while everything else serves.
- * Addresses: ClusterIPs 127.51.96.61–79, backends 127.51.1.61–69 and 127.51.2.61–69.
+ * Addresses: ClusterIPs 127.51.96.61–79, backends 127.51.1.61–72 and 127.51.2.61–73.
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../dataplane/cluster/wait-until.js';
+import { createLogger } from '../../../dataplane/base/log.js';
+import { fakeClock } from '../../support/fake-clock.js';
+import { halfClosedStorm } from '../../support/half-close-storm.js';
 import { curl, mustConnect, readAll, slice, slowReadHash, startBackend, startRawBackend, startRig, svc, tcpConnect, writePattern, type Rig } from './helpers.js';
 
 let rig: Rig;
 const cleanups: Array<() => Promise<void>> = [];
 const warnings: Array<{ service?: string; reason: string; message: string }> = [];
+/** Bind retries run on this clock; every failed bind attempt is a "listener not bound" line. */
+const clock = fakeClock();
+const failedBinds: Array<{ address: string; port: number }> = [];
 
 beforeAll(async () => {
   rig = await startRig({
     bindRetryMs: 200,
+    clock,
+    log: createLogger('proxy', {
+      level: process.env.KNET_LOG_LEVEL === 'debug' ? 'debug' : 'warn',
+      write: (line) => {
+        const l = JSON.parse(line) as { msg: string; address: string; port: number };
+        if (l.msg === 'listener not bound') failedBinds.push({ address: l.address, port: l.port });
+        process.stderr.write(`${line}\n`);
+      },
+    }),
     events: { record: (o, _type, reason, message) => warnings.push({ service: o.metadata?.name, reason, message }), flush: async () => {} },
   });
 });
@@ -176,6 +192,17 @@ describe('TCP', () => {
     expect(failures.values.some((v) => v.labels.endpoint === '127.51.2.66:9000' && v.value > 0)).toBe(true);
   });
 
+  it('each retry goes to an endpoint the connection has not tried: 2 of 3 refusing, 150 clients at once all served', async () => {
+    // Concurrent connections advance the shared rotation between one connection's attempts,
+    // so retrying "the next in rotation" could land on refusing endpoints four times running
+    // (a rollout's pods that exited before the proxy heard of it): an empty reply.
+    const live = await startBackend('127.51.1.72', 9000);
+    cleanups.push(live.close);
+    await apply('untried', '127.51.96.72', ['127.51.1.72', '127.51.2.72', '127.51.2.73' /* nothing listens on these two */]);
+    const { outcomes, samples } = await halfClosedStorm('127.51.96.72', 8080, 150, '/');
+    expect(outcomes, samples.join('\n')).toEqual({ ok: 150 });
+  });
+
   it('when every attempt fails the client is closed (curl 52, empty reply)', async () => {
     await apply('alldead', '127.51.96.67', ['127.51.2.67']);
     expect((await curl('http://127.51.96.67:8080/')).code).toBe(52);
@@ -215,16 +242,19 @@ describe('TCP', () => {
     expect(errs[0]).toMatchObject({ service: 'default/blocked', port: 8080, protocol: 'TCP' });
     expect(errs[0]!.error).toMatch(/another program holds it.*Fix/);
     expect((await curl('http://127.51.96.70:8080/')).body).toBe('127.51.1.69:9000');
-    // A few retries later (every 200 ms) the Service still has one Warning event, with the fix.
-    await new Promise((r) => setTimeout(r, 700));
+    // Three retries later (one every 200 ms) the Service still has one Warning event, with the fix.
+    const attempts = () => failedBinds.filter((b) => b.address === '127.51.96.69' && b.port === 8080).length;
+    const first = attempts();
+    for (let i = 1; i <= 3; i++) {
+      clock.advance(200);
+      await waitUntil(() => attempts() === first + i, { timeoutMs: 5000, onTimeout: () => new Error(`bind retry ${i} did not run`) });
+    }
     expect(warnings.filter((w) => w.service === 'blocked')).toEqual([{ service: 'blocked', reason: 'FailedToBindServicePort', message: errs[0]!.error }]);
     // Once the port is free the retry binds it.
     await new Promise<void>((r) => squatter.close(() => r()));
-    let r = await curl('http://127.51.96.69:8080/');
-    for (let i = 0; i < 50 && r.code !== 0; i++) {
-      await new Promise((res) => setTimeout(res, 100));
-      r = await curl('http://127.51.96.69:8080/');
-    }
+    clock.advance(200);
+    await waitUntil(() => rig.proxy.listeners().some((l) => l.address === '127.51.96.69'), { timeoutMs: 5000, onTimeout: () => new Error('the retry did not bind 127.51.96.69:8080') });
+    const r = await curl('http://127.51.96.69:8080/');
     expect(r.body).toBe('127.51.1.69:9000');
     expect(rig.proxy.bindErrors().filter((e) => e.address === '127.51.96.69')).toEqual([]);
   });

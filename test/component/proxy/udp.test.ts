@@ -7,13 +7,18 @@
  */
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../dataplane/cluster/wait-until.js';
+import { fakeClock } from '../../support/fake-clock.js';
+import { closesDone, socketHandles, socketsSettled, trackTimers } from '../../support/leak-check.js';
 import { curl, slice, startBackend, startRig, svc, udpAsk, type Backend, type Rig } from './helpers.js';
 
 let rig: Rig;
 const backends: Backend[] = [];
+/** The shared rig's time: its UDP sessions go idle only when a test advances it. */
+const clock = fakeClock();
 
 beforeAll(async () => {
-  rig = await startRig({ udpIdleTimeoutMs: 400 });
+  rig = await startRig({ udpIdleTimeoutMs: 400, clock });
   for (const ip of ['127.51.1.81', '127.51.2.81', '127.51.1.82']) backends.push(await startBackend(ip, 8053, { udp: true }));
 });
 
@@ -31,6 +36,26 @@ async function applyDual(name: string, clusterIP: string, ips: string[], ports =
   rig.informers.upsert(svc(name, { clusterIP, ports }));
   rig.informers.upsert(slice(name, ports.map((p) => ({ name: p.name, port: 8053, protocol: p.protocol })), ips.map((ip) => ({ ip }))));
   await rig.proxy.sync();
+}
+
+/**
+ * A datagram from a connected socket, which hears the ICMP "port unreachable" a closed port
+ * answers with: the error code, or the reply if something answered.
+ */
+function udpRefusal(address: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    const done = (v: string) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(v);
+    };
+    // A ceiling only for a broken proxy that keeps the port and drops the datagram.
+    const timer = setTimeout(() => done('no reply and no refusal in 5 s'), 5000);
+    sock.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+    sock.on('message', (m) => done(`answered: ${m.toString()}`));
+    sock.connect(port, address, () => sock.send('hostname'));
+  });
 }
 
 /** A client socket that keeps its ip:port across requests (one conntrack entry). */
@@ -62,7 +87,8 @@ describe('UDP', () => {
     expect(await udpAsk('127.51.96.81', 8053, 'hostname')).toBe('127.51.1.81:8053');
     expect((await curl('http://127.51.96.81:8053/')).body).toBe('127.51.1.81:8053');
     await applyDual('dual', '127.51.96.81', ['127.51.1.81'], [dnsLike[1]!]);
-    expect(await udpAsk('127.51.96.81', 8053, 'hostname', { timeoutMs: 500 })).toBeUndefined();
+    // No answer, and not for want of waiting: nothing listens, so the kernel refuses the datagram.
+    expect(await udpRefusal('127.51.96.81', 8053)).toBe('ECONNREFUSED');
     expect((await curl('http://127.51.96.81:8053/')).body).toBe('127.51.1.81:8053');
   });
 
@@ -85,7 +111,12 @@ describe('UDP', () => {
     const others = new Set<string | undefined>();
     for (let i = 0; i < 3; i++) others.add(await udpAsk('127.51.96.83', 8053, 'hostname', { from: '127.51.200.83' }));
     expect(others.size).toBe(3);
-    await new Promise((r) => setTimeout(r, 700));
+    // Idle just under the timeout, twice: the session lives on, as each datagram restarts its idle time.
+    for (let i = 0; i < 2; i++) {
+      clock.advance(399);
+      expect((await c.ask('hostname', '127.51.96.83', 8053))?.text).toBe(first);
+    }
+    clock.advance(400);
     // The idle session is gone: the same client ip:port starts a new one, on the next endpoint.
     expect((await c.ask('hostname', '127.51.96.83', 8053))?.text).not.toBe(first);
     c.close();
@@ -114,14 +145,10 @@ describe('UDP', () => {
 
 describe('lifecycle', () => {
   it('serves /metrics and /healthz, and close() frees every socket and timer it made', async () => {
-    const kinds = () =>
-      process
-        .getActiveResourcesInfo()
-        .filter((k) => /TCP|UDP|Timeout|Immediate/.test(k))
-        .sort();
-    // Let the shared rig's UDP sessions (400 ms idle) expire so the baseline is still.
-    await new Promise((r) => setTimeout(r, 600));
-    const before = kinds();
+    // The shared rig's sessions run on its fake clock: its sockets stay as they are meanwhile.
+    await closesDone();
+    const before = socketHandles();
+    const timers = trackTimers();
     const other = await startRig({ udpIdleTimeoutMs: 60_000, metricsBindAddress: '127.51.0.4:10249', healthzBindAddress: '127.51.0.4:10256' });
     other.informers.upsert(svc('life', { clusterIP: '127.51.96.90', type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 31190, ports: [{ name: 'u', port: 8053, protocol: 'UDP', nodePort: 30190 }, { name: 't', port: 8053, protocol: 'TCP', nodePort: 30190 }] }, { lbIPs: ['127.51.255.210'] }));
     other.informers.upsert(slice('life', [{ name: 'u', port: 8053, protocol: 'UDP' }, { name: 't', port: 8053, protocol: 'TCP' }], [{ ip: '127.51.1.81', node: 'node-1' }]));
@@ -135,10 +162,12 @@ describe('lifecycle', () => {
     expect(JSON.parse((await curl('http://127.51.0.4:10256/healthz')).body)).toMatchObject({ nodeEligible: true });
     // A held connection (no local endpoint on node-2) must be freed too.
     const held = curl('http://127.51.0.3:30190/', { from: '127.51.200.86', maxTime: 10 });
-    await new Promise((r) => setTimeout(r, 200));
+    const holding = /knet_proxy_connections_failed_total\{service="default\/life:t\/TCP",reason="no_local_endpoints"\} 1/;
+    await waitUntil(async () => holding.test(await other.proxy.metrics.metrics()), { timeoutMs: 5000, onTimeout: () => new Error('the proxy never held the connection') });
     await other.close();
     expect((await held).code).not.toBe(0);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(kinds()).toEqual(before);
+    timers.stop();
+    expect(timers.pending()).toEqual([]);
+    expect(await socketsSettled(before)).toEqual(before);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { condition, container, curl, openSocketHandles, podOf, runPod, stopAll, udpAsk, waitFor } from './helpers.js';
+import { condition, container, curl, openSocketHandles, podOf, runPod, logText, stopAll, udpAsk, waitFor } from './helpers.js';
 
 const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.47';
 // This file's addresses: 127.53.1.0/24.
@@ -62,8 +62,7 @@ describe('agnhost netexec', () => {
   });
 
   it('log file has what agnhost logs', async () => {
-    const { readFileSync } = await import('node:fs');
-    const text = readFileSync(`${pod.logDir}/agnhost.log`, 'utf8');
+    const text = logText(pod, 'agnhost');
     expect(text).toContain('Started HTTP server on port 8080');
     expect(text).toContain('GET /hostname');
   });

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startEchoserverContainer, type StartEchoserver } from '../../../dataplane/node/runtime/echoserver-container.js';
 import { stopContainer, type ContainerContext } from '../../../dataplane/node/runtime/container-process.js';
 import { nullContainerLog } from '../../../dataplane/node/runtime/container-log.js';
-import { silentLogger } from '../../../dataplane/log.js';
+import { silentLogger } from '../../../dataplane/base/log.js';
 import { condition, curl, openSocketHandles, podOf, runPod, stopAll, waitFor } from './helpers.js';
 
 // This file's addresses: 127.53.4.0/24.

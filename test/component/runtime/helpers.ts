@@ -2,13 +2,17 @@
  * Shared helpers for the runtime component tests: start a pod on a 127.53.x.y address, keep its
  * latest status, wait for conditions, and talk to it with real curl and sockets.
  */
+import { PodSandbox } from '../../../dataplane/node/shell/pod-sandbox.js';
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigMap, Pod, PodSpec, Secret, Service } from 'kubernetes-types/core/v1.js';
-import { startPod, type PodHandle, type PodRuntimeStatus, type RuntimeEvent, type RuntimeTuning } from '../../../dataplane/node/runtime/container-runner.js';
+import type { ConfigMap, PersistentVolumeClaim, Pod, PodSpec, Secret, Service } from 'kubernetes-types/core/v1.js';
+import { loggedRuns, runLogFile } from '../../../dataplane/base/container-logs/log-layout.js';
+import { parseLogLine } from '../../../dataplane/base/container-logs/cri-log-line.js';
+import { emptyDirPath, runsPrograms } from '../../../dataplane/node/runtime/pod-volumes-dir.js';
+import { startPod, type PodHandle, type PodRuntimeStatus, type RuntimeEvent, type RuntimeTuning, type StartPodOptions } from '../../../dataplane/node/runtime/container-runner.js';
 
 export interface TestPod {
   handle: PodHandle;
@@ -24,6 +28,8 @@ export interface TestObjects {
   secrets: Secret[];
   configMaps: ConfigMap[];
   services: Service[];
+  /** Given: the pod waits for its claims to be Bound, as the node agent's lookup makes it (a live array: a test binds one later). */
+  claims?: PersistentVolumeClaim[];
 }
 
 export const FAST: RuntimeTuning = { backoffBaseMs: 100, secondMs: 200, retryMs: 50 };
@@ -35,11 +41,28 @@ export function podOf(name: string, spec: PodSpec, extra: Partial<Pod['metadata'
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', uid: `uid-${name}`, ...extra }, spec: { nodeName: 'node-1', ...spec } };
 }
 
-export function runPod(pod: Pod, podIP: string, objects: Partial<TestObjects> = {}, tuning: RuntimeTuning = FAST): TestPod {
-  const logDir = mkdtempSync(join(tmpdir(), 'knet-runtime-'));
-  dirs.push(logDir);
+export function runPod(pod: Pod, podIP: string, objects: Partial<TestObjects> = {}, tuning: RuntimeTuning = FAST, extra: Pick<StartPodOptions, 'records' | 'resume' | 'netpol' | 'volumesDir' | 'currentPod' | 'clock'> & { logDir?: string; persistentVolumesDir?: string } = {}): TestPod {
+  const logDir = extra.logDir ?? mkdtempSync(join(tmpdir(), 'knet-runtime-'));
+  if (!extra.logDir) dirs.push(logDir);
   const history: PodRuntimeStatus[] = [];
   const objs: TestObjects = { secrets: objects.secrets ?? [], configMaps: objects.configMaps ?? [], services: objects.services ?? [] };
+  const claims = objects.claims;
+  const lookup = {
+    secret: (ns: string, name: string) => objs.secrets.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name),
+    configMap: (ns: string, name: string) => objs.configMaps.find((c) => c.metadata?.namespace === ns && c.metadata?.name === name),
+    ...(claims && { persistentVolumeClaim: (ns: string, name: string) => claims.find((c) => c.metadata?.namespace === ns && c.metadata?.name === name) }),
+  };
+  // Toolbox images (busybox, curlimages/curl…) run in the pod's simulated shell.
+  const sandbox = new PodSandbox({
+    pod,
+    podIP,
+    hostIP: '127.0.0.1',
+    lookup,
+    cluster: { clusterDomain: 'cluster.local', dnsServiceIP: '127.0.0.53', dnsPort: () => 53, nodeResolvConf: { nameservers: [], searches: [], options: [] } },
+    // As the node agent does: a pod with programs shares its emptyDirs through the disk.
+    emptyDirOnDisk: extra.volumesDir && runsPrograms(pod) ? (v) => emptyDirPath(extra.volumesDir!, v) : undefined,
+    persistentVolumesDir: extra.persistentVolumesDir,
+  });
   const handle = startPod({
     pod,
     podIP,
@@ -47,12 +70,16 @@ export function runPod(pod: Pod, podIP: string, objects: Partial<TestObjects> = 
     hostIP: '127.0.0.1',
     logDir,
     services: () => objs.services,
-    lookup: {
-      secret: (ns, name) => objs.secrets.find((s) => s.metadata?.namespace === ns && s.metadata?.name === name),
-      configMap: (ns, name) => objs.configMaps.find((c) => c.metadata?.namespace === ns && c.metadata?.name === name),
-    },
+    lookup,
+    sandbox,
     onStatus: (s) => history.push(s),
     runtime: tuning,
+    records: extra.records,
+    resume: extra.resume,
+    netpol: extra.netpol,
+    volumesDir: extra.volumesDir,
+    currentPod: extra.currentPod,
+    clock: extra.clock,
   });
   const tp: TestPod = {
     handle,
@@ -64,6 +91,27 @@ export function runPod(pod: Pod, podIP: string, objects: Partial<TestObjects> = 
   };
   started.push(tp);
   return tp;
+}
+
+/**
+ * What a container's log shows (its CRI lines' text, as `kubectl logs` prints it): the newest
+ * run, a given run, or every run kept, oldest first ('all').
+ */
+export function logText(pod: { logDir: string }, container: string, run: number | 'newest' | 'all' = 'newest'): string {
+  const dir = join(pod.logDir, container);
+  const runs = loggedRuns(dir);
+  const chosen = run === 'all' ? runs : run === 'newest' ? runs.slice(-1) : [run];
+  return chosen.map((r) => criText(runLogFile(dir, r))).join('');
+}
+
+/** The text of one CRI log file. */
+export function criText(file: string): string {
+  if (!existsSync(file)) return '';
+  const lines = readFileSync(file).toString('latin1').split('\n');
+  return lines
+    .filter((l) => l !== '')
+    .map((l) => parseLogLine(Buffer.from(l + '\n', 'latin1'))?.content.toString('utf8') ?? '')
+    .join('');
 }
 
 /** Stops every pod started by this file and removes their log directories. */

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Secret, Service } from 'kubernetes-types/core/v1.js';
-import { condition, container, curl, openSocketHandles, podOf, runPod, stopAll, udpAsk, waitFor } from './helpers.js';
+import { condition, container, curl, openSocketHandles, podOf, runPod, logText, stopAll, udpAsk, waitFor } from './helpers.js';
 
 // This file's addresses: 127.53.2.0/24.
 afterAll(async () => {
@@ -42,6 +41,21 @@ describe('identity responder (any other image)', () => {
   it('echoes datagrams on UDP ports', async () => {
     expect((await udpAsk('127.53.2.2', 9053, 'Hello UDP', '127.53.2.200'))?.reply).toBe('Hello UDP');
   });
+
+  it("also answers on nginx's own port 80, which it declares nowhere", async () => {
+    expect(JSON.parse((await curl('http://127.53.2.2:80/')).body)).toMatchObject({ server: '127.53.2.2:80' });
+  });
+});
+
+describe("a server image's own port (kubectl create deployment --image=nginx declares none)", () => {
+  const nginx = runPod(podOf('nginx-0', { containers: [{ name: 'nginx', image: 'docker.io/library/nginx:1.27' }] }), '127.53.2.4');
+  const app = runPod(podOf('app-0', { containers: [{ name: 'app', image: 'example.com/team/app:1' }] }), '127.53.2.5');
+
+  it('listens on 80 for nginx, and on nothing for an image it does not know', async () => {
+    await waitFor('ready', () => condition(nginx.latest(), 'Ready') === 'True' && condition(app.latest(), 'Ready') === 'True');
+    expect(JSON.parse((await curl('http://127.53.2.4/')).body)).toMatchObject({ pod: 'nginx-0', server: '127.53.2.4:80' });
+    expect((await curl('http://127.53.2.5/')).code).toBe(7);
+  });
 });
 
 describe('process containers (command)', () => {
@@ -64,7 +78,7 @@ describe('process containers (command)', () => {
       return res.status === 200 ? res : undefined;
     });
     expect(r.body).toContain('Directory listing');
-    await waitFor('request logged', () => readFileSync(`${pod.logDir}/py.log`, 'utf8').includes('"GET / HTTP/1.1" 200'));
+    await waitFor('request logged', () => logText(pod, 'py').includes('"GET / HTTP/1.1" 200'));
     await pod.handle.stop(5);
     expect((await curl('http://127.53.2.3:8000/')).code).toBe(7);
   });
@@ -74,7 +88,7 @@ describe('process containers (command)', () => {
     const pod = runPod(
       podOf('env-0', {
         containers: [{
-          name: 'env', image: 'busybox', ports: [{ containerPort: 7000 }],
+          name: 'env', image: 'debian:12-slim', ports: [{ containerPort: 7000 }],
           command: ['sh', '-c', 'echo "ARG=$1"; env; exec sleep 600', 'sh', '$(POD_NAME)-$(PORT)'],
           env: [
             { name: 'PW', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } },
@@ -88,7 +102,7 @@ describe('process containers (command)', () => {
       { services, secrets: [secret], configMaps: [{ metadata: { namespace: 'default', name: 'cfg' }, data: { MODE: 'prod' } }] },
     );
     const log = await waitFor('env printed', () => {
-      const t = readFileSync(`${pod.logDir}/env.log`, 'utf8');
+      const t = logText(pod, 'env');
       return t.includes('REDIS_MASTER_PORT_6379_TCP_ADDR') ? t : undefined;
     });
     const env = new Map(log.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
@@ -158,7 +172,7 @@ describe('process containers (command)', () => {
     const second = runPod(podOf('port-b', { containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 8088 }] }] }), '127.53.2.9');
     await waitFor('crash loop', () => container(second.latest()).state?.waiting?.reason === 'CrashLoopBackOff');
     expect(container(second.latest()).lastState?.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
-    expect(readFileSync(`${second.logDir}/c.log`, 'utf8')).toContain('listen tcp 127.53.2.9:8088: bind: address already in use');
+    expect(logText(second, 'c', 'all')).toContain('listen tcp 127.53.2.9:8088: bind: address already in use');
     await second.handle.stop(0);
     await first.handle.stop(0);
   });
@@ -167,8 +181,8 @@ describe('process containers (command)', () => {
     const pod = runPod(
       podOf('with-init', {
         initContainers: [
-          { name: 'init-a', image: 'busybox', command: ['sh', '-c', 'echo a'] },
-          { name: 'init-b', image: 'busybox', command: ['sh', '-c', 'echo b'] },
+          { name: 'init-a', image: 'debian:12-slim', command: ['sh', '-c', 'echo a'] },
+          { name: 'init-b', image: 'debian:12-slim', command: ['sh', '-c', 'echo b'] },
         ],
         containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 8080 }] }],
       }),

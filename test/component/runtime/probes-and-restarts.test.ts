@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { condition, container, curl, openSocketHandles, podOf, runPod, stopAll, waitFor } from './helpers.js';
+import { condition, container, curl, FAST, openSocketHandles, podOf, runPod, logText, stopAll, waitFor } from './helpers.js';
+import { execInPod } from '../../../dataplane/node/exec/exec-in-pod.js';
 
 // This file's addresses: 127.53.3.0/24. Probe "seconds" are 200 ms here (FAST tuning).
 const AGNHOST = 'registry.k8s.io/e2e-test-images/agnhost:2.47';
@@ -62,37 +63,61 @@ describe('readiness', () => {
 
 describe('liveness', () => {
   it('an exec liveness probe failing restarts the container and counts it', async () => {
-    const flag = join(scratch, 'alive');
-    writeFileSync(flag, '');
+    // An emulated image's exec probe runs in the pod's simulated shell, with the container's own
+    // files; every passing probe leaves a line in /tmp/passes, so periods are counted, not waited out.
     const pod = runPod(
       podOf('live-0', {
         containers: [{
           name: 'c', image: AGNHOST, args: ['netexec', '--udp-port=-1'],
-          livenessProbe: { exec: { command: ['test', '-f', flag] }, periodSeconds: 1, failureThreshold: 2 },
+          livenessProbe: { exec: { command: ['sh', '-c', '! test -f /tmp/dead && echo pass >> /tmp/passes'] }, periodSeconds: 1, failureThreshold: 2 },
         }],
         terminationGracePeriodSeconds: 1,
       }),
       '127.53.3.4',
     );
     await waitFor('running', () => container(pod.latest()).state?.running);
-    unlinkSync(flag);
+    expect(await execInPod(pod.handle, 'c', ['touch', '/tmp/dead']).exit).toBe(0);
     await waitFor('restarted', () => container(pod.latest()).restartCount >= 1);
     expect(pod.events().find((e) => e.reason === 'Killing')?.message).toBe('Container c failed liveness probe, will be restarted');
     expect(pod.events().filter((e) => e.reason === 'Unhealthy').length).toBeGreaterThanOrEqual(2);
-    writeFileSync(flag, '');
+    // The restarted container has a fresh writable layer: /tmp/dead is gone.
     await waitFor('running again', () => container(pod.latest()).state?.running);
     expect(container(pod.latest()).lastState?.terminated).toBeTruthy();
     await waitFor('serving again', async () => (await curl('http://127.53.3.4:8080/hostname')).body === 'live-0');
     const count = container(pod.latest()).restartCount;
-    // Alive again: no further restarts over a few periods.
-    await new Promise((r) => setTimeout(r, 1000));
+    const kills = pod.events().filter((e) => e.reason === 'Killing').length;
+    // Alive again: no further restarts over five periods, each seen as a passing probe.
+    expect(await execInPod(pod.handle, 'c', ['rm', '-f', '/tmp/passes']).exit).toBe(0);
+    await waitFor('five more passing liveness probes', async () => (await execInPod(pod.handle, 'c', ['sh', '-c', 'test "$(wc -l < /tmp/passes)" -ge 5']).exit) === 0);
     expect(container(pod.latest()).restartCount).toBe(count);
+    expect(pod.events().filter((e) => e.reason === 'Killing')).toHaveLength(kills);
+  });
+});
+
+describe('liveness that keeps failing', () => {
+  it('restarts at once the first time, then under the crash back-off: CrashLoopBackOff with a BackOff event', async () => {
+    // A back-off long enough that the second restart is seen waiting (FAST's 100 ms would race).
+    const pod = runPod(
+      podOf('live-loop', {
+        containers: [{ name: 'c', image: AGNHOST, args: ['netexec', '--udp-port=-1'], livenessProbe: { tcpSocket: { port: 9998 }, periodSeconds: 1, failureThreshold: 1 } }],
+        terminationGracePeriodSeconds: 1,
+      }),
+      '127.53.3.9',
+      {},
+      { ...FAST, backoffBaseMs: 60_000 },
+    );
+    await waitFor('restarted once', () => container(pod.latest()).restartCount >= 1);
+    await waitFor('crash-looping', () => container(pod.latest()).state?.waiting?.reason === 'CrashLoopBackOff');
+    expect(container(pod.latest()).restartCount).toBe(1);
+    expect(container(pod.latest()).state?.waiting?.message).toMatch(/^back-off 1m0s restarting failed container=c pod=live-loop_default\(uid-live-loop\)$/);
+    expect(pod.events().filter((e) => e.reason === 'Killing')).toHaveLength(2);
+    expect(pod.events().some((e) => e.reason === 'BackOff')).toBe(true);
   });
 });
 
 describe('startup', () => {
   it('gates readiness until the startup probe passes', async () => {
-    const flag = join(scratch, 'started');
+    const flag = '/tmp/started';
     const pod = runPod(
       podOf('start-0', {
         containers: [{
@@ -106,7 +131,7 @@ describe('startup', () => {
     await waitFor('startup failing', () => pod.events().some((e) => e.message.startsWith('Startup probe failed')));
     expect(container(pod.latest())).toMatchObject({ started: false, ready: false });
     expect(pod.events().some((e) => e.message.startsWith('Readiness probe'))).toBe(false);
-    writeFileSync(flag, '');
+    expect(await execInPod(pod.handle, 'c', ['touch', flag]).exit).toBe(0);
     await waitFor('ready', () => condition(pod.latest(), 'Ready') === 'True');
     expect(container(pod.latest())).toMatchObject({ started: true, ready: true, restartCount: 0 });
   });
@@ -114,7 +139,7 @@ describe('startup', () => {
 
 describe('restartPolicy and crash back-off', () => {
   it('Always: a crashing container restarts, then waits in CrashLoopBackOff with a BackOff event', async () => {
-    const pod = runPod(podOf('crash-0', { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo dying; exit 3'] }] }), '127.53.3.6');
+    const pod = runPod(podOf('crash-0', { containers: [{ name: 'c', image: 'debian:12-slim', command: ['sh', '-c', 'echo dying; exit 3'] }] }), '127.53.3.6');
     await waitFor('backoff', () => container(pod.latest()).state?.waiting?.reason === 'CrashLoopBackOff');
     const s = container(pod.latest());
     expect(s.restartCount).toBeGreaterThanOrEqual(1);
@@ -126,7 +151,7 @@ describe('restartPolicy and crash back-off', () => {
   });
 
   it('OnFailure: exit 0 completes without restart and the pod Succeeds', async () => {
-    const pod = runPod(podOf('job-0', { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] }), '127.53.3.7');
+    const pod = runPod(podOf('job-0', { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'debian:12-slim', command: ['true'] }] }), '127.53.3.7');
     await waitFor('succeeded', () => pod.latest().phase === 'Succeeded');
     expect(container(pod.latest())).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
     expect(condition(pod.latest(), 'Ready')).toBe('False');
@@ -136,18 +161,17 @@ describe('restartPolicy and crash back-off', () => {
 describe('graceful stop', () => {
   it('SIGTERM first: a process that exits on it stops before the grace period', async () => {
     const pod = runPod(
-      podOf('term-0', { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; while true; do sleep 0.05; done'] }] }),
+      podOf('term-0', { containers: [{ name: 'c', image: 'debian:12-slim', command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; while true; do sleep 0.05; done'] }] }),
       '127.53.3.8',
     );
     await waitFor('running', () => container(pod.latest()).state?.running);
     await pod.handle.stop(30);
     expect(container(pod.latest()).state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
-    const { readFileSync } = await import('node:fs');
-    expect(readFileSync(`${pod.logDir}/c.log`, 'utf8')).toContain('got TERM');
+    expect(logText(pod, 'c', 'all')).toContain('got TERM');
   });
 
   it('SIGKILL after the grace period for a process that ignores SIGTERM', async () => {
-    const pod = runPod(podOf('term-1', { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'trap "" TERM; while true; do sleep 0.05; done'] }] }), '127.53.3.9');
+    const pod = runPod(podOf('term-1', { containers: [{ name: 'c', image: 'debian:12-slim', command: ['sh', '-c', 'trap "" TERM; while true; do sleep 0.05; done'] }] }), '127.53.3.9');
     await waitFor('running', () => container(pod.latest()).state?.running);
     await pod.handle.stop(0.3);
     expect(container(pod.latest()).state?.terminated).toMatchObject({ exitCode: 137, signal: 9, reason: 'Error' });

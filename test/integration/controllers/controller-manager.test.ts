@@ -1,23 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Endpoints, Event, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { startTestRedis, type TestRedis } from '../../support/redis.js';
-import { startTestCluster, until, type TestCluster } from './harness.js';
+import { testClusters, until } from './harness.js';
+import { deleteObject } from '../../../dataplane/base/admission/writes.js';
 
-let redis: TestRedis;
-let cluster: TestCluster | undefined;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.cleanup();
-});
-afterEach(async () => {
-  await cluster?.close();
-  cluster = undefined;
-});
+const clusters = testClusters();
 
 function deployment(name: string, replicas: number, extra: Partial<Deployment['spec']> = {}): Deployment {
   return {
@@ -45,7 +33,7 @@ function service(name: string, selector?: Record<string, string>, extra: Partial
   };
 }
 
-const c = () => cluster!;
+const c = clusters.current;
 const appPods = (app: string) => c().pods((p) => p.metadata?.labels?.app === app);
 const isReady = (p: Pod) => p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') === true;
 const readyLive = (app: string) => appPods(app).filter((p) => isReady(p) && !p.metadata?.deletionTimestamp);
@@ -54,7 +42,7 @@ const sliceEndpoints = (svc: string) => slicesFor(svc).flatMap((s) => s.endpoint
 
 describe('controller-manager against a real store', () => {
   it('runs a Deployment of 3 as a ReplicaSet of 3 pods spread over 2 nodes, with 3 ready endpoints', async () => {
-    cluster = await startTestCluster(redis.url);
+    await clusters.start();
     await c().store.create(deployment('web', 3));
     await c().store.create(service('web', { app: 'web' }));
     await until(() => readyLive('web').length === 3 && sliceEndpoints('web').filter((e) => e.conditions?.ready).length === 3, '3 ready endpoints');
@@ -92,7 +80,7 @@ describe('controller-manager against a real store', () => {
   });
 
   it('scales 3 → 6 → 2 and keeps the slice name while endpoints follow', async () => {
-    cluster = await startTestCluster(redis.url);
+    await clusters.start();
     await c().store.create(deployment('web', 3));
     await c().store.create(service('web', { app: 'web' }));
     await until(() => sliceEndpoints('web').filter((e) => e.conditions?.ready).length === 3, '3 endpoints');
@@ -107,17 +95,17 @@ describe('controller-manager against a real store', () => {
   });
 
   it('replaces a deleted pod', async () => {
-    cluster = await startTestCluster(redis.url);
+    await clusters.start();
     await c().store.create(deployment('web', 3));
     await until(() => readyLive('web').length === 3, '3 ready');
     const victim = appPods('web')[0]!;
-    await c().store.delete('Pod', 'default', victim.metadata!.name!);
+    await deleteObject(c().store, 'Pod', 'default', victim.metadata!.name!);
     await until(() => readyLive('web').length === 3 && !appPods('web').some((p) => p.metadata!.uid === victim.metadata!.uid), 'replacement');
     expect(appPods('web').map((p) => p.metadata!.name)).not.toContain(victim.metadata!.name);
   });
 
   it('rolls out with maxUnavailable 0 without ever dropping below the replica count of Ready pods', async () => {
-    cluster = await startTestCluster(redis.url, { agent: { readyDelayMs: 150 } });
+    await clusters.start({ agent: { readyDelayMs: 150 } });
     await c().store.create(deployment('web', 3, { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } }));
     await until(() => readyLive('web').length === 3, '3 ready');
     let min = Infinity;
@@ -143,7 +131,7 @@ describe('controller-manager against a real store', () => {
   });
 
   it('starts a StatefulSet in order with stable names, hostnames and subdomain', async () => {
-    cluster = await startTestCluster(redis.url, { agent: { readyDelayMs: 100 } });
+    await clusters.start({ agent: { readyDelayMs: 100 } });
     const createdWhileEarlierReady: boolean[] = [];
     c().informers.informer<Pod>('Pod').on({
       add: (p) => {
@@ -178,7 +166,7 @@ describe('controller-manager against a real store', () => {
 
     // A deleted member comes back with the same name.
     const uid = c().informers.informer<Pod>('Pod').get('default', 'web-1')!.metadata!.uid;
-    await c().store.delete('Pod', 'default', 'web-1');
+    await deleteObject(c().store, 'Pod', 'default', 'web-1');
     await until(() => {
       const p = c().informers.informer<Pod>('Pod').get('default', 'web-1');
       return !!p && p.metadata!.uid !== uid && isReady(p);
@@ -186,7 +174,7 @@ describe('controller-manager against a real store', () => {
   });
 
   it('runs one DaemonSet pod per node, follows new and removed nodes', async () => {
-    cluster = await startTestCluster(redis.url);
+    await clusters.start();
     await c().store.create({
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
@@ -200,12 +188,12 @@ describe('controller-manager against a real store', () => {
     await until(() => JSON.stringify(nodesOf()) === JSON.stringify(['node-1', 'node-2']), 'one pod per node');
     await c().addNode('node-3');
     await until(() => JSON.stringify(nodesOf()) === JSON.stringify(['node-1', 'node-2', 'node-3']), 'pod on node-3');
-    await c().store.delete('Node', undefined, 'node-3');
+    await deleteObject(c().store, 'Node', undefined, 'node-3');
     await until(() => appPods('agent').length === 2, 'pod of removed node gone');
   });
 
   it('marks a silent node NotReady, its pods not ready and their endpoints ready=false, and back', async () => {
-    cluster = await startTestCluster(redis.url, { graceSeconds: 1 });
+    await clusters.start({ graceSeconds: 1 });
     await c().store.create(deployment('web', 4));
     await c().store.create(service('web', { app: 'web' }));
     await until(() => sliceEndpoints('web').filter((e) => e.conditions?.ready).length === 4, '4 ready endpoints');
@@ -225,7 +213,7 @@ describe('controller-manager against a real store', () => {
   });
 
   it('mirrors a user Endpoints of a selector-less Service into an EndpointSlice and never touches the Endpoints', async () => {
-    cluster = await startTestCluster(redis.url);
+    await clusters.start();
     await c().store.create(service('db', undefined, { ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }] }));
     const ep: Endpoints = {
       apiVersion: 'v1',
@@ -252,12 +240,12 @@ describe('controller-manager against a real store', () => {
     expect(stored.metadata?.labels).toEqual({ team: 'data' });
     expect(Number(stored.metadata?.resourceVersion)).toBeGreaterThan(Number(created.metadata?.resourceVersion));
 
-    await c().store.delete('Endpoints', 'default', 'db');
+    await deleteObject(c().store, 'Endpoints', 'default', 'db');
     await until(() => slicesFor('db').length === 0, 'mirror removed');
   });
 
   it('leaves an unschedulable pod Pending with PodScheduled=False and a FailedScheduling event', async () => {
-    cluster = await startTestCluster(redis.url);
+    await clusters.start();
     await c().store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'picky', namespace: 'default' }, spec: { nodeSelector: { disk: 'ssd' }, containers: [{ name: 'c', image: 'nginx' }] } });
     const pod = () => c().informers.informer<Pod>('Pod').get('default', 'picky');
     await until(() => pod()?.status?.conditions?.some((x) => x.type === 'PodScheduled' && x.status === 'False') === true, 'unschedulable condition');
@@ -270,10 +258,10 @@ describe('controller-manager against a real store', () => {
   });
 
   it('carries on after the store is SIGKILLed and restarted', async () => {
-    cluster = await startTestCluster(redis.url, { graceSeconds: 2 });
+    await clusters.start({ graceSeconds: 2 });
     await c().store.create(deployment('web', 2));
     await until(() => readyLive('web').length === 2, '2 ready');
-    redis = await redis.crashAndRestart();
+    await clusters.crashRedis();
     await c().store.mutate<Deployment>('Deployment', 'default', 'web', (d) => ({ ...d, spec: { ...d.spec!, replicas: 4 } }));
     await until(() => readyLive('web').length === 4 && appPods('web').length === 4, '4 ready after the restart');
     // No node was judged on heartbeats it could not have written while the store was down.
@@ -282,7 +270,7 @@ describe('controller-manager against a real store', () => {
   });
 
   it('garbage-collects a pod whose controller owner is gone', async () => {
-    cluster = await startTestCluster(redis.url);
+    await clusters.start();
     await c().store.create({
       apiVersion: 'v1',
       kind: 'Pod',

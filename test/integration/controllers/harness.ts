@@ -2,16 +2,22 @@
  * A cluster for controller tests: a store keyspace of its own in a shared test Redis, a real
  * watch, the controller-manager, Node objects, and a fake node agent — a few lines that
  * heartbeat, give bound pods an IP and mark them Running/Ready (optionally after a delay),
- * and finish deleting terminating pods, as the kubelet would.
+ * and finish deleting terminating pods, as the kubelet would. testClusters() registers the
+ * hooks that start the file's Redis and close each test's cluster.
  */
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { connectRedis } from '../../../dataplane/store/redis-connection.js';
-import { ObjectStore } from '../../../dataplane/store/object-store.js';
-import { StoreInformerFactory } from '../../../dataplane/store/watch.js';
-import { clusterConfig, nodeIP, type ClusterConfig } from '../../../dataplane/cluster-config.js';
-import { startControllerManager, type ControllerManager } from '../../../dataplane/controllers/controller-manager.js';
-import { StoreError } from '../../../dataplane/store/errors.js';
-import type { KObject } from '../../../dataplane/model/object.js';
+import { startTestRedis, type TestRedis } from '../../support/redis.js';
+import { connectRedis } from '../../../dataplane/base/store/redis-connection.js';
+import { ObjectStore } from '../../../dataplane/base/store/object-store.js';
+import { StoreInformerFactory } from '../../../dataplane/base/store/watch.js';
+import { clusterConfig, nodeIP, type ClusterConfig } from '../../../dataplane/base/cluster-config.js';
+import { startControllerManager, type ControllerManager, type ControllerManagerOptions } from '../../../dataplane/controllers/controller-manager.js';
+import { StoreError } from '../../../dataplane/base/store/errors.js';
+import type { KObject, Kind } from '../../../dataplane/base/model/object.js';
+import { waitUntil } from '../../../dataplane/cluster/wait-until.js';
+import { GC_KINDS } from '../../../dataplane/controllers/garbage-collector.js';
+import { deleteObject } from '../../../dataplane/base/admission/writes.js';
 
 let seq = 0;
 
@@ -47,11 +53,15 @@ export function nodeObject(name: string, ordinal: number, config: ClusterConfig,
   };
 }
 
-export async function startTestCluster(redisUrl: string, opts: { nodes?: number; graceSeconds?: number; agent?: FakeAgentOptions } = {}): Promise<TestCluster> {
+export async function startTestCluster(
+  redisUrl: string,
+  opts: { nodes?: number; graceSeconds?: number; agent?: FakeAgentOptions; config?: Partial<ClusterConfig>; controllers?: Partial<ControllerManagerOptions> } = {},
+): Promise<TestCluster> {
   const name = `cm${process.pid}-${++seq}`;
   const store = new ObjectStore(connectRedis(redisUrl), name);
   const informers = new StoreInformerFactory(store, { redisUrl, blockMs: 500 });
-  const config: ClusterConfig = { ...clusterConfig(0), name, nodeGraceSeconds: opts.graceSeconds ?? 1 };
+  watching = informers;
+  const config: ClusterConfig = { ...clusterConfig(0), name, nodeGraceSeconds: opts.graceSeconds ?? 1, ...opts.config };
   const agentNodes = new Set<string>();
   const stopped = new Set<string>();
   const ordinals = new Map<string, number>();
@@ -66,6 +76,7 @@ export async function startTestCluster(redisUrl: string, opts: { nodes?: number;
     const created = await store.create(nodeObject(nodeName, ordinal, config, zone));
     await store.updateStatus({ ...created, status: nodeObject(nodeName, ordinal, config, zone).status });
   };
+  await store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' }, spec: { finalizers: ['kubernetes'] } });
   for (let i = 1; i <= (opts.nodes ?? 2); i++) await addNode(`node-${i}`, i % 2 ? 'zone-a' : 'zone-b');
 
   // ---- the fake node agent ---------------------------------------------------------------
@@ -93,7 +104,7 @@ export async function startTestCluster(redisUrl: string, opts: { nodes?: number;
     if (p.metadata?.deletionTimestamp) {
       if (handled.get(key) === `deleting ${p.metadata.uid}`) return;
       handled.set(key, `deleting ${p.metadata.uid}`);
-      later(20, () => store.delete('Pod', p.metadata?.namespace, p.metadata!.name!, { gracePeriodSeconds: 0 }));
+      later(20, () => deleteObject(store, 'Pod', p.metadata?.namespace, p.metadata!.name!, { gracePeriodSeconds: 0 }));
       return;
     }
     if (handled.get(key) === p.metadata?.uid) return;
@@ -124,7 +135,7 @@ export async function startTestCluster(redisUrl: string, opts: { nodes?: number;
   };
   podInformer.on({ add: onPod, update: (_o, p) => onPod(p), delete: (p) => handled.delete(`${p.metadata?.namespace}/${p.metadata?.name}`) });
 
-  const cm = await startControllerManager({ store, informers, config, heartbeatPollMs: 100, gcIntervalMs: 200 });
+  const cm = await startControllerManager({ store, informers, config, heartbeatPollMs: 100, gcIntervalMs: 200, ...opts.controllers });
   for (const p of podInformer.list()) onPod(p);
 
   return {
@@ -138,6 +149,7 @@ export async function startTestCluster(redisUrl: string, opts: { nodes?: number;
     list: <T extends KObject>(kind: Parameters<StoreInformerFactory['informer']>[0]) => informers.informer<T>(kind).list(),
     async close() {
       closed = true;
+      if (watching === informers) watching = undefined;
       clearInterval(heartbeat);
       for (const t of timers) clearTimeout(t);
       await cm.close();
@@ -148,17 +160,63 @@ export async function startTestCluster(redisUrl: string, opts: { nodes?: number;
   };
 }
 
+export type TestClusterOptions = NonNullable<Parameters<typeof startTestCluster>[1]>;
+
+export interface TestClusters {
+  /** Starts this test's cluster in the file's Redis; it is closed after the test, even a failed one. */
+  start(opts?: TestClusterOptions): Promise<TestCluster>;
+  /** This test's cluster (started by start()). */
+  current(): TestCluster;
+  /** SIGKILLs the file's Redis and starts it again on the same port and data. */
+  crashRedis(): Promise<void>;
+}
+
+/** The lifecycle of a controller test file: one test Redis for the file, and a cluster per test in it. */
+export function testClusters(): TestClusters {
+  let redis: TestRedis | undefined;
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis?.cleanup();
+  });
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+  return {
+    async start(opts) {
+      cluster = await startTestCluster(redis!.url, opts);
+      return cluster;
+    },
+    current: () => cluster!,
+    async crashRedis() {
+      redis = await redis!.crashAndRestart();
+    },
+  };
+}
+
 function ignoreGone(err: unknown): void {
   if (err instanceof StoreError && (err.reason === 'NotFound' || err.reason === 'Conflict')) return;
   console.error('fake node agent:', err);
 }
 
-/** Polls a condition over the caches (no timing assertion: only a generous ceiling). */
+/** What the controller-manager watches: informers that exist already, so waiting on them costs no new watch. */
+const WATCHED: Kind[] = GC_KINDS;
+/** The informers of the test cluster started last (until() re-checks on their events). */
+let watching: StoreInformerFactory | undefined;
+
+/**
+ * Waits for a condition over the caches, re-checked on every watch event of the kinds the
+ * controllers watch, and every 100 ms for what no informer shows (Events read from the store).
+ * No timing assertion: only a generous ceiling.
+ */
 export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await waitUntil(async () => (await check()) || undefined, {
+    ...(watching ? { informers: watching, kinds: WATCHED } : {}),
+    timeoutMs,
+    pollMs: 100,
+    onTimeout: () => new Error(`timed out waiting for ${what}`),
+  });
 }

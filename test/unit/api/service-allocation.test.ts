@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import { allocateService, emptyTaken, pickNodePort, type Taken } from '../../../dataplane/api/service-allocation.js';
-import { clusterConfig } from '../../../dataplane/cluster-config.js';
+import { allocateService, emptyTaken, pickNodePort, type Taken } from '../../../dataplane/base/admission/service-allocation.js';
+import { clusterConfig } from '../../../dataplane/base/cluster-config.js';
 
 const config = clusterConfig(0);
 const fixed = () => 0.5;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { printTable, serviceEndpoints } from '../../../dataplane/cli/printers.js';
+import { printTable } from '../../../dataplane/base/printers/text-table.js';
+import { serviceEndpoints } from '../../../dataplane/base/printers/service-cells.js';
 
 const svc = (name: string, extra: Partial<Service['spec']> = {}): Service => ({
   apiVersion: 'v1',

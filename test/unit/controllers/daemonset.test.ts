@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { daemonPod, planDaemonSet, REVISION_LABEL } from '../../../dataplane/controllers/daemonset.js';
+import { DAEMON_TOLERATIONS, daemonPod, planDaemonSet, REVISION_LABEL } from '../../../dataplane/controllers/daemonset.js';
 import { templateHash } from '../../../dataplane/controllers/names.js';
 import { T0, node, pod } from './fixtures.js';
 
@@ -77,7 +77,8 @@ describe('planDaemonSet', () => {
   it('binds pods directly and adds the daemon tolerations', () => {
     const p = daemonPod(ds(), 'node-2');
     expect(p.spec!.nodeName).toBe('node-2');
-    expect(p.spec!.tolerations).toContainEqual({ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' });
+    // Exactly the daemon tolerations, in upstream's order: the 300 s ones of DefaultTolerationSeconds replaced, not doubled.
+    expect(p.spec!.tolerations).toEqual(DAEMON_TOLERATIONS);
     expect(p.metadata!.labels![REVISION_LABEL]).toBe(templateHash(ds().spec!.template));
   });
 

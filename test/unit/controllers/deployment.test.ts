@@ -16,6 +16,7 @@ import {
 } from '../../../dataplane/controllers/deployment-rollout.js';
 import { deploymentStatus } from '../../../dataplane/controllers/deployment-status.js';
 import { T0, deployment, iso } from './fixtures.js';
+import { metaTime } from '../../../dataplane/base/model/meta-time.js';
 
 const v2 = (d: Deployment): Deployment => ({
   ...d,
@@ -147,6 +148,49 @@ describe('planRollout steps', () => {
   });
 });
 
+describe('revisions (rollout history and undo)', () => {
+  const d1 = deployment(2, { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  const withAnnotations = (d: Deployment, annotations: Record<string, string>): Deployment => ({ ...d, metadata: { ...d.metadata, annotations } });
+  const rev = (d: Deployment, replicas: number, revision: number, created: number, extra: Record<string, string> = {}) => {
+    const rs = withReplicas(newReplicaSet(d, replicas, revision), replicas, created);
+    return { ...rs, metadata: { ...rs.metadata, annotations: { ...rs.metadata!.annotations, ...extra } } };
+  };
+
+  it('copies the change-cause (and every other annotation but the controller\'s and kubectl\'s) onto the newest ReplicaSet', () => {
+    const cur = rev(d1, 2, 1, T0);
+    const annotated = withAnnotations(d1, { 'kubernetes.io/change-cause': 'v1 first', 'kubectl.kubernetes.io/last-applied-configuration': '{}', [REVISION]: '1' });
+    const step = planRollout(annotated, [info(cur, 2)]);
+    expect(step.refresh?.annotations).toEqual({ ...cur.metadata!.annotations, 'kubernetes.io/change-cause': 'v1 first' });
+    // Once copied there is nothing more to do.
+    const copied = { ...cur, metadata: { ...cur.metadata, annotations: step.refresh!.annotations } };
+    expect(planRollout(annotated, [info(copied, 2)]).refresh).toBeUndefined();
+  });
+
+  it('a rollback re-uses the old ReplicaSet, moving it to the newest revision and keeping its old number in revision-history', () => {
+    const r1 = rev(d1, 0, 1, T0, { 'kubernetes.io/change-cause': 'v1' });
+    const r2 = rev(v2(d1), 2, 2, T0 + 1000, { 'kubernetes.io/change-cause': 'v2' });
+    // kubectl rollout undo: the Deployment gets r1's template and annotations back.
+    const undone = withAnnotations(d1, { 'kubernetes.io/change-cause': 'v1', [REVISION]: '2' });
+    const step = planRollout(undone, [info(r1, 0, { running: 0 }), info(r2, 2)]);
+    expect(step.create).toBeUndefined();
+    expect(step.refresh?.rs.metadata?.name).toBe(r1.metadata!.name);
+    expect(step.refresh?.annotations).toMatchObject({ [REVISION]: '3', 'deployment.kubernetes.io/revision-history': '1', 'kubernetes.io/change-cause': 'v1' });
+    // Rolling back again appends to the history.
+    const again = { ...r2, metadata: { ...r2.metadata, annotations: { ...r2.metadata!.annotations, 'deployment.kubernetes.io/revision-history': '1' } } };
+    const r1now = { ...r1, metadata: { ...r1.metadata, annotations: step.refresh!.annotations } };
+    const back = planRollout(withAnnotations(v2(d1), { 'kubernetes.io/change-cause': 'v2' }), [info(r1now, 2), info(again, 0, { running: 0 })]);
+    expect(back.refresh?.annotations).toMatchObject({ [REVISION]: '4', 'deployment.kubernetes.io/revision-history': '1,2' });
+  });
+
+  it('a paused Deployment gets no new ReplicaSet but still scales and copies annotations', () => {
+    const cur = rev(d1, 2, 1, T0);
+    const paused = (d: Deployment): Deployment => ({ ...d, spec: { ...d.spec!, paused: true } });
+    expect(planRollout(paused(v2(d1)), [info(cur, 2)])).toEqual({ scale: [], cleanup: [] });
+    const bigger = paused({ ...v2(d1), spec: { ...v2(d1).spec!, replicas: 4 } });
+    expect(planRollout(bigger, [info(cur, 2)]).scale.map((s) => s.replicas)).toEqual([4]);
+  });
+});
+
 describe('rolling update simulation (property)', () => {
   /** Plays the Deployment controller against an ideal ReplicaSet controller and kubelet. */
   function simulate(replicas: number, maxSurge: number | string, maxUnavailable: number | string, readyPerRound: number[]) {
@@ -206,7 +250,9 @@ describe('deploymentStatus', () => {
 
   it('counts replicas from the pods and sets Available and Progressing as upstream', () => {
     const { status } = deploymentStatus({ d, sets: [info(rs, 3)], newSet: info(rs, 3), now: T0 });
-    expect(status).toMatchObject({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3, unavailableReplicas: 0 });
+    expect(status).toMatchObject({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 });
+    // omitempty, as the apiserver writes DeploymentStatus: nothing unavailable, no field.
+    expect(status).not.toHaveProperty('unavailableReplicas');
     expect(status.conditions!.map((c) => [c.type, c.status, c.reason, c.message])).toEqual([
       ['Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.'],
       ['Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rs.metadata!.name}" has successfully progressed.`],
@@ -233,5 +279,22 @@ describe('deploymentStatus', () => {
     expect(before.status.conditions!.find((c) => c.type === 'Progressing')!.reason).toBe('ReplicaSetUpdated');
     const after = deploymentStatus({ d: stuck, sets, newSet: sets[1], now: T0 + 61_000 });
     expect(after.status.conditions!.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+  });
+
+  it('pausing sets Progressing Unknown/DeploymentPaused and stops the deadline; resuming sets DeploymentResumed', () => {
+    const done = deploymentStatus({ d, sets: [info(rs, 3)], newSet: info(rs, 3), now: T0 }).status;
+    const paused: Deployment = { ...d, spec: { ...d.spec!, paused: true, progressDeadlineSeconds: 60 }, status: done };
+    const p = deploymentStatus({ d: paused, sets: [info(rs, 3)], newSet: info(rs, 3), now: T0 + 1000 });
+    expect(p.status.conditions!.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'Unknown', reason: 'DeploymentPaused', message: 'Deployment is paused', lastUpdateTime: metaTime(T0 + 1000) });
+    // Long after the deadline, still paused: no timeout.
+    const later = deploymentStatus({ d: { ...paused, status: p.status }, sets: [info(rs, 3)], newSet: info(rs, 3), now: T0 + 3_600_000 });
+    expect(later.status.conditions!.find((c) => c.type === 'Progressing')!.reason).toBe('DeploymentPaused');
+    expect(later.recheckMs).toBeUndefined();
+    // Resumed mid-rollout: Unknown/DeploymentResumed, the deadline counting from now.
+    const resumed: Deployment = { ...paused, spec: { ...paused.spec!, paused: false }, status: later.status };
+    const sets = [info(withReplicas(rs, 2), 2), info(withReplicas(newReplicaSet(v2(d), 1, 2), 1), 0)];
+    const r = deploymentStatus({ d: resumed, sets, newSet: sets[1], now: T0 + 3_600_000 });
+    expect(r.status.conditions!.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'Unknown', reason: 'DeploymentResumed', message: 'Deployment is resumed' });
+    expect(r.recheckMs).toBe(60_010);
   });
 });

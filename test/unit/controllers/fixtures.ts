@@ -1,7 +1,7 @@
 /** Small builders for controller unit tests. */
 import type { Deployment, DeploymentStrategy, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod, PodTemplateSpec, Service } from 'kubernetes-types/core/v1.js';
-import type { KObject } from '../../../dataplane/model/object.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
 
 export const T0 = Date.parse('2024-01-01T00:00:00Z');
 export const iso = (ms: number) => new Date(ms).toISOString();

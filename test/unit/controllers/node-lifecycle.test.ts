@@ -22,12 +22,14 @@ describe('node lifecycle', () => {
     expect(silenceMs(node('node-1'), last, firstSeen, T0 + 5000)).toBe(want);
   });
 
-  it('goes Ready=Unknown with the upstream reason and message, keeping other conditions, and gets both unreachable taints', () => {
+  it("turns every condition the kubelet posts Unknown with the upstream reason and message, keeping others, and gets both unreachable taints", () => {
     const n = { ...node('node-1', { taints: [{ key: 'dedicated', effect: 'NoSchedule' }] }) };
-    n.status!.conditions!.push({ type: 'MemoryPressure', status: 'False' });
+    n.status!.conditions!.push({ type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory' }, { type: 'NetworkUnavailable', status: 'False' });
     const conditions = unreachableConditions(n, NOW);
     expect(conditions.find((c) => c.type === 'Ready')).toEqual({ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: NOW });
-    expect(conditions.find((c) => c.type === 'MemoryPressure')).toEqual({ type: 'MemoryPressure', status: 'False' });
+    expect(conditions.find((c) => c.type === 'MemoryPressure')).toEqual({ type: 'MemoryPressure', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: NOW });
+    expect(conditions.find((c) => c.type === 'NetworkUnavailable')).toEqual({ type: 'NetworkUnavailable', status: 'False' });
+    expect(recoveredConditions({ ...n, status: { conditions } }, NOW).find((c) => c.type === 'MemoryPressure')).toMatchObject({ status: 'False', reason: 'KubeletHasSufficientMemory' });
     expect(unreachableTaints(n, NOW)).toEqual([
       { key: 'dedicated', effect: 'NoSchedule' },
       { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: NOW },

@@ -1,3 +1,4 @@
+import { metaTime } from '../../../dataplane/base/model/meta-time.js';
 import { describe, expect, it } from 'vitest';
 import { BURST_REPLICAS, planReplicaSet, rankForDeletion, replicaSetStatus } from '../../../dataplane/controllers/replicaset.js';
 import { podFromTemplate } from '../../../dataplane/controllers/pod-template.js';
@@ -55,7 +56,7 @@ describe('replicaSetStatus', () => {
 
   it('reports a create failure as ReplicaFailure', () => {
     const { status } = replicaSetStatus(rs, [], T0, 'quota exceeded');
-    expect(status.conditions).toEqual([{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'quota exceeded', lastTransitionTime: new Date(T0).toISOString() }]);
+    expect(status.conditions).toEqual([{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'quota exceeded', lastTransitionTime: metaTime(T0) }]);
   });
 });
 

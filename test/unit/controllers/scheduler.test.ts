@@ -129,3 +129,28 @@ describe('node fit', () => {
     expect(unschedulableMessage(2, [{ reason: 'unschedulable' }, { reason: 'unschedulable' }])).toBe('0/2 nodes are available: 2 node(s) were unschedulable.');
   });
 });
+
+describe('NodePorts: host ports, and hostNetwork pods', () => {
+  const hostNet = (name: string, port: number, o: Parameters<typeof pod>[1] = {}) =>
+    withSpec(pod(name, o), { hostNetwork: true, containers: [{ name: 'c', image: 'x', ports: [{ containerPort: port, hostPort: port, protocol: 'TCP' }] }] });
+
+  it('keeps a second pod with the same host port off a node', () => {
+    const nodes = [node('node-1'), node('node-2')];
+    expect(schedulePod(hostNet('b', 8080), nodes, [hostNet('a', 8080, { node: 'node-1' })])).toEqual({ nodeName: 'node-2' });
+    const both = [hostNet('a', 8080, { node: 'node-1' }), hostNet('c', 8080, { node: 'node-2' })];
+    expect(schedulePod(hostNet('b', 8080), nodes, both)).toEqual({ unschedulable: "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports." });
+    // Another port, another protocol, or a finished pod: no conflict.
+    expect(schedulePod(hostNet('b', 8081), nodes, both)).toEqual({ nodeName: 'node-1' });
+    const udp = withSpec(pod('u'), { containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 53, hostPort: 8080, protocol: 'UDP' }] }] });
+    expect(schedulePod(udp, nodes, both)).toEqual({ nodeName: 'node-1' });
+    expect(schedulePod(hostNet('b', 8080), nodes, [hostNet('a', 8080, { node: 'node-1', phase: 'Succeeded' }), both[1]!])).toEqual({ nodeName: 'node-1' });
+  });
+
+  it('host ports on different addresses do not clash, 0.0.0.0 clashes with every address', () => {
+    const on = (name: string, hostIP: string | undefined, o: Parameters<typeof pod>[1] = {}) =>
+      withSpec(pod(name, o), { containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 80, hostPort: 9000, ...(hostIP ? { hostIP } : {}) }] }] });
+    const nodes = [node('node-1')];
+    expect(schedulePod(on('b', '127.0.0.2'), nodes, [on('a', '127.0.0.3', { node: 'node-1' })])).toEqual({ nodeName: 'node-1' });
+    expect('unschedulable' in schedulePod(on('b', undefined), nodes, [on('a', '127.0.0.3', { node: 'node-1' })])).toBe(true);
+  });
+});

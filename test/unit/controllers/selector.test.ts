@@ -8,7 +8,7 @@ import {
   matchesServiceSelector,
   parseSelector,
   SelectorParseError,
-} from '../../../dataplane/model/selector.js';
+} from '../../../dataplane/base/model/selector.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 
 const labels = { app: 'web', tier: 'front', version: '3', 'example.com/team': 'net' };

@@ -1,30 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from '../../../dataplane/work-queue.js';
+import { WorkQueue } from '../../../dataplane/base/work-queue.js';
 import { Expectations } from '../../../dataplane/controllers/expectations.js';
 import { fnv32a, generateName, safeEncode, templateHash } from '../../../dataplane/controllers/names.js';
 import { canonicalJson, sameJson } from '../../../dataplane/controllers/canonical-json.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import { silentLogger } from '../../../dataplane/log.js';
-import type { KObject } from '../../../dataplane/model/object.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import { silentLogger } from '../../../dataplane/base/log.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
+import { fakeClock, type FakeClock } from '../../support/fake-clock.js';
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
-async function settle(q: WorkQueue): Promise<void> {
-  for (let i = 0; i < 200 && q.depth > 0; i++) await tick();
-  await tick();
+/** One turn of the event loop: the queue pumps on setImmediate, so this lets a pump run. */
+const turn = () => new Promise((r) => setImmediate(r));
+/** Turns the event loop until `check` holds (a bound of 1000 turns, only for a failure). */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !check(); i++) await turn();
+  if (!check()) throw new Error(`never happened: ${what}`);
+}
+/** Nothing waits or runs, and no delayed add is pending on the clock: nothing more can happen. */
+async function drained(q: WorkQueue, clock: FakeClock): Promise<void> {
+  await until(() => q.depth === 0, 'the queue drained');
+  expect(clock.pending()).toBe(0);
 }
 
 describe('WorkQueue', () => {
   it('coalesces a burst of adds of one key into one reconcile', async () => {
+    const clock = fakeClock();
     const seen: string[] = [];
-    const q = new WorkQueue('t', async (k) => void seen.push(k), { log: silentLogger });
+    const q = new WorkQueue('t', async (k) => void seen.push(k), { log: silentLogger, clock });
     for (let i = 0; i < 10; i++) q.add('a');
     q.add('b');
-    await settle(q);
+    await drained(q, clock);
     expect(seen).toEqual(['a', 'b']);
     await q.close();
   });
 
   it('never reconciles one key twice at once, and reruns a key added meanwhile', async () => {
+    const clock = fakeClock();
     let active = 0;
     let maxActive = 0;
     let runs = 0;
@@ -39,65 +49,93 @@ describe('WorkQueue', () => {
         if (runs === 1) await gate;
         active--;
       },
-      { log: silentLogger, concurrency: 4 },
+      { log: silentLogger, concurrency: 4, clock },
     );
     q.add('a');
-    await tick();
+    await until(() => runs === 1, 'the first reconcile');
     q.add('a');
     q.add('a');
-    await tick();
+    // A pump has had its turn: with 4 workers free, only the rule keeps a second run of 'a' out.
+    await turn();
+    await turn();
     expect(runs).toBe(1);
     release();
-    await settle(q);
+    await drained(q, clock);
     expect(runs).toBe(2);
     expect(maxActive).toBe(1);
     await q.close();
   });
 
   it('retries a failing key with backoff until it succeeds', async () => {
+    const clock = fakeClock();
     let calls = 0;
     const q = new WorkQueue(
       't',
       async () => {
         if (++calls < 3) throw new Error('boom');
       },
-      { log: silentLogger, baseBackoffMs: 1 },
+      { log: silentLogger, baseBackoffMs: 1, clock },
     );
     q.add('a');
-    for (let i = 0; i < 200 && calls < 3; i++) await tick();
+    await until(() => calls === 1 && clock.pending() === 1, 'the first failure and its retry timer');
+    clock.advance(1);
+    await until(() => calls === 2 && clock.pending() === 1, 'the second failure and its retry timer');
+    // The back-off doubled: nothing after 1 ms, the retry after 2.
+    clock.advance(1);
+    await turn();
+    await turn();
+    expect(calls).toBe(2);
+    clock.advance(1);
+    await until(() => calls === 3, 'the third attempt');
+    await drained(q, clock);
     expect(calls).toBe(3);
     await q.close();
   });
 
   it('requeues after the delay a reconcile asks for, and close cancels pending timers', async () => {
+    const clock = fakeClock();
     let calls = 0;
-    const q = new WorkQueue('t', async () => (++calls === 1 ? { requeueAfterMs: 10 } : undefined), { log: silentLogger });
+    const q = new WorkQueue('t', async () => (++calls === 1 ? { requeueAfterMs: 10 } : undefined), { log: silentLogger, clock });
     q.add('a');
-    for (let i = 0; i < 200 && calls < 2; i++) await tick();
+    await until(() => calls === 1 && clock.pending() === 1, 'the first reconcile and its requeue timer');
+    clock.advance(10);
+    await until(() => calls === 2, 'the requeued reconcile');
     expect(calls).toBe(2);
     q.addAfter('a', 60_000);
+    expect(clock.pending()).toBe(1);
     await q.close();
+    expect(clock.pending()).toBe(0);
+    clock.advance(60_000);
     q.add('a');
-    await tick();
+    expect(q.depth).toBe(0);
+    await turn();
     expect(calls).toBe(2);
   });
 });
 
 describe('WorkQueue minIntervalMs', () => {
   it('handles the first change at once and batches the rest of a burst into one more run', async () => {
+    const clock = fakeClock();
     const runs: number[] = [];
-    const q = new WorkQueue('t', async () => void runs.push(Date.now()), { log: silentLogger, minIntervalMs: 50 });
+    const q = new WorkQueue('t', async () => void runs.push(clock.now()), { log: silentLogger, minIntervalMs: 50, clock });
     q.add('a');
-    await tick();
+    await until(() => runs.length === 1, 'the first run');
     expect(runs).toHaveLength(1);
     for (let i = 0; i < 5; i++) {
       q.add('a');
-      await tick();
+      await turn();
     }
     expect(runs).toHaveLength(1);
-    for (let i = 0; i < 100 && runs.length < 2; i++) await tick();
+    // The batched run waits for the interval's end: not at 49 ms, at 50.
+    clock.advance(49);
+    await turn();
+    await turn();
+    expect(runs).toHaveLength(1);
+    clock.advance(1);
+    await until(() => runs.length === 2, 'the batched run');
     expect(runs).toHaveLength(2);
     expect(runs[1]! - runs[0]!).toBeGreaterThanOrEqual(49);
+    await drained(q, clock);
     await q.close();
   });
 });

@@ -4,8 +4,8 @@
  */
 import type { Namespace, Pod, Service, ServicePort, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import type { EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import type { KObject } from '../../../dataplane/model/object.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
 import { RecordIndex } from '../../../dns/record-index.js';
 
 /** SOA serial of the fixture index: its clock is frozen at this instant. */

@@ -1,23 +1,22 @@
 /** The query engine without sockets: cache, re-spelling, flags, invalidation, shuffling. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Informer, InformerFactory } from '../../../dataplane/informer-types.js';
-import type { KObject, Kind } from '../../../dataplane/model/object.js';
+import type { Informer, InformerFactory } from '../../../dataplane/base/informer/informer-types.js';
+import type { KObject, Kind } from '../../../dataplane/base/model/object.js';
 import { DnsStats } from '../../../dns/dns-stats.js';
 import { QueryEngine } from '../../../dns/query-engine.js';
 import { RecordIndex } from '../../../dns/record-index.js';
 import { formatRecord, Opcode, rcodeName, RRClass, RRType } from '../../../dns/records.js';
-import { decodeMessage } from '../../../dns/wire-decode.js';
+import { decodeMessage, findOpt } from '../../../dns/wire-decode.js';
 import { encodeMessage, encodeOpt, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC } from '../../../dns/wire-encode.js';
 import { clusterIP, fixtureCluster, fixtureObjects, headless, slice, tcp } from './fixtures.js';
 
-function engineFor(index: RecordIndex, opts: { shuffle?: boolean } = {}): { engine: QueryEngine; stats: DnsStats } {
+function engineFor(index: RecordIndex, opts: { shuffle?: boolean; forwarding?: boolean } = {}): { engine: QueryEngine; stats: DnsStats } {
   const stats = new DnsStats();
   const engine = new QueryEngine({
     view: index,
-    answerConfig: { clusterDomain: 'cluster.local', ttl: 30, podMode: 'insecure', nsAddress: '10.96.0.10', forwarding: false },
+    answerConfig: { clusterDomain: 'cluster.local', ttl: 30, podMode: 'insecure', nsAddress: '10.96.0.10', forwarding: opts.forwarding ?? false },
     stats,
-    ednsBufferSize: 1232,
     shuffle: opts.shuffle ?? false,
   });
   return { engine, stats };
@@ -28,13 +27,14 @@ interface Ask {
   flags?: number;
   edns?: number;
   version?: number;
+  dnssecOk?: boolean;
   transport?: 'udp' | 'tcp';
 }
 
 function packet(name: string, type: number, a: Ask = {}): Buffer {
   const q = encodeMessage({ id: a.id ?? 1, flags: a.flags ?? FLAG_RD, question: { name, type, class: RRClass.IN }, answer: [], authority: [], additional: [], budget: 512 }).bytes;
   if (a.edns === undefined) return q;
-  const opt = encodeOpt(a.edns, 0, false, []);
+  const opt = encodeOpt(a.edns, 0, a.dnssecOk ?? false, []);
   if (a.version) opt[6] = a.version;
   const out = Buffer.concat([q, opt]);
   out.writeUInt16BE(1, 10);
@@ -153,7 +153,7 @@ describe('QueryEngine', () => {
     const gated: InformerFactory = {
       informer<T extends KObject>(kind: Kind): Informer<T> {
         const inner = informers.informer<T>(kind);
-        return { kind, list: () => inner.list(), get: (ns, n) => inner.get(ns, n), on: (h) => inner.on(h), hasSynced: () => synced.value };
+        return Object.assign(Object.create(inner) as Informer<T>, { hasSynced: () => synced.value });
       },
       waitForSync: async () => {},
     };
@@ -191,5 +191,101 @@ describe('QueryEngine: a question name with a compression pointer', () => {
     expect(msg.rcode).toBe(5);
     expect(msg.questions[0]!.name).toBe('KubErnetes');
     expect(stats.cacheHits + stats.cacheMisses).toBe(1);
+  });
+});
+
+/** The reply's OPT: its UDP size and its TTL bytes (extended rcode, version, flags), or none. */
+function replyOpt(out: Buffer): { udpSize: number; extRcode: number; version: number; dnssecOk: boolean } | undefined {
+  const at = findOpt(out);
+  if (at === undefined) throw new Error('reply cannot be walked');
+  if (at < 0) return undefined;
+  return { udpSize: out.readUInt16BE(at + 3), extRcode: out[at + 5]!, version: out[at + 6]!, dnssecOk: (out[at + 7]! & 0x80) !== 0 };
+}
+
+describe("QueryEngine: the reply's OPT and the size in force (CoreDNS request.SizeAndDo and request.Size)", () => {
+  const hundred = () => {
+    const ips = Array.from({ length: 100 }, (_, i) => ({ ip: `10.244.20.${i + 1}` }));
+    return fixtureCluster([...fixtureObjects(), headless('prod', 'hundred', [tcp('http', 80)]), slice('prod', 'hundred', ips, [tcp('http', 80)])]);
+  };
+  const NAME = 'hundred.prod.svc.cluster.local';
+  // 12 header + 36 question; each further A record is 16 bytes (compressed owner); OPT 11.
+  const A_RECORD = 16;
+
+  it.each([0, 100, 511, 512, 1232, 4096, 65535])('carries the UDP size the client advertised, as sent: %i', (size) => {
+    const { engine } = engineFor(hundred().index);
+    for (const dnssecOk of [false, true]) {
+      const r = ask(engine, NAME, RRType.A, { edns: size, dnssecOk });
+      expect(replyOpt(r.out)).toEqual({ udpSize: size, extRcode: 0, version: 0, dnssecOk });
+    }
+  });
+
+  it('no OPT in the query, none in the reply, and 512 bytes in force', () => {
+    const { engine } = engineFor(hundred().index);
+    const r = ask(engine, NAME, RRType.A);
+    expect(replyOpt(r.out)).toBeUndefined();
+    expect(r.flags & FLAG_TC).toBe(FLAG_TC);
+    expect(r.out.length).toBeLessThanOrEqual(512);
+    expect(r.out.length + A_RECORD).toBeGreaterThan(512);
+  });
+
+  it.each([
+    [0, 512],
+    [100, 512],
+    [511, 512],
+    [512, 512],
+    [700, 700],
+    [1232, 1232],
+    [1500, 1500],
+  ])('truncates to the size in force: advertised %i → %i bytes, as many records as fit, TC', (size, inForce) => {
+    const { engine } = engineFor(hundred().index);
+    const r = ask(engine, NAME, RRType.A, { edns: size });
+    expect(r.flags & FLAG_TC).toBe(FLAG_TC);
+    expect(r.out.length).toBeLessThanOrEqual(inForce);
+    expect(r.out.length + A_RECORD).toBeGreaterThan(inForce);
+    expect(replyOpt(r.out)!.udpSize).toBe(size);
+  });
+
+  it('a size above the answer is not truncated, from the same cache entry the small sizes used', () => {
+    const { engine, stats } = engineFor(hundred().index);
+    const small = ask(engine, NAME, RRType.A, { edns: 700 });
+    const big = ask(engine, NAME, RRType.A, { edns: 4096 });
+    expect(small.answer.length).toBeLessThan(100);
+    expect(big.flags & FLAG_TC).toBe(0);
+    expect(big.answer).toHaveLength(100);
+    expect([replyOpt(small.out)!.udpSize, replyOpt(big.out)!.udpSize]).toEqual([700, 4096]);
+    expect(stats.cacheHits).toBe(1);
+  });
+
+  it('over TCP 64 KiB is in force whatever the client advertised; the OPT still carries its UDP size', () => {
+    const { engine } = engineFor(hundred().index);
+    const r = ask(engine, NAME, RRType.A, { edns: 600, transport: 'tcp' });
+    expect(r.flags & FLAG_TC).toBe(0);
+    expect(r.answer).toHaveLength(100);
+    expect(replyOpt(r.out)!.udpSize).toBe(600);
+  });
+
+  it('65535 over UDP: at most what one IPv4 datagram carries (65507), truncated beyond', () => {
+    // 4,200 addresses: 67 KB of A records.
+    const ips = Array.from({ length: 4200 }, (_, i) => ({ ip: `10.245.${Math.floor(i / 250)}.${(i % 250) + 1}` }));
+    const { index } = fixtureCluster([...fixtureObjects(), headless('prod', 'huge', [tcp('http', 80)]), slice('prod', 'huge', ips, [tcp('http', 80)])]);
+    const { engine } = engineFor(index);
+    const r = ask(engine, 'huge.prod.svc.cluster.local', RRType.A, { edns: 65535 });
+    expect(r.flags & FLAG_TC).toBe(FLAG_TC);
+    expect(r.out.length).toBeLessThanOrEqual(65507);
+    expect(r.out.length + A_RECORD).toBeGreaterThan(65507);
+    expect(replyOpt(r.out)!.udpSize).toBe(65535);
+  });
+
+  it("the server's own error replies reflect it too (REFUSED: forwarding on, no upstream)", async () => {
+    const { engine } = engineFor(hundred().index, { forwarding: true });
+    const out = await engine.handle(packet('example.com', RRType.A, { edns: 1400, dnssecOk: true }), 'udp');
+    expect(rcodeName(decodeMessage(out!)!.rcode)).toBe('REFUSED');
+    expect(replyOpt(out!)).toEqual({ udpSize: 1400, extRcode: 0, version: 0, dnssecOk: true });
+  });
+
+  it("BADVERS carries a fresh OPT with UDP size 0 (CoreDNS answers it before its scrub writer reflects the client's)", () => {
+    const { engine } = engineFor(hundred().index);
+    const out = engine.handle(packet(NAME, RRType.A, { edns: 4096, version: 1 }), 'udp') as Buffer;
+    expect(replyOpt(out)).toEqual({ udpSize: 0, extRcode: 1, version: 0, dnssecOk: false });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
 import { RecordIndex } from '../../../dns/record-index.js';
 import { buildServiceRecord, dashedIP } from '../../../dns/service-record.js';
 import { clusterIP, headless, namespace, pod, slice, tcp } from './fixtures.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatRecord, Rcode, RRClass, RRType, type ResourceRecord } from '../../../dns/records.js';
-import { decodeMessage, parseQuery } from '../../../dns/wire-decode.js';
+import { decodeMessage, findOpt, parseQuery } from '../../../dns/wire-decode.js';
 import { encodeMessage, encodeOpt, FLAG_QR, FLAG_RD, FLAG_TC } from '../../../dns/wire-encode.js';
 import { readName, splitName } from '../../../dns/wire-name.js';
 
@@ -152,5 +152,29 @@ describe('parseQuery (miekg/dns acceptance)', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('findOpt', () => {
+  const reply = (additional: ResourceRecord[], opt?: Buffer) => {
+    const enc = encodeMessage({ id: 1, flags: FLAG_QR, question: { name: 'a.example', type: RRType.A, class: IN }, answer: [A('a.example', '192.0.2.1')], authority: [], additional, budget: 4096 }).bytes;
+    if (!opt) return enc;
+    const out = Buffer.concat([enc, opt]);
+    out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
+    return out;
+  };
+
+  it('finds the OPT behind other additional records, -1 without one', () => {
+    const bare = reply([A('glue.example', '192.0.2.2')]);
+    expect(findOpt(bare)).toBe(-1);
+    const withOpt = reply([A('glue.example', '192.0.2.2')], encodeOpt(4096, 0, true, [{ code: 10, data: Buffer.alloc(8, 1) }]));
+    expect(findOpt(withOpt)).toBe(bare.length);
+    expect(withOpt.readUInt16BE(bare.length + 3)).toBe(4096);
+  });
+
+  it('undefined for a message it cannot walk, never a throw', () => {
+    const withOpt = reply([], encodeOpt(1232, 0, false, []));
+    for (let cut = 0; cut < withOpt.length; cut++) expect(findOpt(withOpt.subarray(0, cut))).toBeUndefined();
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => void findOpt(bytes)));
   });
 });

@@ -183,7 +183,9 @@ describe('which Ingresses are ours', () => {
     ['ingressClassName nginx', { className: 'nginx' }, [nginxIngressClass()], true],
     ['ingressClassName of another controller', { className: 'traefik' }, [nginxIngressClass(), other], false],
     ['ingressClassName naming a missing class', { className: 'nope' }, [nginxIngressClass()], false],
-    ['no class, nginx is the default class', { className: null }, [nginxIngressClass()], true],
+    // The apiserver's DefaultIngressClass admission fills the class on create; ingress-nginx
+    // itself never reads is-default-class and skips an Ingress left without one.
+    ['no class, even with nginx the default class', { className: null }, [nginxIngressClass()], false],
     ['no class, no default class', { className: null }, [notDefault], false],
     ['legacy annotation nginx', { className: null, annotations: { 'kubernetes.io/ingress.class': 'nginx' } }, [notDefault], true],
     ['legacy annotation other', { className: null, annotations: { 'kubernetes.io/ingress.class': 'traefik' } }, [nginxIngressClass()], false],

@@ -5,22 +5,11 @@ import { route, type RouteDecision, type RouteRequest } from '../../../ingress/r
 import type { RouteTable } from '../../../ingress/route-table.js';
 import { ingress, nginx, path, rule, service, slice, tableFor } from './fixtures.js';
 import { testCertificate } from './test-certificate.js';
+import { seededRandom as seeded } from '../../support/seeded-random.js';
 
 const req = (host: string, p: string, extra: Partial<RouteRequest> = {}): RouteRequest => ({ host, path: p, clientIp: '127.0.0.1', scheme: 'http', ...extra });
 const go = (t: RouteTable, r: RouteRequest, s?: BalancerState): RouteDecision => route(t, r, s);
 const svc = (d: RouteDecision) => (d.action === 'proxy' ? d.upstream.service : undefined);
-
-/** A deterministic [0,1) sequence (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('canary', () => {
   const world = (canaryAnns: Record<string, string>) =>

@@ -1,9 +1,9 @@
 /** Ingress status and events after a table rebuild (no sockets: a fake store and recorder). */
 import { describe, expect, it } from 'vitest';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
-import { MemoryInformerFactory } from '../../../dataplane/informer-cache.js';
-import { silentLogger } from '../../../dataplane/log.js';
-import type { KObject, Kind } from '../../../dataplane/model/object.js';
+import { MemoryInformerFactory } from '../../../dataplane/base/informer/informer-cache.js';
+import { silentLogger } from '../../../dataplane/base/log.js';
+import type { KObject, Kind } from '../../../dataplane/base/model/object.js';
 import { nginxIngressClass } from '../../../ingress/ingress-class.js';
 import { IngressReporter, type StatusWriter } from '../../../ingress/ingress-reporter.js';
 import { ingressStatuses } from '../../../ingress/status.js';
@@ -130,7 +130,7 @@ describe('Ingress status', () => {
     const stored = new Map<string, KObject>();
     const store: StatusWriter = {
       async mutate<T extends KObject>(kind: Kind, namespace: string | undefined, name: string, mutate: (current: T) => T | undefined): Promise<T | undefined> {
-        await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setImmediate(r)); // written after the burst of rebuilds, shown by the watch never
         const cur = (stored.get(name) ?? f.informer(kind).get(namespace, name)) as T | undefined;
         const next = cur && mutate(structuredClone(cur));
         if (next) {

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../dataplane/log.js';
+import { createLogger } from '../../../dataplane/base/log.js';
 
 // The default sink batches stderr writes per loop turn; a child process shows what reaches stderr.
-const built = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/dataplane/log.js')).href;
+const built = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/dataplane/base/log.js')).href;
 
 function child(script: string): { lines: Promise<string[]>; firstLine: Promise<string>; kill(): void } {
   const c = spawn(process.execPath, ['--input-type=module', '-e', `import { createLogger } from ${JSON.stringify(built)};\n${script}`], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { base64Error } from '../../../dataplane/model/validate/base64.js';
-import { formatErrors, validateObject } from '../../../dataplane/model/validate/index.js';
-import { unknownFields } from '../../../dataplane/model/schema/strict-fields.js';
+import { base64Error } from '../../../dataplane/base/model/validate/base64.js';
+import { formatErrors, validateObject } from '../../../dataplane/base/model/validate/index.js';
+import { unknownFields } from '../../../dataplane/base/model/schema/strict-fields.js';
 import { messages, pod, service, workload } from './manifests.js';
 
 describe('strict fields (unknown field "…")', () => {

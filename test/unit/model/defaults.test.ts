@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyDefaults, normalizeManifest } from '../../../dataplane/model/defaults/index.js';
-import { imageTag } from '../../../dataplane/model/defaults/pod.js';
-import type { KObject } from '../../../dataplane/model/object.js';
+import { applyDefaults, normalizeManifest } from '../../../dataplane/base/model/defaults/index.js';
+import { imageTag } from '../../../dataplane/base/model/defaults/pod.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
 import { container, pod, podSpec, service, workload } from './manifests.js';
 
 /** Read a dotted path with [i] indices out of an object. */
@@ -58,6 +58,20 @@ const rows: [string, unknown, string, unknown][] = [
   ['fieldRef apiVersion', pod({ containers: [container({ env: [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] })] }), 'spec.containers[0].env[0].valueFrom.fieldRef.apiVersion', 'v1'],
   ['secret volume mode', pod(podSpec({ volumes: [{ name: 'v', secret: { secretName: 's' } }] })), 'spec.volumes[0].secret.defaultMode', 420],
   ['a sourceless volume is an emptyDir', pod(podSpec({ volumes: [{ name: 'v' }] })), 'spec.volumes[0].emptyDir', {}],
+  ['DefaultTolerationSeconds: not-ready and unreachable for 300 s', pod(podSpec()), 'spec.tolerations', [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  ]],
+  ['DefaultTolerationSeconds: a pod tolerating one keeps its own', pod(podSpec({ tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }] })), 'spec.tolerations', [
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  ]],
+  ['DefaultTolerationSeconds: tolerating everything adds nothing', pod(podSpec({ tolerations: [{ operator: 'Exists' }] })), 'spec.tolerations', [{ operator: 'Exists' }]],
+  ['Priority: 0 without a class', pod(podSpec()), 'spec.priority', 0],
+  ['Priority: preemptionPolicy', pod(podSpec()), 'spec.preemptionPolicy', 'PreemptLowerPriority'],
+  ['Priority: a built-in class', pod(podSpec({ priorityClassName: 'system-node-critical' })), 'spec.priority', 2000001000],
+  ['templates get no tolerations', workload('Deployment', {}), 'spec.template.spec.tolerations', undefined],
+  ['templates get no priority', workload('Deployment', {}), 'spec.template.spec.priority', undefined],
   ['Deployment replicas', workload('Deployment', {}), 'spec.replicas', 1],
   ['Deployment strategy', workload('Deployment', {}), 'spec.strategy', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } }],
   ['Recreate gets no rollingUpdate', workload('Deployment', { strategy: { type: 'Recreate' } }), 'spec.strategy', { type: 'Recreate' }],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyDefaults } from '../../../dataplane/model/defaults/index.js';
-import type { KObject } from '../../../dataplane/model/object.js';
-import { validateObject } from '../../../dataplane/model/validate/index.js';
+import { applyDefaults } from '../../../dataplane/base/model/defaults/index.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
+import { validateObject } from '../../../dataplane/base/model/validate/index.js';
 import { fixtureDocs } from './fixtures.js';
 
 // The Kubernetes documentation's examples (kubernetes/website content/en/examples/service/, as

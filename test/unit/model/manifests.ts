@@ -1,6 +1,6 @@
 /** Small manifest builders for the model tests: a valid object, with overrides per row. */
-import type { KObject } from '../../../dataplane/model/object.js';
-import { validateObject } from '../../../dataplane/model/validate/index.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
+import { validateObject } from '../../../dataplane/base/model/validate/index.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyDefaults } from '../../../dataplane/model/defaults/index.js';
-import { KINDS, type KObject } from '../../../dataplane/model/object.js';
-import { validateObject, validateUpdate } from '../../../dataplane/model/validate/index.js';
+import { applyDefaults } from '../../../dataplane/base/model/defaults/index.js';
+import { KINDS, type KObject } from '../../../dataplane/base/model/object.js';
+import { validateObject, validateUpdate } from '../../../dataplane/base/model/validate/index.js';
 import { fixtureDocs } from './fixtures.js';
 
 // Validation must answer every input with a list of errors, never an exception: manifests come

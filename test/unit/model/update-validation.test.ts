@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import { applyDefaults, dropTypeDependentFields, normalizeClusterIPs, patchAllocatedValues } from '../../../dataplane/model/defaults/index.js';
-import type { KObject } from '../../../dataplane/model/object.js';
-import { validateUpdate } from '../../../dataplane/model/validate/index.js';
+import { applyDefaults, dropTypeDependentFields, normalizeClusterIPs, patchAllocatedValues } from '../../../dataplane/base/model/defaults/index.js';
+import type { KObject } from '../../../dataplane/base/model/object.js';
+import { validateUpdate } from '../../../dataplane/base/model/validate/index.js';
 import { container, pod, podSpec, service, template, workload } from './manifests.js';
 
 const updateMessages = (o: unknown, n: unknown): string[] => validateUpdate(o, n).map((e) => e.message);

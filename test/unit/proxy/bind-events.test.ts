@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import type { EventRecorder, EventType } from '../../../dataplane/api/events.js';
+import type { EventRecorder, EventType } from '../../../dataplane/base/admission/events.js';
 import { BIND_FAILED_REASON, BIND_RECOVERED_REASON, BindErrorEvents, standingBindFailures, type BindEventLike, type ListenerFailure } from '../../../proxy/bind-events.js';
 import { svc } from './fixtures.js';
 

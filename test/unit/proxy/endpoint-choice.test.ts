@@ -122,6 +122,23 @@ describe('choose', () => {
     expect(pick(c, EXTERNAL, 5_900)).not.toBe(first);
   });
 
+  it('a retry passes over the endpoints the connection already failed on', () => {
+    const c = chooser({}, THREE);
+    const r = c.route(KEY, CIP, EXTERNAL);
+    if (r.action !== 'forward') throw new Error(r.action);
+    const tried = new Set<string>();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      // Two other connections move the shared rotation on between this one's attempts (a
+      // full turn of three: without `tried` this one would get the same endpoint each time).
+      c.choose(KEY, r, '127.51.200.9', 0);
+      c.choose(KEY, r, '127.51.200.9', 0);
+      const ep = c.choose(KEY, r, EXTERNAL, 0, attempt > 0, tried)!;
+      expect(tried.has(`${ep.ip}:${ep.port}`)).toBe(false);
+      tried.add(`${ep.ip}:${ep.port}`);
+    }
+    expect(tried.size).toBe(3);
+  });
+
   it('a retry skips the sticky record, advances and overwrites it', () => {
     const c = new EndpointChooser();
     rebuild(c, { sessionAffinity: 'ClientIP' }, THREE, 0);

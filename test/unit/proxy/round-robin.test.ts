@@ -55,6 +55,18 @@ describe('RoundRobin', () => {
     expect(orders.size).toBeGreaterThan(1);
   });
 
+  it('passes over endpoints a retrying connection has tried, while another is left', () => {
+    const rr = new RoundRobin(seq([0]));
+    rr.setEndpoints([e('a'), e('b'), e('c')]);
+    const [x, y, z] = rr.members().map((m) => m.ip) as [string, string, string];
+    // Cursor on x; x and y tried: z, and the cursor moves past it (back to x).
+    expect(rr.nextEndpoint(new Set([`${x}:80`, `${y}:80`]))!.ip).toBe(z);
+    expect(rr.nextEndpoint()!.ip).toBe(x);
+    // Every member tried: the one under the cursor, as without the set.
+    expect(rr.nextEndpoint(new Set([`${x}:80`, `${y}:80`, `${z}:80`]))!.ip).toBe(y);
+    expect(rr.nextEndpoint(new Set())!.ip).toBe(z);
+  });
+
   it('returns undefined for an empty set', () => {
     const rr = new RoundRobin();
     rr.setEndpoints([]);

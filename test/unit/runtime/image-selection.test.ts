@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { agnhostArgv, isAgnhostImage, parseFlags, parseGoDuration } from '../../../dataplane/node/runtime/agnhost-image.js';
 import { chooseEmulation } from '../../../dataplane/node/runtime/image-selection.js';
-import { normalizeImage } from '../../../dataplane/node/runtime/container-slot.js';
+import { normalizeImage } from '../../../dataplane/node/runtime/image-reference.js';
 
 describe('chooseEmulation', () => {
   const A = 'registry.k8s.io/e2e-test-images/agnhost:2.47';
@@ -17,6 +17,9 @@ describe('chooseEmulation', () => {
     ['echoserver', 'gcr.io/k8s-staging-ingressconformance/echoserver:v20220815-e21d1a4', [], [], { kind: 'echoserver' }],
     ['plain command', 'python:3', ['python3'], ['-m', 'http.server'], { kind: 'process' }],
     ['nginx', 'nginx', [], [], { kind: 'identity' }],
+    ['busybox with a command runs in the simulated shell', 'busybox:1.36', ['sleep', 'infinity'], [], { kind: 'toolbox' }],
+    ['alpine without a command too', 'docker.io/library/alpine:3.20', [], [], { kind: 'toolbox' }],
+    ['netshoot', 'nicolaka/netshoot', ['sh', '-c', 'while true; do curl web; done'], [], { kind: 'toolbox' }],
     ['args without command on an unknown image', 'myapp:1', [], ['--port=80'], { kind: 'identity' }],
     ['not agnhost: lookalike name', 'example.com/agnhost-fork:1', [], ['netexec'], { kind: 'identity' }],
   ])('%s', (_n, image, command, args, want) => expect(chooseEmulation(image, command, args)).toEqual(want));

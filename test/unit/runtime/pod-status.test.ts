@@ -35,6 +35,13 @@ describe('podPhase (kubelet getPhase)', () => {
 describe('podConditions', () => {
   const byType = (cs: ReturnType<typeof podConditions>) => Object.fromEntries(cs.map((c) => [c.type, c]));
 
+  it("lists the conditions in the kubelet's order (kubectl describe shows Ready before ContainersReady)", () => {
+    const types = podConditions({ phase: 'Running', sandboxReady: true, initStatuses: [], statuses: [running('a')] }).map((c) => c.type);
+    expect(types).toEqual(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady']);
+    const failed = podConditions({ phase: 'Failed', sandboxReady: false, initStatuses: [], statuses: [terminated('a', 1)] }).map((c) => c.type);
+    expect(failed).toEqual(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady']);
+  });
+
   it('ready pod', () => {
     const c = byType(podConditions({ phase: 'Running', sandboxReady: true, initStatuses: [], statuses: [running('a'), running('b')] }));
     expect(c.PodReadyToStartContainers?.status).toBe('True');
