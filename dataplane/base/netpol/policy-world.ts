@@ -3,7 +3,9 @@
  * before it connects to an endpoint, the ingress controller, the DNS server, commands run in a
  * pod): policies by namespace, pods and nodes by IP, namespace labels — fed by informers — and
  * verdicts remembered by (source, destination, port, protocol) until anything they depend on
- * changes. A cluster without policies answers "allowed" without building anything.
+ * changes. Verdicts are remembered by the peers' identities (identity.ts), not their addresses:
+ * pods no policy can tell apart share a verdict, so decide() runs once per pair of identities.
+ * A cluster without policies answers "allowed" without building anything.
  *
  * The decision itself is decide.ts; this file only finds the peers and remembers answers, so
  * `knet netpol matrix|why` and the data plane cannot disagree.
@@ -13,12 +15,15 @@ import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import type { InformerFactory, Informer } from '../informer/informer-types.js';
 import type { KObject } from '../model/object.js';
 import type { Labels } from '../model/selector.js';
+import { Identities } from './identity.js';
 import { decide, selectionOf, type Direction, type PolicySource, type Selection, type Verdict } from './decide.js';
 import type { NamedPort, Peer, PodPeer, Protocol } from './peer.js';
 
 type Obj<T> = T & KObject;
 
 const MAX_REMEMBERED = 100_000;
+/** Addresses outside the cluster whose identity is remembered (a scan must not grow it without end). */
+const MAX_EXTERNAL = 100_000;
 const PROTOCOL_INDEX: Record<Protocol, number> = { TCP: 0, UDP: 1, SCTP: 2 };
 
 /** Counted per policy and direction: connections and datagrams a policy's isolation denied. */
@@ -41,8 +46,11 @@ export class PolicyWorld implements PolicySource {
   private readonly nodes: Informer<Obj<Node>>;
   private byNamespace: Map<string, NetworkPolicy[]> | undefined;
   private peersByIp: Map<string, Peer> | undefined;
-  /** Remembered verdicts: port × protocol → source → destination. */
-  private verdicts = new Map<number, Map<string, Map<string, Verdict>>>();
+  /** The identities of the current policies and peers, and each address's (made when first asked). */
+  private identities: Identities | undefined;
+  private identityByIp = new Map<string, number>();
+  /** Remembered verdicts: port × protocol → source identity → destination identity. */
+  private verdicts = new Map<number, Map<number, Map<number, Verdict>>>();
   private remembered = 0;
   /** The policies selecting each pod peer, per direction (peers are rebuilt when pods change). */
   private selections = new WeakMap<PodPeer, { Ingress?: Selection; Egress?: Selection }>();
@@ -60,6 +68,8 @@ export class PolicyWorld implements PolicySource {
     this.nodes = informers.informer<Obj<Node>>('Node');
     const policiesChanged = () => {
       this.byNamespace = undefined;
+      // The policies' ipBlocks are part of every identity.
+      this.peersByIp = undefined;
       this.selections = new WeakMap();
       this.enforcingNow = undefined;
       this.forget();
@@ -94,22 +104,38 @@ export class PolicyWorld implements PolicySource {
 
   /** The verdict for a connection from `srcIp` to `dstIp:port/protocol`, remembered until something changes. */
   check(srcIp: string, dstIp: string, port: number, protocol: Protocol = 'TCP'): Verdict {
-    // Nested maps, port first: a remembered verdict is found without allocating (no key is
-    // concatenated), and a new one adds a map per (port, source), not per pair (this runs per
-    // connection; building keys, then a map per pair, were most of its cost, measured).
+    // Nested maps, port first, of small numbers: a remembered verdict is found without
+    // allocating (no key is concatenated); this runs per connection (measured: building keys,
+    // then a map per address pair, were most of its cost before verdicts went by identity).
+    const src = this.identityOf(srcIp);
+    const dst = this.identityOf(dstIp);
     const portKey = port * 4 + PROTOCOL_INDEX[protocol];
     let byPort = this.verdicts.get(portKey);
     if (!byPort) this.verdicts.set(portKey, (byPort = new Map()));
-    let bySrc = byPort.get(srcIp);
-    if (!bySrc) byPort.set(srcIp, (bySrc = new Map()));
-    let v = bySrc.get(dstIp);
+    let bySrc = byPort.get(src);
+    if (!bySrc) byPort.set(src, (bySrc = new Map()));
+    let v = bySrc.get(dst);
     if (!v) {
       v = decide(this.peer(srcIp), this.peer(dstIp), port, protocol, this);
       // Bounded: a scan from many addresses must not grow the cache without end.
       if (++this.remembered > MAX_REMEMBERED) this.forgetVerdicts();
-      bySrc.set(dstIp, v);
+      bySrc.set(dst, v);
     }
     return v;
+  }
+
+  /** The identity of an address: its peer's, found once per address while peers and policies stay. */
+  identityOf(ip: string): number {
+    this.peersByIp ??= this.indexPeers();
+    let id = this.identityByIp.get(ip);
+    if (id === undefined) {
+      this.identities ??= new Identities(this.policies.list());
+      const peer = this.peersByIp.get(ip);
+      id = this.identities.of(peer ?? { kind: 'external', ip });
+      if (!peer && this.identityByIp.size > MAX_EXTERNAL + this.peersByIp.size) this.identityByIp.clear();
+      this.identityByIp.set(ip, id);
+    }
+    return id;
   }
 
   /** The components taken for pods (system-peers.ts). */
@@ -160,6 +186,9 @@ export class PolicyWorld implements PolicySource {
   }
 
   private indexPeers(): Map<string, Peer> {
+    // Identities hold what the peers are: made anew with them, when first asked.
+    this.identities = undefined;
+    this.identityByIp = new Map();
     const peers = new Map<string, Peer>();
     for (const p of this.systemPeers) peers.set(p.ip, p);
     const nodeIPs = new Map<string, string>();

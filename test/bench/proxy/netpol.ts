@@ -30,12 +30,14 @@ export interface CheckCost {
   pods: number;
   /** ns per check, the verdict remembered (every connection after the first of its kind). */
   cachedNs: number;
-  /** ns per check when nothing is remembered (the first connection of a source, destination and port). */
+  /** ns per check when nothing is remembered for the two addresses (the first connection of a source, destination and port). */
   firstNs: number;
+  /** The same when every pod is unlike every other (no two share an identity): decide() runs for each. */
+  firstUnlikeNs: number;
   /** ns per check without any policy (enforcing false). */
   noPolicyNs: number;
   /** The same three in this process's CPU time (user + system), which other programs' load moves less than the clock. */
-  cpu: { cachedNs: number; firstNs: number; noPolicyNs: number };
+  cpu: { cachedNs: number; firstNs: number; firstUnlikeNs: number; noPolicyNs: number };
 }
 
 export interface ChangeToEnforcement {
@@ -48,8 +50,33 @@ export interface ChangeToEnforcement {
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-/** 100 policies in 10 namespaces of 100 pods, as labelled workloads with a mix of rule kinds. */
+/**
+ * 100 policies in 10 namespaces of 100 pods, as labelled workloads with a mix of rule kinds:
+ * ten workloads a namespace, so pods alike share verdicts (identity.ts); and the same cluster with
+ * every pod unlike any other (a label of its own), so every first check runs decide().
+ */
 export function policyCheckCost(): CheckCost {
+  const alike = policyBench(false);
+  const noPolicy = alike.loop(1_000_000, (i) => alike.hot[i % alike.hot.length]!, true);
+  addPolicies(alike.informers);
+  alike.loop(200_000, (i) => alike.hot[i % alike.hot.length]!);
+  const cached = alike.loop(2_000_000, (i) => alike.hot[i % alike.hot.length]!);
+  const first = alike.loop(100_000, alike.distinct);
+  const unlike = policyBench(true);
+  addPolicies(unlike.informers);
+  const firstUnlike = unlike.loop(100_000, unlike.distinct);
+  return {
+    policies: 100,
+    pods: 1000,
+    cachedNs: cached.ns,
+    firstNs: first.ns,
+    firstUnlikeNs: firstUnlike.ns,
+    noPolicyNs: noPolicy.ns,
+    cpu: { cachedNs: cached.cpuNs, firstNs: first.cpuNs, firstUnlikeNs: firstUnlike.cpuNs, noPolicyNs: noPolicy.cpuNs },
+  };
+}
+
+function policyBench(unlike: boolean) {
   const informers = new MemoryInformerFactory();
   const enforcer = new PolicyEnforcer(new PolicyWorld(informers), 'bench', silentLogger, new Registry());
   const ips: string[] = [];
@@ -61,14 +88,15 @@ export function policyCheckCost(): CheckCost {
       informers.upsert({
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { namespace: `ns${n}`, name: `p${i}`, labels: { app: `app${i % 10}`, tier: i % 2 ? 'web' : 'db' } },
+        metadata: { namespace: `ns${n}`, name: `p${i}`, labels: { app: `app${i % 10}`, tier: i % 2 ? 'web' : 'db', ...(unlike ? { pod: `p${i}` } : {}) } },
         spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'nginx', ports: [{ name: 'http', containerPort: 8080 }] }] },
         status: { phase: 'Running', podIP: ip },
       } as KObject);
     }
   }
-  let cpuNs = 0;
-  const loop = (checks: number, pick: (i: number) => [string, string]) => {
+  /** `checks` checks of the pairs `pick` names: ns per check by the clock and in CPU time. */
+  const loop = (checks: number, pick: (i: number) => [string, string], warm = false) => {
+    if (warm) for (let i = 0; i < 200_000; i++) enforcer.allows(...pick(i), 8080, 'TCP');
     const start = process.hrtime.bigint();
     const cpu = process.cpuUsage();
     let allowed = 0;
@@ -78,14 +106,15 @@ export function policyCheckCost(): CheckCost {
     }
     if (allowed < 0) throw new Error('unreachable');
     const used = process.cpuUsage(cpu);
-    cpuNs = ((used.user + used.system) * 1000) / checks;
-    return Number(process.hrtime.bigint() - start) / checks;
+    return { ns: Number(process.hrtime.bigint() - start) / checks, cpuNs: ((used.user + used.system) * 1000) / checks };
   };
   const hot: Array<[string, string]> = Array.from({ length: 1000 }, (_, i) => [ips[(i * 7) % ips.length]!, ips[(i * 13 + 5) % ips.length]!]);
-  loop(200_000, (i) => hot[i % hot.length]!);
-  const noPolicyNs = loop(1_000_000, (i) => hot[i % hot.length]!);
-  const noPolicyCpu = cpuNs;
+  // Every pair once: 1,000 × 100 distinct (source, destination) pairs, none remembered before.
+  const distinct = (i: number): [string, string] => [ips[i % 1000]!, ips[(Math.floor(i / 1000) * 10 + (i % 10)) % 1000]!];
+  return { informers, loop, hot, distinct };
+}
 
+function addPolicies(informers: MemoryInformerFactory): void {
   for (let n = 0; n < 10; n++) {
     for (let k = 0; k < 10; k++) {
       const spec =
@@ -99,12 +128,6 @@ export function policyCheckCost(): CheckCost {
       informers.upsert(applyDefaults({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: `ns${n}`, name: `pol${k}` }, spec } as KObject));
     }
   }
-  loop(200_000, (i) => hot[i % hot.length]!);
-  const cachedNs = loop(2_000_000, (i) => hot[i % hot.length]!);
-  const cachedCpu = cpuNs;
-  // Every pair once: 1,000 × 100 distinct (source, destination) pairs, none remembered before.
-  const firstNs = loop(100_000, (i) => [ips[i % 1000]!, ips[(Math.floor(i / 1000) * 10 + (i % 10)) % 1000]!]);
-  return { policies: 100, pods: 1000, cachedNs, firstNs, noPolicyNs, cpu: { cachedNs: cachedCpu, firstNs: cpuNs, noPolicyNs: noPolicyCpu } };
 }
 
 /** Whether an HTTP request from `from` is answered within `waitMs`. */
@@ -185,7 +208,11 @@ async function main(): Promise<void> {
   for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
   const changes = Number(args.get('changes') ?? 100);
   const cost = policyCheckCost();
-  process.stdout.write(`policy check, ${cost.policies} policies, ${cost.pods} pods: remembered ${cost.cachedNs.toFixed(0)} ns, first ${cost.firstNs.toFixed(0)} ns, no policy ${cost.noPolicyNs.toFixed(0)} ns (CPU time: ${cost.cpu.cachedNs.toFixed(0)} / ${cost.cpu.firstNs.toFixed(0)} / ${cost.cpu.noPolicyNs.toFixed(0)} ns)\n`);
+  if (args.has('check-only')) {
+    process.stdout.write(`${JSON.stringify(cost)}\n`);
+    return;
+  }
+  process.stdout.write(`policy check, ${cost.policies} policies, ${cost.pods} pods: remembered ${cost.cachedNs.toFixed(0)} ns, first ${cost.firstNs.toFixed(0)} ns, first with every pod unlike the others ${cost.firstUnlikeNs.toFixed(0)} ns, no policy ${cost.noPolicyNs.toFixed(0)} ns (CPU time: ${cost.cpu.cachedNs.toFixed(0)} / ${cost.cpu.firstNs.toFixed(0)} / ${cost.cpu.firstUnlikeNs.toFixed(0)} / ${cost.cpu.noPolicyNs.toFixed(0)} ns)\n`);
   const cluster = await startCluster({ mode: 'processes', nodes: 1, components: { dns: false, ingress: false } });
   try {
     for (const via of ['pod', 'clusterIP'] as const) {

@@ -330,6 +330,7 @@ async function main(): Promise<void> {
         ['proxy RSS before → after', `${scaled.rssBeforeMiB} → ${scaled.rssAfterMiB} MiB`, ''],
         [`NetworkPolicy check, ${netpol.check.policies} policies, verdict remembered (CPU time)`, `${f(netpol.check.cachedNs)} ns (${f(netpol.check.cpu.cachedNs)} ns)`, `< 1 µs ${verdict.netpolCheck ? 'met' : 'MISSED'}`],
         ['  first check of a (source, destination, port)', `${f(netpol.check.firstNs)} ns (${f(netpol.check.cpu.firstNs)} ns)`, ''],
+        ['  the same, every pod unlike the others (decide runs each time)', `${f(netpol.check.firstUnlikeNs)} ns (${f(netpol.check.cpu.firstUnlikeNs)} ns)`, ''],
         ['  no policy in the cluster', `${f(netpol.check.noPolicyNs)} ns (${f(netpol.check.cpu.noPolicyNs)} ns)`, ''],
         [`policy change → denied, to a pod p50 / p99 (${netpol.changeToPod.samples})`, `${f(netpol.changeToPod.denyP50ms, 1)} / ${f(netpol.changeToPod.denyP99ms, 1)} ms`, `p99 < 20 ms ${verdict.netpolChangeP99 ? 'met' : 'MISSED'}`],
         ['  through a ClusterIP p50 / p99', `${f(netpol.changeToClusterIP.denyP50ms, 1)} / ${f(netpol.changeToClusterIP.denyP99ms, 1)} ms`, ''],
