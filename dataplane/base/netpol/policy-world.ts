@@ -54,6 +54,8 @@ export class PolicyWorld implements PolicySource {
   private remembered = 0;
   /** The policies selecting each pod peer, per direction (peers are rebuilt when pods change). */
   private selections = new WeakMap<PodPeer, { Ingress?: Selection; Egress?: Selection }>();
+  /** Namespace labels by name (an informer lookup builds a key string per call; this is asked per namespaceSelector rule). */
+  private namespaceLabelsByName = new Map<string, Labels>();
   private readonly systemPeers: readonly PodPeer[];
   private readonly listeners = new Set<() => void>();
   private enforcingNow: boolean | undefined;
@@ -79,7 +81,11 @@ export class PolicyWorld implements PolicySource {
       this.forget();
     };
     this.policies.on({ add: policiesChanged, update: policiesChanged, delete: policiesChanged });
-    this.namespaces.on({ add: () => this.forget(), update: (a, b) => JSON.stringify(a.metadata?.labels) !== JSON.stringify(b.metadata?.labels) && this.forget(), delete: () => this.forget() });
+    const namespacesChanged = () => {
+      this.namespaceLabelsByName = new Map();
+      this.forget();
+    };
+    this.namespaces.on({ add: namespacesChanged, update: (a, b) => !sameLabels(a.metadata?.labels, b.metadata?.labels) && namespacesChanged(), delete: namespacesChanged });
     // A pod's status changes often; only its IP, labels, ports or node change a verdict.
     this.pods.on({ add: peersChanged, update: (a, b) => !samePeer(a, b) && peersChanged(), delete: peersChanged });
     this.nodes.on({ add: peersChanged, delete: peersChanged });
@@ -171,7 +177,12 @@ export class PolicyWorld implements PolicySource {
   }
 
   namespaceLabels(namespace: string): Labels {
-    return this.namespaces.get(undefined, namespace)?.metadata?.labels as Labels;
+    let labels = this.namespaceLabelsByName.get(namespace);
+    if (labels === undefined && !this.namespaceLabelsByName.has(namespace)) {
+      labels = this.namespaces.get(undefined, namespace)?.metadata?.labels as Labels;
+      this.namespaceLabelsByName.set(namespace, labels);
+    }
+    return labels;
   }
 
   private forgetVerdicts(): void {

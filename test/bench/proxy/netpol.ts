@@ -76,7 +76,7 @@ export function policyCheckCost(): CheckCost {
   };
 }
 
-function policyBench(unlike: boolean) {
+export function policyBench(unlike: boolean) {
   const informers = new MemoryInformerFactory();
   const enforcer = new PolicyEnforcer(new PolicyWorld(informers), 'bench', silentLogger, new Registry());
   const ips: string[] = [];
@@ -114,7 +114,7 @@ function policyBench(unlike: boolean) {
   return { informers, loop, hot, distinct };
 }
 
-function addPolicies(informers: MemoryInformerFactory): void {
+export function addPolicies(informers: MemoryInformerFactory): void {
   for (let n = 0; n < 10; n++) {
     for (let k = 0; k < 10; k++) {
       const spec =
