@@ -7,9 +7,11 @@
  * condemned pod and with the set.
  */
 import { describe, expect, it } from 'vitest';
+import type { KnetCluster } from '../../dataplane/index.js';
 import { kubectlCluster } from '../support/kubectl-cluster.js';
 
-const { ok, kubectl, file } = kubectlCluster({ components: { dns: false, ingress: false, proxy: false } });
+let cluster!: KnetCluster;
+const { ok, kubectl, file } = kubectlCluster({ components: { dns: false, ingress: false, proxy: false } }, { started: (r) => (cluster = r.cluster) });
 
 const statefulSet = (name: string, extra = '') => `apiVersion: apps/v1
 kind: StatefulSet
@@ -57,7 +59,9 @@ describe('StatefulSet volumeClaimTemplates', () => {
     // The set's selector labels; Retain/Retain: no owner, the claims outlive pods and set.
     expect(await jsonpath('pvc/data-web-0', '{.metadata.labels}')).toBe('{"app":"web"}');
     expect(await jsonpath('pvc/data-web-0', '{.metadata.ownerReferences}')).toBe('');
-    expect(await ok('get', 'events', '--field-selector=involvedObject.name=web,reason=SuccessfulCreate', '-o', 'jsonpath={.items[*].message}')).toContain('create Claim data-web-0 Pod web-0 in StatefulSet web success');
+    // The event is written beside the claim, not before the rollout ends: waited for.
+    const created = () => ok('get', 'events', '--field-selector=involvedObject.name=web,reason=SuccessfulCreate', '-o', 'jsonpath={.items[*].message}');
+    await cluster.waitFor(async () => (await created()).includes('create Claim data-web-0 Pod web-0 in StatefulSet web success') || undefined, 'the SuccessfulCreate event of claim data-web-0');
   }, 180_000);
 
   it('a deleted pod comes back with the same claim and reads what it wrote', async () => {
