@@ -102,23 +102,29 @@ function isScalar(type) {
   );
 }
 
-function ref(rawType) {
+/**
+ * `hint` names an anonymous object type: kubernetes-models inlines a few types where they are
+ * used (StatefulSetSpec.volumeClaimTemplates: the PersistentVolumeClaim's fields), and such a
+ * type's symbol is `__type` in the using file — by file alone it would take the name of the type
+ * that uses it.
+ */
+function ref(rawType, hint) {
   const type = checker.getNonNullableType(rawType);
   if (isScalar(type)) return '.';
-  if (checker.isArrayType(type)) return `[]${ref(checker.getTypeArguments(type)[0])}`;
+  if (checker.isArrayType(type)) return `[]${ref(checker.getTypeArguments(type)[0], hint)}`;
   const props = checker.getPropertiesOfType(type);
   const index = checker.getIndexInfoOfType(type, ts.IndexKind.String);
   if (props.length === 0 && index) return `{}${ref(index.type)}`;
   if (props.length === 0) return '*';
   const symbol = type.aliasSymbol ?? type.getSymbol();
   if (!symbol) throw new Error(`anonymous object type ${checker.typeToString(type)}`);
-  const name = typeName(symbol);
+  const name = symbol.getName() === '__type' && hint ? hint : typeName(symbol);
   if (!(name in types)) {
     types[name] = null; // reserve first: the API has recursive types (JSONSchemaProps-like)
     const fields = {};
     for (const p of props) {
       const decl = p.valueDeclaration ?? p.declarations?.[0];
-      fields[p.getName()] = ref(checker.getTypeOfSymbolAtLocation(p, decl));
+      fields[p.getName()] = ref(checker.getTypeOfSymbolAtLocation(p, decl), `${name}.${p.getName()}`);
     }
     types[name] = Object.fromEntries(Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : 1)));
   }

@@ -35,7 +35,9 @@ import { eventTTLSeconds } from '../base/cluster-config.js';
 import { startServiceAccountsController } from './serviceaccounts.js';
 import { startRootCAPublisher } from './root-ca-publisher.js';
 import { startLeaderLeases } from './leader-leases.js';
-import type { Namespace, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { Namespace, PersistentVolumeClaim, Pod, ServiceAccount } from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import { admitDefaultStorageClass } from '../base/admission/default-storage-class.js';
 import { admitPodServiceAccount } from '../base/admission/writes.js';
 import { podServiceAccountName } from '../base/admission/service-account.js';
 import { startJobController } from './job.js';
@@ -164,10 +166,12 @@ function startEventExpiry(ctx: ControllerContext, sweepMs?: number): Controller 
  * NamespaceLifecycle: nothing new in a Terminating namespace (the namespace controller is
  * emptying it: a ReplicaSet's replacement pods or the `default` ServiceAccount would keep it
  * from ever going), nor in one that is gone. ServiceAccount: every pod's service account.
+ * DefaultStorageClass: a claim without a class (a StatefulSet's) gets the default one.
  */
 function createAdmission(opts: ControllerManagerOptions): CreateAdmission {
   const namespaces = opts.informers.informer<Namespace>('Namespace');
   const accounts = opts.informers.informer<ServiceAccount>('ServiceAccount');
+  const storageClasses = opts.informers.informer<StorageClass>('StorageClass');
   return async <T extends KObject>(obj: T): Promise<T> => {
     const kind = obj.kind as Kind;
     if (!KINDS[kind]?.namespaced) return obj;
@@ -175,6 +179,7 @@ function createAdmission(opts: ControllerManagerOptions): CreateAdmission {
     const namespace = namespaces.get(undefined, ns) ?? (await opts.store.get<Namespace>('Namespace', undefined, ns));
     if (!namespace) throw namespaceNotFound(ns);
     if (namespace.metadata?.deletionTimestamp) throw namespaceTerminating(kind, obj.metadata?.name ?? '', ns);
+    if (kind === 'PersistentVolumeClaim') return admitDefaultStorageClass(obj as unknown as PersistentVolumeClaim, storageClasses.list()) as unknown as T;
     if (kind !== 'Pod') return obj;
     const pod = obj as unknown as Pod;
     const name = podServiceAccountName(pod);

@@ -23,6 +23,9 @@ describe('strict fields (unknown field "…")', () => {
       affinity: { nodeAffinity: {} },
       topologySpreadConstraints: [],
     }), []],
+    ['a StatefulSet\'s volumeClaimTemplates are claims (kubernetes-models inlines their type)', workload('StatefulSet', {
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } }, bogus: 1 }],
+    }), ['unknown field "spec.volumeClaimTemplates[0].bogus"']],
     ['map values are free: labels take any key', service({ ports: [{ port: 80 }] }, { labels: { 'anything.io/x': 'y' } }), []],
     ['status fields are known', { ...service({ ports: [{ port: 80 }] }), status: { loadBalancer: { ingress: [{ ip: '127.18.255.200' }] } } }, []],
     ['managedFields are free-form below fieldsV1', service({ ports: [{ port: 80 }] }, {

@@ -75,6 +75,14 @@ describe('kind-specific workload rules', () => {
     ['StatefulSet OnDelete takes no rollingUpdate', workload('StatefulSet', { updateStrategy: { type: 'OnDelete', rollingUpdate: { partition: 1 } } }), [
       'spec.updateStrategy.rollingUpdate: Invalid value: {"partition":1}: only allowed for updateStrategy \'RollingUpdate\'',
     ]],
+    ['StatefulSet mounts may name its volumeClaimTemplates', workload('StatefulSet', {
+      template: template({ app: 'web' }, { containers: [{ name: 'c', image: 'x', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] }),
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    }), []],
+    ['StatefulSet mounts of neither a volume nor a claim template', workload('StatefulSet', {
+      template: template({ app: 'web' }, { containers: [{ name: 'c', image: 'x', volumeMounts: [{ name: 'logs', mountPath: '/logs' }] }] }),
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+    }), ['spec.template.spec.containers[0].volumeMounts[0].name: Not found: "logs"']],
     ['DaemonSet update strategy', workload('DaemonSet', { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 0 } } }), [
       'spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:0, IntVal:0, StrVal:""}: may not be 0 when `maxSurge` is 0',
     ]],

@@ -107,9 +107,11 @@ function validateDNS(spec: PodSpec, path: string): FieldError[] {
   return errs;
 }
 
-export function validatePodSpec(spec: PodSpec | undefined, path: string): FieldError[] {
+/** `claimVolumes`: volumes a StatefulSet's pods get from its volumeClaimTemplates, which its template's mounts may name. */
+export function validatePodSpec(spec: PodSpec | undefined, path: string, claimVolumes: readonly string[] = []): FieldError[] {
   const s: PodSpec = spec ?? { containers: [] };
   const { names, errs } = validateVolumes(s.volumes ?? [], child(path, 'volumes'));
+  for (const n of claimVolumes) names.add(n);
   errs.push(...validateContainers(s.containers ?? [], s.initContainers ?? [], names, path));
   const rp = s.restartPolicy ?? '';
   if (rp === '') errs.push(required(child(path, 'restartPolicy')));
@@ -138,11 +140,11 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string): FieldE
 }
 
 /** A template's labels and annotations are reported under the template path, as upstream does. */
-export function validatePodTemplateSpec(tpl: PodTemplateSpec | undefined, path: string): FieldError[] {
+export function validatePodTemplateSpec(tpl: PodTemplateSpec | undefined, path: string, claimVolumes: readonly string[] = []): FieldError[] {
   const errs = [
     ...validateLabels(tpl?.metadata?.labels, child(path, 'labels')),
     ...validateAnnotations(tpl?.metadata?.annotations, child(path, 'annotations')),
-    ...validatePodSpec(tpl?.spec, child(path, 'spec')),
+    ...validatePodSpec(tpl?.spec, child(path, 'spec'), claimVolumes),
   ];
   if ((tpl?.spec?.ephemeralContainers ?? []).length > 0) {
     errs.push(forbidden(child(path, 'spec', 'ephemeralContainers'), 'ephemeral containers not allowed in pod template'));
