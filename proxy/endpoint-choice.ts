@@ -1,5 +1,5 @@
 /**
- * Where one connection goes: the route (which endpoint set, or reject, or hang, and which
+ * Where one connection goes: the route (which endpoint set, or reject, hang or drop, and which
  * source address) and then the endpoint within it (affinity, else round robin).
  *
  * Route rules (kube-proxy's iptables proxier, seen from the node that receives the traffic):
@@ -12,6 +12,9 @@
  *   else the announcing node): externalTrafficPolicy Local → the receiving node's endpoints,
  *   none → hang; except traffic from a pod on that node or from the node itself, which takes
  *   the cluster-wide set (kube-proxy's short-circuit). Cluster → the cluster-wide set.
+ * - LoadBalancer IP with loadBalancerSourceRanges: a client outside them → drop
+ *   (source-ranges.ts), before the traffic policies, as kube-proxy's firewall chain comes
+ *   before the DNAT; the receiving node's IP decides whether its own VIP-sourced packets pass.
  *
  * Endpoint rules (userspace proxier's LoadBalancerRR): a live ClientIP record wins, unless
  * this is a retry after a failed attempt; otherwise the next endpoint in round robin, recorded
@@ -23,6 +26,7 @@ import type { FrontendRole } from './frontends.js';
 import { RoundRobin, type Random } from './round-robin.js';
 import { endpointId, type EndpointInfo, type ServicePortInfo, type ServiceTable } from './service-table.js';
 import { upstreamSourceAddress } from './snat.js';
+import { sourceRangeDenial } from './source-ranges.js';
 import { categorizeEndpoints, type EndpointSets } from './topology.js';
 import { NodeDirectory, type NodeAddress, type TrafficSource } from './traffic-source.js';
 
@@ -43,7 +47,9 @@ export type Route =
       source: TrafficSource;
     }
   | { action: 'reject'; reason: string; source: TrafficSource }
-  | { action: 'hang'; reason: string; source: TrafficSource };
+  | { action: 'hang'; reason: string; source: TrafficSource }
+  /** A source outside loadBalancerSourceRanges (kube-proxy's firewall DROPs it). */
+  | { action: 'drop'; reason: string; source: TrafficSource };
 
 interface PortState {
   port: ServicePortInfo;
@@ -133,6 +139,12 @@ export class EndpointChooser {
           : (clientNode ?? frontend.node);
     const sets = this.setsFor(serviceKey, receiving);
     if (!sets.hasAnyEndpoints) return { action: 'reject', reason: `${port.key} has no endpoints`, source };
+    // The firewall before any policy: its chain sits in front of the DNAT. (The iptables
+    // proxier writes it only for a port with endpoints; without, every client is rejected.)
+    if (frontend.role === 'loadBalancer' && port.loadBalancerSourceRanges.length > 0) {
+      const denial = sourceRangeDenial(port.loadBalancerSourceRanges, port.loadBalancerIPs, clientIp, receiving ? this.nodes.get(receiving)?.ip : undefined);
+      if (denial) return { action: 'drop', reason: `${denial} of ${port.key}`, source };
+    }
 
     const local = (): Route =>
       sets.local.length === 0

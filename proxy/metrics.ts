@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { openFileCount, openFileLimit } from './open-files.js';
 import { endpointId, type EndpointInfo } from './service-table.js';
 
-export type FailReason = 'no_endpoints' | 'no_local_endpoints' | 'connect_failed' | 'policy_denied';
+export type FailReason = 'no_endpoints' | 'no_local_endpoints' | 'connect_failed' | 'policy_denied' | 'source_range_denied';
 
 /** One service port's traffic; the forwarders bump the fields directly. */
 export interface ServiceTally {
@@ -81,7 +81,7 @@ export class ProxyMetrics {
 
   readonly failed = new Counter({
     name: 'knet_proxy_connections_failed_total',
-    help: 'Connections refused (no endpoints), held (no local endpoint, or denied by a NetworkPolicy) or closed after every connect attempt failed',
+    help: 'Connections refused (no_endpoints), held or dropped (no_local_endpoints; policy_denied by a NetworkPolicy; source_range_denied: outside loadBalancerSourceRanges) or closed after every connect attempt failed (connect_failed), by service port and reason',
     labelNames: ['service', 'reason'] as const,
     registers: [this.registry],
   });

@@ -10,6 +10,7 @@ import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import type { Endpoint, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME } from '../dataplane/base/model/well-known.js';
 import { groupSlicesByService, type SlicesOfService } from '../dataplane/base/informer/indexes.js';
+import { loadBalancerSourceRanges, type SourceRange } from './source-ranges.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type TrafficPolicy = 'Cluster' | 'Local';
@@ -50,6 +51,8 @@ export interface ServicePortInfo {
   nodePort: number;
   externalIPs: string[];
   loadBalancerIPs: string[];
+  /** Who may reach the LoadBalancer IPs (source-ranges.ts); empty: anyone. */
+  loadBalancerSourceRanges: SourceRange[];
   affinity: SessionAffinity;
   /** Effective policy: Local only for externally reachable services that ask for it. */
   externalTrafficPolicy: TrafficPolicy;
@@ -128,6 +131,7 @@ function servicePortInfo(
     nodePort: hasNodePorts ? (port.nodePort ?? 0) : 0,
     externalIPs,
     loadBalancerIPs,
+    loadBalancerSourceRanges: loadBalancerIPs.length > 0 ? loadBalancerSourceRanges(svc) : [],
     affinity: {
       type: clientIP ? 'ClientIP' : 'None',
       timeoutSeconds: clientIP

@@ -6,6 +6,10 @@
  *   the client leave; re-routed after every sync, so a pod appearing on the node picks the
  *   connection up as a retransmitted SYN would. Given up after hangHoldMs (Linux gives a SYN
  *   ~127 s). Unlike a DROPped SYN the client sees its connect succeed; only the reply is missing.
+ * - drop: the client's address is outside the LoadBalancer IP's loadBalancerSourceRanges
+ *   (source-ranges.ts): held silent as for hang — kube-proxy's firewall DROPs the SYN, so no
+ *   reset — counted as source_range_denied and logged at debug with the ranges; re-routed
+ *   after every sync, so ranges that come to admit it let it through, as a retransmitted SYN.
  * - policy: the chosen endpoint is one NetworkPolicy keeps the client from (its egress toward
  *   the pod, the pod's ingress from the source it would see): no connect, the client is held
  *   silent as for hang — a dropped SYN, counted per policy — and no other endpoint is tried (a
@@ -25,7 +29,7 @@ import type { Logger } from '../dataplane/base/log.js';
 import type { PolicyEnforcer } from '../dataplane/base/netpol/enforcer.js';
 import type { EndpointChooser, Frontend, Route } from './endpoint-choice.js';
 import type { ListenerSpec } from './frontends.js';
-import type { ProxyMetrics, ServiceTally } from './metrics.js';
+import type { FailReason, ProxyMetrics, ServiceTally } from './metrics.js';
 import { endpointId, type EndpointInfo } from './service-table.js';
 import { endpointReader, splice, type Pump } from './splice.js';
 import { openFileLimit, OpenFilesWatch } from './open-files.js';
@@ -156,7 +160,7 @@ export class TcpForwarder {
   retryHung(): void {
     for (const conn of [...this.hung]) {
       const route = this.ctx.chooser.route(conn.serviceKey, conn.frontend, conn.clientIp);
-      if (route.action === 'hang') continue;
+      if (route.action === 'hang' || route.action === 'drop') continue;
       this.unhold(conn);
       this.dispatch(conn, 0, route);
     }
@@ -193,15 +197,17 @@ export class TcpForwarder {
       this.recordReset(conn, 'no_endpoints', 'reset the client');
       return;
     }
-    if (route.action === 'hang') {
+    if (route.action === 'hang' || route.action === 'drop') {
+      const fail: FailReason = route.action === 'hang' ? 'no_local_endpoints' : 'source_range_denied';
       if (attempt > 0) {
-        // The set moved away mid-retry; close rather than hold a half-served client.
-        this.ctx.metrics.failed.inc({ service: conn.serviceKey, reason: 'no_local_endpoints' });
-        this.ctx.log.warn('no local endpoint left while retrying; closing client', { service: conn.serviceKey, client: `${conn.clientIp}:${conn.clientPort}`, reason: route.reason });
+        // The set (or the ranges) moved away mid-retry; close rather than hold a half-served client.
+        this.ctx.metrics.failed.inc({ service: conn.serviceKey, reason: fail });
+        this.ctx.log.warn('no usable endpoint left while retrying; closing client', { service: conn.serviceKey, client: `${conn.clientIp}:${conn.clientPort}`, reason: route.reason });
         closeGracefully(conn.client);
         return;
       }
-      this.hold(conn, route.reason);
+      // Held silent either way, as a DROPped SYN: no reset, no FIN. Re-routed after every sync.
+      this.hold(conn, route.reason, fail);
       return;
     }
     const ep = this.ctx.chooser.choose(conn.serviceKey, route, conn.clientIp, this.ctx.clock.now(), attempt > 0, conn.tried);
@@ -215,7 +221,7 @@ export class TcpForwarder {
     if (this.ctx.netpol && !this.ctx.netpol.allows(conn.clientIp, ep.ip, ep.port, 'TCP', route.sourceAddress)) {
       this.ctx.metrics.failed.inc({ service: conn.serviceKey, reason: 'policy_denied' });
       conn.denied = { ep, source: route.sourceAddress };
-      this.hold(conn, `NetworkPolicy denies ${conn.clientIp} → ${endpointId(ep)}`, false);
+      this.hold(conn, `NetworkPolicy denies ${conn.clientIp} → ${endpointId(ep)}`);
       this.denied.add(conn);
       return;
     }
@@ -279,9 +285,14 @@ export class TcpForwarder {
     splice(client, upstream, conn.tally, reader, { native: this.ctx.nativeSockets });
   }
 
-  private hold(conn: Connection, reason: string, hang = true): void {
-    if (hang) this.ctx.metrics.failed.inc({ service: conn.serviceKey, reason: 'no_local_endpoints' });
-    this.ctx.log.debug('holding connection silent', { service: conn.serviceKey, client: conn.clientIp, reason });
+  /**
+   * Holds a client silent. `fail`: counted under that reason and re-routed after every sync
+   * (no local endpoint, or a source outside loadBalancerSourceRanges); without it, a
+   * NetworkPolicy denial, counted by the caller and re-checked when a policy changes.
+   */
+  private hold(conn: Connection, reason: string, fail?: FailReason): void {
+    if (fail) this.ctx.metrics.failed.inc({ service: conn.serviceKey, reason: fail });
+    this.ctx.log.debug('holding connection silent', { service: conn.serviceKey, client: `${conn.clientIp}:${conn.clientPort}`, reason, ...(fail ? { cause: fail } : {}) });
     const { client } = conn;
     const held: NonNullable<Connection['held']> = {
       chunks: [],
@@ -298,7 +309,7 @@ export class TcpForwarder {
     conn.held = held;
     client.on('data', held.onData);
     client.on('end', held.onEnd);
-    if (hang) this.hung.add(conn);
+    if (fail) this.hung.add(conn);
   }
 
   /** Stops holding; the bytes already read go first once a connection is spliced. */

@@ -9,6 +9,9 @@
  * unreachable" from the endpoint (ECONNREFUSED on the connected socket) ends the session and
  * the client's next session skips its sticky endpoint, as a failed TCP attempt does.
  * Sessions to an endpoint that left are flushed on sync, as kube-proxy clears UDP conntrack.
+ * A datagram to a LoadBalancer IP from outside its loadBalancerSourceRanges is dropped (counted
+ * as source_range_denied, logged at debug) and opens no session; the next one is checked again.
+ * A session opened before the ranges changed keeps going, as its conntrack entry would.
  */
 import dgram from 'node:dgram';
 import type { Clock, ClockTimer } from '../dataplane/base/clock.js';
@@ -102,7 +105,9 @@ export class UdpForwarder {
     const route = this.ctx.chooser.route(spec.serviceKey, frontend, clientAddress);
     if (route.action !== 'forward') {
       // No ICMP from userspace: a rejected or held datagram is dropped.
-      this.ctx.metrics.failed.inc({ service: spec.serviceKey, reason: route.action === 'reject' ? 'no_endpoints' : 'no_local_endpoints' });
+      const reason = route.action === 'reject' ? 'no_endpoints' : route.action === 'hang' ? 'no_local_endpoints' : 'source_range_denied';
+      this.ctx.metrics.failed.inc({ service: spec.serviceKey, reason });
+      if (route.action === 'drop') this.ctx.log.debug('dropped a datagram', { service: spec.serviceKey, client: key, reason: route.reason });
       return;
     }
     const failedKey = `${spec.id}|${key}`;

@@ -10,7 +10,8 @@
  * the containers' ports and sidecar init containers'); a pod without a match is left out of
  * that port, and pods resolving to different numbers land in different slices. Endpoints
  * carry nodeName, zone (the node's topology.kubernetes.io/zone), targetRef, and hostname when
- * pod.spec.subdomain names this service. Slices: IPv4, at most 100 endpoints, generated names
+ * pod.spec.subdomain names this service, and with `trafficDistribution: PreferClose` a hint
+ * for their own zone (traffic-distribution.ts). Slices: IPv4, at most 100 endpoints, generated names
  * `<svc>-xxxxx` kept stable (slice-packing.ts), labels kubernetes.io/service-name,
  * endpointslice.kubernetes.io/managed-by and service.kubernetes.io/headless for headless
  * services, owned by the Service. ExternalName services and services without a selector
@@ -23,6 +24,7 @@ import { hasServiceSelector, matchesServiceSelector } from '../base/model/select
 import { isPodReady, isPodTerminal } from './pod-conditions.js';
 import { newControllerRef } from './owner-references.js';
 import { planSlices, type EndpointGroup } from './slice-packing.js';
+import { prefersClose, withZoneHints } from './traffic-distribution.js';
 import { canonicalJson } from './canonical-json.js';
 import { WorkQueue } from '../base/work-queue.js';
 import { LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_TOPOLOGY_ZONE } from '../base/model/well-known.js';
@@ -77,6 +79,7 @@ export interface NodeLookup {
 /** The endpoints a Service should publish, grouped by resolved port list. `pods`: at least those it selects. */
 export function desiredEndpointGroups(svc: Service, pods: Pod[], nodes: NodeLookup): EndpointGroup[] {
   const groups = new Map<string, EndpointGroup>();
+  const preferClose = prefersClose(svc);
   const selected = pods
     .filter((p) => p.metadata?.namespace === svc.metadata?.namespace && matchesServiceSelector(svc.spec?.selector, p.metadata?.labels))
     .filter((p) => podIsEndpointCandidate(p) && !p.status!.podIP!.includes(':'))
@@ -91,7 +94,7 @@ export function desiredEndpointGroups(svc: Service, pods: Pod[], nodes: NodeLook
     const k = canonicalJson(ports);
     let g = groups.get(k);
     if (!g) groups.set(k, (g = { addressType: 'IPv4', ports, endpoints: [] }));
-    g.endpoints.push(podEndpoint(svc, pod, nodes.get(pod.spec?.nodeName ?? '')));
+    g.endpoints.push(withZoneHints(podEndpoint(svc, pod, nodes.get(pod.spec?.nodeName ?? '')), preferClose));
   }
   return [...groups.values()];
 }

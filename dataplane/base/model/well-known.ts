@@ -46,6 +46,12 @@ export const ANNOTATION_CRONJOB_SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronj
 // ---- Services -----------------------------------------------------------------------------
 /** On a Service: the LoadBalancer IPs it asks MetalLB for, comma-separated (one per family); knet's allocator honours it. */
 export const ANNOTATION_METALLB_LOADBALANCER_IPS = 'metallb.universe.tf/loadBalancerIPs';
+/** On a Service: source CIDRs a cloud load balancer admits, comma-separated; spec.loadBalancerSourceRanges wins when set. */
+export const ANNOTATION_LOAD_BALANCER_SOURCE_RANGES = 'service.beta.kubernetes.io/load-balancer-source-ranges';
+/** On a Service: `Auto` asks for the proportional topology-aware hints (topologycache), which then win over spec.trafficDistribution. */
+export const ANNOTATION_TOPOLOGY_MODE = 'service.kubernetes.io/topology-mode';
+/** The older name of ANNOTATION_TOPOLOGY_MODE; read first when both are set. */
+export const ANNOTATION_TOPOLOGY_AWARE_HINTS = 'service.kubernetes.io/topology-aware-hints';
 
 // ---- nodes and namespaces ------------------------------------------------------------------
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';

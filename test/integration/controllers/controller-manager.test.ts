@@ -94,6 +94,21 @@ describe('controller-manager against a real store', () => {
     expect(c().list<ReplicaSet>('ReplicaSet')).toHaveLength(1);
   });
 
+  it('trafficDistribution PreferClose hints each endpoint for its own zone; removing it removes the hints', async () => {
+    await clusters.start();
+    await c().store.create(deployment('web', 3));
+    await c().store.create(service('web', { app: 'web' }, { trafficDistribution: 'PreferClose' }));
+    const hinted = () => sliceEndpoints('web').filter((e) => e.conditions?.ready && e.hints?.forZones?.length === 1 && e.hints.forZones[0]!.name === e.zone);
+    await until(() => hinted().length === 3, '3 endpoints hinted for their own zone');
+    expect(new Set(hinted().map((e) => e.zone))).toEqual(new Set(['zone-a', 'zone-b']));
+    await c().store.mutate<Service>('Service', 'default', 'web', (s) => {
+      const spec = { ...s.spec! };
+      delete spec.trafficDistribution;
+      return { ...s, spec };
+    });
+    await until(() => sliceEndpoints('web').length === 3 && sliceEndpoints('web').every((e) => e.hints === undefined), 'hints removed');
+  });
+
   it('replaces a deleted pod', async () => {
     await clusters.start();
     await c().store.create(deployment('web', 3));

@@ -41,6 +41,22 @@ describe('categorizeEndpoints', () => {
   });
 });
 
+describe('PreferClose hints (each ready endpoint hinted for its own zone)', () => {
+  const a1 = e('a1', 'node-1', { zone: 'zone-a', zoneHints: ['zone-a'] });
+  const a2 = e('a2', 'node-3', { zone: 'zone-a', zoneHints: ['zone-a'] });
+  const b1 = e('b1', 'node-2', { zone: 'zone-b', zoneHints: ['zone-b'] });
+  it.each<[string, EndpointInfo[], string | undefined, string[]]>([
+    ['a zone with endpoints keeps to them', [a1, a2, b1], 'zone-a', ['a1', 'a2']],
+    ['the other zone to its own', [a1, a2, b1], 'zone-b', ['b1']],
+    ['a zone without an endpoint falls back to all of them', [a1, a2, b1], 'zone-c', ['a1', 'a2', 'b1']],
+    ['a node without a zone uses all of them', [a1, a2, b1], undefined, ['a1', 'a2', 'b1']],
+    ['its zone’s endpoints not ready: all the ready ones', [{ ...a1, ...UNREADY }, { ...a2, ...UNREADY }, b1], 'zone-a', ['b1']],
+    ['a ready endpoint on a zoneless node has no hint: hints ignored', [a1, b1, e('c', 'node-4')], 'zone-a', ['a1', 'b1', 'c']],
+  ])('%s', (_n, eps, zone, want) => {
+    expect(ips(categorizeEndpoints(eps, 'node-1', zone).cluster)).toEqual(want);
+  });
+});
+
 describe('localReadyEndpointIPs', () => {
   it('counts ready local endpoints by unique IP; terminating ones do not count', () => {
     const eps = [e('a', 'node-1'), { ...e('a', 'node-1'), port: 9090 }, e('b', 'node-1', TERM), e('c', 'node-2')];
