@@ -20,7 +20,6 @@ import type { ListenerSpec } from './frontends.js';
 import type { ProxyMetrics } from './metrics.js';
 import { endpointId, type EndpointInfo } from './service-table.js';
 
-export const DEFAULT_UDP_IDLE_TIMEOUT_MS = 30_000;
 const MAX_REMEMBERED_FAILURES = 1024;
 
 export interface UdpContext {

@@ -16,6 +16,8 @@ import dgram from 'node:dgram';
 import type { Clock, ClockTimer } from '../clock.js';
 import type { ByteTally } from './splice.js';
 
+/** conntrack's UDP timeout (net.netfilter.nf_conntrack_udp_timeout, 30 s). */
+export const DEFAULT_UDP_IDLE_TIMEOUT_MS = 30_000;
 const MAX_QUEUED = 64;
 
 export interface UdpFlowOptions {
