@@ -75,6 +75,8 @@ export class HostPortForwarder {
   private readonly traffic: HostPortTraffic;
   private readonly clock: Clock;
   private readonly tallies = new Map<string, Tally>();
+  /** The forwards planned now (tallyKey): a connection of one gone meanwhile (held, then allowed) is not counted. */
+  private live = new Set<string>();
   /** The pods and the plan's refusals as of the last sync. */
   private podsByUid = new Map<string, Pod>();
   private problems: HostPortProblem[] = [];
@@ -114,8 +116,8 @@ export class HostPortForwarder {
       if (!l) this.open(f);
       else if (l.forward.uid !== f.uid || l.forward.podIP !== f.podIP || l.forward.containerPort !== f.containerPort) l.forward = f;
     }
-    const live = new Set(plan.forwards.map(tallyKey));
-    for (const key of this.tallies.keys()) if (!live.has(key)) this.tallies.delete(key);
+    this.live = new Set(plan.forwards.map(tallyKey));
+    for (const key of this.tallies.keys()) if (!this.live.has(key)) this.tallies.delete(key);
     this.report();
   }
 
@@ -235,10 +237,11 @@ export class HostPortForwarder {
     for (const key of this.reported.keys()) if (!standing.has(key)) this.reported.delete(key);
   }
 
-  private tally(f: HostPortForward): Tally {
+  private tally(f: HostPortForward): HostPortTally {
     const key = tallyKey(f);
     let t = this.tallies.get(key);
     if (!t) {
+      if (!this.live.has(key)) return { connections: 0, bytesIn: 0, bytesOut: 0 };
       const labels = { pod: f.pod, host_ip: f.hostIP, host_port: String(f.hostPort), protocol: f.protocol, container_port: String(f.containerPort) };
       this.tallies.set(key, (t = { labels, connections: 0, bytesIn: 0, bytesOut: 0 }));
     }
