@@ -60,8 +60,6 @@ interface Listener {
   /** Why the bind failed, with the fix. */
   error?: string;
   retry?: ClockTimer;
-  /** Resolves once the bind has succeeded or failed. */
-  settled: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -121,11 +119,6 @@ export class HostPortForwarder {
     this.report();
   }
 
-  /** The forwards whose listener is bound. */
-  forwards(): HostPortForward[] {
-    return [...this.listeners.values()].filter((l) => l.state === 'bound').map((l) => l.forward);
-  }
-
   /** Whether `ip:port` is a host port of this node (bound, or binding), either protocol. */
   forwarded(ip: string, port: number): boolean {
     const live = (id: string) => {
@@ -133,11 +126,6 @@ export class HostPortForwarder {
       return l !== undefined && l.state !== 'failed';
     };
     return live(`TCP/${ip}:${port}`) || live(`UDP/${ip}:${port}`);
-  }
-
-  /** Resolves once no bind is in flight. */
-  async settled(): Promise<void> {
-    await Promise.all([...this.listeners.values()].map((l) => l.settled));
   }
 
   async close(): Promise<void> {
@@ -155,11 +143,11 @@ export class HostPortForwarder {
     const l: Listener = {
       forward,
       state: 'binding',
-      settled,
-      close: async () => {
+      // A bound socket closes at once (its port is free for the next bind); one still binding once it settles.
+      close: () => {
         this.clock.clearTimeout(l.retry);
-        await settled;
-        if (l.state === 'bound') await closeSocket();
+        if (l.state === 'bound') return closeSocket();
+        return settled.then(() => (l.state === 'bound' ? closeSocket() : undefined));
       },
     };
     this.listeners.set(forward.id, l);
