@@ -12,7 +12,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import type { Logger } from '../dataplane/base/log.js';
 import { listenBacklog } from '../dataplane/base/net/listen-backlog.js';
-import { describeBindError } from './bind-error.js';
+import { describeBindError } from '../dataplane/base/net/bind-error.js';
 import type { ListenerSpec } from './frontends.js';
 import type { HealthCheckResponse } from './health-check.js';
 import { createHealthCheckServer } from './health-check-server.js';

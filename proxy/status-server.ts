@@ -3,7 +3,7 @@
  * (`--metrics-bind-address`, 10249) and /healthz + /livez (`--healthz-bind-address`, 10256).
  */
 import http from 'node:http';
-import { describeBindError } from './bind-error.js';
+import { describeBindError } from '../dataplane/base/net/bind-error.js';
 
 export interface StatusRoute {
   (): Promise<{ status: number; contentType: string; body: string }>;

@@ -22,7 +22,7 @@
  * socket error on one side resets the other, and an endpoint dying closes only its own
  * connections. Every reset is counted and logged with its reason (tcp-resets.ts).
  */
-import net from 'node:net';
+import type net from 'node:net';
 import type { Clock, ClockTimer } from '../dataplane/base/clock.js';
 import { plainIp } from '../dataplane/base/net/ip.js';
 import type { Logger } from '../dataplane/base/log.js';
@@ -31,7 +31,7 @@ import type { EndpointChooser, Frontend, Route } from './endpoint-choice.js';
 import type { ListenerSpec } from './frontends.js';
 import type { FailReason, ProxyMetrics, ServiceTally } from './metrics.js';
 import { endpointId, type EndpointInfo } from './service-table.js';
-import { endpointReader, splice, type Pump } from './splice.js';
+import { connectUpstream, endpointReader, splice, type Pump } from '../dataplane/base/net/splice.js';
 import { openFileLimit, OpenFilesWatch } from './open-files.js';
 import { ResetRecorder, resetReasonOf, type ResetReason } from './tcp-resets.js';
 
@@ -230,8 +230,7 @@ export class TcpForwarder {
 
   private connect(conn: Connection, ep: EndpointInfo, localAddress: string, attempt: number): void {
     const reader = endpointReader(conn.client, conn.tally, { native: this.ctx.nativeSockets });
-    const upstream = net.connect({ host: ep.ip, port: ep.port, localAddress, allowHalfOpen: true, noDelay: true, onread: reader });
-    upstream.once('close', reader.release);
+    const upstream = connectUpstream({ host: ep.ip, port: ep.port }, localAddress, reader);
     conn.upstream = upstream;
     conn.target = ep;
     const timeoutMs = this.ctx.connectTimeoutsMs[attempt] ?? this.ctx.connectTimeoutsMs.at(-1) ?? 2000;

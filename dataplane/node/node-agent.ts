@@ -6,6 +6,8 @@
  * A `hostNetwork: true` pod shares the node's network: its pod IP is the node IP (no claim),
  * so its containers listen on the node's address; ports clashing there fail as they would
  * on the host (the scheduler keeps two pods with the same hostPort off one node).
+ * A pod's `hostPort`s are forwarded from the node IP to the pod while it runs here
+ * (host-port-forwarder.ts), as the CNI portmap plugin does on a kind node.
  * `knet node stop NAME` sets a fault annotation on the Node: the agent stops heartbeating
  * (the node lifecycle controller then marks it NotReady) until `knet node start NAME`.
  *
@@ -17,7 +19,7 @@
 import type { Node, Pod, Secret, ConfigMap, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { ObjectStore } from '../base/store/object-store.js';
 import type { Informer, InformerFactory } from '../base/informer/informer-types.js';
-import { nodeIP, nodeOrdinal, type ClusterConfig } from '../base/cluster-config.js';
+import { nodeIP, nodeOrdinal, podSubnet, type ClusterConfig } from '../base/cluster-config.js';
 import { silentLogger, type Logger } from '../base/log.js';
 import { noopRecorder, type EventRecorder } from '../base/admission/events.js';
 import { WorkQueue } from '../base/work-queue.js';
@@ -43,6 +45,7 @@ import { startNodeNetpol } from './node-netpol.js';
 import { PodStatusWriter, type RunningPod } from './pod-status-writer.js';
 import { boundTo, keyOfPod, PodReconciler } from './pod-reconciler.js';
 import { removeOrphanedPodDirs } from './pod-dir-cleanup.js';
+import { HostPortForwarder } from './host-port-forwarder.js';
 
 export interface NodeAgentOptions {
   store: ObjectStore;
@@ -84,6 +87,8 @@ export interface NodeAgentOptions {
   clock?: Clock;
   /** How often mounted ConfigMaps, Secrets and downward-API files are brought up to date (default VOLUME_SYNC_MS, 2 s). */
   volumeSyncMs?: number;
+  /** How long a host port that could not be bound waits to be tried again (default 5 s). */
+  hostPortBindRetryMs?: number;
 }
 
 export interface NodeAgentHandle {
@@ -127,13 +132,26 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
   let closed = false;
   const claims = new PodIPClaims(store, new PodIPAllocator(config, ordinal), name, ip);
   const heartbeat = new NodeHeartbeat({ store, name, nodes: nodeInformer, log, onReadyAgain: () => status.rewriteAll() });
-  const status = new PodStatusWriter({ store, running, hostIP: ip, claims, log, paused: () => heartbeat.faulted || closed });
+  // containers[].ports[].hostPort forwarded from the node IP to the pods, as CNI portmap does (host-port-forwarder.ts).
+  const hostPorts = new HostPortForwarder({
+    node: { ip, podCIDR: podSubnet(config, ordinal) },
+    pods: () => [...running].filter(([, r]) => !r.released).map(([key, r]) => ({ key, pod: r.pod, podIP: r.ip })),
+    log: log.child('host-ports'),
+    events: opts.events ?? noopRecorder,
+    registry,
+    netpol: policies.netpol,
+    clock: opts.clock,
+    bindRetryMs: opts.hostPortBindRetryMs,
+  });
+  policies.leaveToHostPorts((addr, port) => hostPorts.forwarded(addr, port));
+  const status = new PodStatusWriter({ store, running, hostIP: ip, claims, log, paused: () => heartbeat.faulted || closed, released: () => hostPorts.sync() });
   const pods = new PodReconciler({
     store, config, nodeName: name, nodeIP: ip, log, events: opts.events ?? noopRecorder,
     pods: podInformer, services, secrets, configMaps, persistentVolumeClaims,
     running, status, claims, apiAccess, leftovers, records, nodeResolvConf,
     netpol: policies.netpol,
     egress: opts.egress ?? policies.egress,
+    hostPorts,
     dirs: { podLogsRoot: opts.podLogsRoot, podsDir, persistentVolumesDir: opts.persistentVolumesDir },
     runtime: { crashBackoffMs: opts.crashBackoffMs, clock: opts.clock, volumeSyncMs: opts.volumeSyncMs },
     requeue: (key) => queue.add(key),
@@ -164,6 +182,7 @@ export async function startNodeAgent(opts: NodeAgentOptions): Promise<NodeAgentH
       await execServer?.close();
       await Promise.all([...running.keys()].map((k) => pods.stop(k, 0).catch(() => {})));
       await leftovers.stopAll();
+      await hostPorts.close();
       apiAccess.close();
       policies.close();
       await metrics.close();

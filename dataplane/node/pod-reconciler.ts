@@ -59,6 +59,8 @@ export interface PodReconcilerDeps {
   netpol: PodNetpol;
   /** What the pods' simulated shells ask before they connect. */
   egress: EgressCheck;
+  /** The node's host ports (host-port-forwarder.ts), planned again when a pod starts or stops. */
+  hostPorts: { sync(): void };
   nodeResolvConf: ResolvConf;
   dirs: PodDirs;
   records: ContainerRecords | undefined;
@@ -137,6 +139,7 @@ export class PodReconciler {
     have.stopping ??= have.handle.stop(graceSeconds);
     await have.stopping;
     running.delete(key);
+    this.deps.hostPorts.sync();
     status.forget(key);
     apiAccess.remove(have.uid);
     await claims.release(have.ip, key);
@@ -185,7 +188,9 @@ export class PodReconciler {
         this.deps.events.record(current, type, reason, message, { fieldPath });
       },
     });
-    running.set(key, { handle, uid: pod.metadata!.uid!, ip: podIP, startTime: now });
+    running.set(key, { handle, pod, uid: pod.metadata!.uid!, ip: podIP, startTime: now });
+    // Its sandbox has its address: portmap's forwards exist from here until it stops.
+    this.deps.hostPorts.sync();
     apiAccess.attach(pod.metadata!.uid!, () => handle.refreshVolumes());
     log.info(adopt.length ? 'pod taken back' : 'pod started', { pod: key, podIP, ...(adopt.length ? { adopted: adopt.map((r) => r.container) } : {}) });
     const written = this.deps.status.request(key);

@@ -17,6 +17,8 @@ import type { PodIPClaims } from './pod-ip-claims.js';
 /** A pod this agent runs, by "ns/name". */
 export interface RunningPod {
   handle: PodHandle;
+  /** The pod as it was started (its spec: containers and their ports). */
+  pod: Pod;
   uid: string;
   ip: string;
   startTime: string;
@@ -38,6 +40,8 @@ export interface PodStatusWriterOptions {
   log: Logger;
   /** True while nothing may be written: the node is stopped (a fault) or the agent is closing. */
   paused(): boolean;
+  /** A pod that ran to completion gave its address back (its sandbox is gone: host ports close). */
+  released?(key: string): void;
 }
 
 export class PodStatusWriter {
@@ -61,6 +65,7 @@ export class PodStatusWriter {
         await this.write(key, status, r.ip, r.startTime);
         if ((status.phase === 'Succeeded' || status.phase === 'Failed') && !r.released && this.lastWritten.has(key)) {
           r.released = true;
+          this.opts.released?.(key);
           await this.opts.claims.release(r.ip, key);
         }
       } while (r.writeAgain && this.opts.running.get(key) === r);

@@ -2,8 +2,9 @@
  * kill -9 of a node agent whose pod runs a real program (one process per component, as
  * `knet up`): the program is not orphaned. The restarted agent takes it back as the kubelet
  * takes back running containers — same process, same containerID, restartCount unchanged, no
- * crash loop on its own port — and stops it when the pod is deleted. A cluster closed while
- * its agent is dead leaves no process and no listener in its address block.
+ * crash loop on its own port — forwards its host port again, and stops it when the pod is
+ * deleted (the host port with it). A cluster closed while its agent is dead leaves no process
+ * and no listener in its address block.
  */
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,8 +30,8 @@ function logged(match: (line: Record<string, unknown>) => boolean): Promise<Reco
   });
 }
 
-/** A shell that stays the container's main process, with python3 in its process group. */
-const program = (name: string) => `apiVersion: v1
+/** A shell that stays the container's main process, with python3 in its process group; `hostPort` on the node IP. */
+const program = (name: string, hostPort?: number) => `apiVersion: v1
 kind: Pod
 metadata: { name: ${name} }
 spec:
@@ -39,17 +40,19 @@ spec:
   - name: web
     image: python:3.12
     command: [sh, -c, 'python3 -u -m http.server 8080 --bind "$POD_IP"; echo "http.server exited with $?"']
-    ports: [{ containerPort: 8080 }]
+    ports: [{ containerPort: 8080${hostPort ? `, hostPort: ${hostPort}` : ''} }]
     readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }
 `;
 
+/** py's hostPort: forwarded from node-1's IP by the agent, and again by the restarted one. */
+const HOST_PORT = 18090;
 let cluster: KnetCluster;
 let config: ClusterConfig;
 /** Every program pid seen, killed in afterAll should a test fail and leave them behind. */
 const seen = new Set<number>();
 
 beforeAll(async () => {
-  cluster = await startCluster({ mode: 'processes', nodes: 1, components: { proxy: false, dns: false, ingress: false }, log, manifests: program('py') });
+  cluster = await startCluster({ mode: 'processes', nodes: 1, components: { proxy: false, dns: false, ingress: false }, log, manifests: program('py', HOST_PORT) });
   config = cluster.config;
 }, 120_000);
 
@@ -105,6 +108,8 @@ describe('kill -9 of a node agent running a real program', () => {
     const before = await serving('py');
     const was = before.pod.status!.containerStatuses![0]!;
     expect(was.restartCount).toBe(0);
+    const hostPort = `http://${nodeIP(config, 1)}:${HOST_PORT}/`;
+    await cluster.waitFor(async () => (await curl(hostPort)).code === 0 || undefined, `py on ${hostPort}`);
 
     const { ready, shim } = await killAgent(before.leader);
     await ready;
@@ -120,6 +125,9 @@ describe('kill -9 of a node agent running a real program', () => {
     const events = (await cluster.events()).filter((e) => e.involvedObject?.name === 'py').map((e) => e.reason);
     expect(events.filter((r) => r === 'Started')).toHaveLength(1);
     expect(events).not.toContain('BackOff');
+    // Its host port is forwarded again by the new agent, to the same program.
+    await cluster.waitFor(async () => (await curl(`${hostPort}via-host-port`)).code === 0 || undefined, `py on ${hostPort} after the restart`);
+    await cluster.waitFor(async () => (await cluster.logs('py')).includes('GET /via-host-port'), 'the request through the host port in the log');
 
     // The adopted program is stopped with its pod: nothing of it is left once the pod is gone.
     expect((await curl(`http://${after.pod.status!.podIP}:8080/after-restart`)).code).toBe(0);

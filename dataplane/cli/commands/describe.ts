@@ -104,7 +104,11 @@ function describePod(l: Lines, p: Pod): void {
     kv(l, 'Image', c.image, 4);
     if (c.command) kv(l, 'Command', c.command.join(' '), 4);
     if (c.args) kv(l, 'Args', c.args.join(' '), 4);
-    kv(l, 'Port', (c.ports ?? []).map((x) => `${x.containerPort}/${x.protocol ?? 'TCP'}`).join(', ') || '<none>', 4);
+    // kubectl's describeContainerBasicInfo: plural once there is more than one; a port without hostPort is 0/TCP.
+    const ports = (c.ports ?? []).map((x) => `${x.containerPort}/${x.protocol ?? 'TCP'}`);
+    kv(l, ports.length > 1 ? 'Ports' : 'Port', ports.join(', ') || '<none>', 4);
+    const hostPorts = (c.ports ?? []).map((x) => `${x.hostPort ?? 0}/${x.protocol ?? 'TCP'}`);
+    kv(l, hostPorts.length > 1 ? 'Host Ports' : 'Host Port', hostPorts.join(', ') || '<none>', 4);
     const state = st?.state?.running ? `Running (started ${st.state.running.startedAt})` : st?.state?.waiting ? `Waiting (${st.state.waiting.reason})` : st?.state?.terminated ? `Terminated (${st.state.terminated.reason}, exit code ${st.state.terminated.exitCode})` : '<unknown>';
     kv(l, 'State', state, 4);
     if (st?.lastState?.terminated) kv(l, 'Last State', `Terminated (${st.lastState.terminated.reason}, exit code ${st.lastState.terminated.exitCode})`, 4);

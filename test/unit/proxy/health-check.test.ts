@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeBindError } from '../../../proxy/bind-error.js';
+import { describeBindError } from '../../../dataplane/base/net/bind-error.js';
 import { healthCheckResponse, localReadyEndpoints } from '../../../proxy/health-check.js';
 import { buildServiceTable } from '../../../proxy/service-table.js';
 import { parseBindAddress } from '../../../proxy/status-server.js';

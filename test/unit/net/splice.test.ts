@@ -4,8 +4,7 @@
  */
 import type net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { ServiceTally } from '../../../proxy/metrics.js';
-import { endpointReader } from '../../../proxy/splice.js';
+import { endpointReader, type ByteTally } from '../../../dataplane/base/net/splice.js';
 
 /**
  * A client whose writes either drain at once or stay queued (holding the chunk, as net does).
@@ -26,7 +25,7 @@ function fakeClient(queueWrites: () => boolean) {
   return { client: client as unknown as net.Socket, queued };
 }
 
-const tally = (): ServiceTally => ({ connections: 0, active: 0, bytesIn: 0, bytesOut: 0 });
+const tally = (): ByteTally => ({ bytesIn: 0, bytesOut: 0 });
 
 /** What net does with onread: read into buffer(), call back, ask buffer() for the next read. */
 function read(reader: net.OnReadOpts, current: Uint8Array, text: string): { result: boolean; next: Uint8Array } {

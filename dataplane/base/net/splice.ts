@@ -10,11 +10,22 @@
  * accepted client the same way through tcp-fast-path.ts) and write with tcp-fast-path.ts's
  * writer; without Node's expected internals, the client is read with 'data' and written
  * with write(). Bytes are counted here, in plain numbers, in the same callbacks.
+ *
+ * Shared by every userspace NAT of knet: the proxy's Service forwarding (proxy/tcp-forwarder.ts)
+ * and the node agent's host ports (dataplane/node/host-port-forwarder.ts), which also open their
+ * endpoint connection the same way (`connectUpstream`: from the source address the pod must see).
  */
-import type net from 'node:net';
-import type { ServiceTally } from './metrics.js';
-import { BufferPool, ReadBuffer } from '../dataplane/base/net/read-buffer.js';
-import { readWithBuffer, socketWriter, type FastPathOptions, type SocketWriter } from '../dataplane/base/net/tcp-fast-path.js';
+import net from 'node:net';
+import { BufferPool, ReadBuffer } from './read-buffer.js';
+import { readWithBuffer, socketWriter, type FastPathOptions, type SocketWriter } from './tcp-fast-path.js';
+
+/** Bytes a forwarded connection moved, counted by its owner's metrics (a plain object, read at scrape time). */
+export interface ByteTally {
+  /** Client → endpoint. */
+  bytesIn: number;
+  /** Endpoint → client. */
+  bytesOut: number;
+}
 
 /** 64 KiB reads; idle, the pool keeps at most 2 MiB. */
 const buffers = new BufferPool(64 * 1024, 32);
@@ -62,7 +73,7 @@ function pump(to: net.Socket, count: (bytes: number) => void, opts: FastPathOpti
 }
 
 /** `onread` for the endpoint socket: what the endpoint sends goes to the client. */
-export function endpointReader(client: net.Socket, tally: ServiceTally, opts: FastPathOptions = {}): Pump {
+export function endpointReader(client: net.Socket, tally: ByteTally, opts: FastPathOptions = {}): Pump {
   return pump(
     client,
     (n) => {
@@ -77,7 +88,7 @@ export function endpointReader(client: net.Socket, tally: ServiceTally, opts: Fa
  * endpointReader): client bytes go up with back-pressure, a FIN from either side ends the
  * other's write side.
  */
-export function splice(client: net.Socket, upstream: net.Socket, tally: ServiceTally, down: Pump, opts: FastPathOptions = {}): void {
+export function splice(client: net.Socket, upstream: net.Socket, tally: ByteTally, down: Pump, opts: FastPathOptions = {}): void {
   down.readFrom(upstream);
   const up = pump(
     upstream,
@@ -108,4 +119,17 @@ export function splice(client: net.Socket, upstream: net.Socket, tally: ServiceT
   // A client held while no endpoint was local was paused to keep its early bytes.
   if (more) client.resume();
   else client.pause();
+}
+
+/**
+ * Opens the endpoint side of a forwarded connection, read by `down` (its endpointReader). The
+ * local address is the source address the endpoint sees — the SNAT decision of the rules it
+ * stands for: all of 127.0.0.0/8 is local, so binding the client's own address works, and the
+ * pod sees the client as it would behind a DNAT that keeps the source. Half-open as splice
+ * needs; Nagle off, as the kernel's forwarding adds no delay.
+ */
+export function connectUpstream(target: { host: string; port: number }, localAddress: string, down: Pump): net.Socket {
+  const upstream = net.connect({ host: target.host, port: target.port, localAddress, allowHalfOpen: true, noDelay: true, onread: down });
+  upstream.once('close', down.release);
+  return upstream;
 }
