@@ -38,8 +38,9 @@ export function startNodeNetpol(informers: InformerFactory, config: ClusterConfi
   const proxied = (ip: string, port: number) => services(ip, port) || (hostPorts?.(ip, port) ?? false);
   const netpol: PodNetpol = { enforcer: new PolicyEnforcer(world, nodeName, log, registry), hold: new SilentHold(), proxied };
   const unwatchPolicies = world.onChange(() => netpol.hold.recheck());
-  const egress: EgressCheck = (pod, d) => ({
-    allowed: netpol.proxied(d.ip, d.port) || netpol.enforcer.allows(pod.status?.podIP ?? '', d.ip, d.port, d.protocol),
+  // The source is the address the shell binds, not the pod's status (the node's first copy of a pod has no podIP).
+  const egress: EgressCheck = (source, d) => ({
+    allowed: netpol.proxied(d.ip, d.port) || netpol.enforcer.allows(source.podIP, d.ip, d.port, d.protocol),
   });
   return {
     netpol,

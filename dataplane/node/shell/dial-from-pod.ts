@@ -26,7 +26,11 @@ export interface EgressVerdict {
 }
 
 /** NetworkPolicy's egress check for one connection the pod opens (e.g. PolicyWorld.check). */
-export type EgressCheck = (pod: Pod, destination: { ip: string; port: number; protocol: DialProtocol }) => EgressVerdict;
+/**
+ * The pod's egress toward a destination. `source.podIP` is the address the connection leaves
+ * from: the pod object may be the one the node started, whose status had no IP yet.
+ */
+export type EgressCheck = (source: { pod: Pod; podIP: string }, destination: { ip: string; port: number; protocol: DialProtocol }) => EgressVerdict;
 
 export interface PodEndpoint {
   pod: Pod;
@@ -55,7 +59,7 @@ export class DialError extends Error {
 export function dialFromPod(src: PodEndpoint, address: string, port: number, protocol: 'TCP', opts?: DialOptions): Promise<net.Socket>;
 export function dialFromPod(src: PodEndpoint, address: string, port: number, protocol: 'UDP', opts?: DialOptions): Promise<dgram.Socket>;
 export function dialFromPod(src: PodEndpoint, address: string, port: number, protocol: DialProtocol, opts: DialOptions = {}): Promise<net.Socket | dgram.Socket> {
-  const verdict = src.egress?.(src.pod, { ip: address, port, protocol }) ?? { allowed: true };
+  const verdict = src.egress?.(src, { ip: address, port, protocol }) ?? { allowed: true };
   const realPort = src.dns && address === src.dns.ip && port === 53 ? src.dns.port() : port;
   return protocol === 'TCP' ? dialTcp(src.podIP, address, realPort, verdict, opts) : dialUdp(src.podIP, address, realPort, verdict);
 }

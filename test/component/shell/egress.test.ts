@@ -51,7 +51,7 @@ afterAll(() => {
   udp.close();
 });
 
-const egress: EgressCheck = (p, d) => ({ allowed: p.metadata?.name === 'client' && d.port === allowedPort });
+const egress: EgressCheck = (s, d) => ({ allowed: s.pod.metadata?.name === 'client' && d.port === allowedPort });
 
 async function run(argv: string[], stdin?: string): Promise<{ stdout: string; stderr: string; status: number }> {
   const box = new PodSandbox({
