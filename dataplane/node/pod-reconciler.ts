@@ -106,7 +106,11 @@ export class PodReconciler {
       return;
     }
     const phase = pod.status?.phase;
-    if (have) return;
+    if (have) {
+      // The same pod, its spec changed: only ephemeral containers can have been added to it.
+      if (phase !== 'Succeeded' && phase !== 'Failed') have.handle.update(pod);
+      return;
+    }
     if (phase === 'Succeeded' || phase === 'Failed') {
       // Finished while no agent ran (or before this one): its address is free again.
       if (pod.status?.podIP) await this.deps.claims.release(pod.status.podIP, key);
