@@ -153,7 +153,7 @@ export class PodReconciler {
     let podIP = pod.spec?.hostNetwork ? ip : pod.status?.podIP;
     if (!podIP) podIP = await this.deps.claims.claim(pod);
     const now = metaTime();
-    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c) => c.name);
     const adopt = await leftovers.take(key, pod.metadata!.uid!, containers);
     const lookup = apiAccess.lookup({
       secret: (n: string, s: string) => secrets.get(n, s),

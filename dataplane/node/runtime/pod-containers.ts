@@ -79,8 +79,12 @@ export class PodContainers {
       if (record) s.adopt(record, was.get(s.name));
       else s.resume(resumeContainer(was.get(s.name), { isInit: s.isInit, restartPolicy, now }));
     }
-    // An ephemeral container that has run is never run again, even when it died with the agent.
-    for (const s of this.ephemeral) s.resume(resumeContainer(was.get(s.name), { isInit: false, restartPolicy: 'Never', now }));
+    // An ephemeral program still running is taken back; one that has run is never run again, even when it died with the agent.
+    for (const s of this.ephemeral) {
+      const record = running.find((r) => r.container === s.name);
+      if (record) s.adopt(record, was.get(s.name));
+      else s.resume(resumeContainer(was.get(s.name), { isInit: false, restartPolicy: 'Never', now }));
+    }
     // A program still runs: its sandbox (the pod IP and volumes) was ready.
     this.sandboxReady = running.length > 0;
   }

@@ -4,12 +4,31 @@
  * reported apart from the pod's containers (no part of its phase or readiness), and stops with
  * the pod; after a node agent restart one that had run is not run again.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EphemeralContainer, Pod } from 'kubernetes-types/core/v1.js';
 import type { PodRuntimeStatus } from '../../../dataplane/node/runtime/container-runner.js';
-import { container, logText, podOf, runPod, stopAll, waitFor } from './helpers.js';
+import { ContainerRecords, type ContainerRecord } from '../../../dataplane/node/runtime/container-records.js';
+import { identify } from '../../../dataplane/node/runtime/process-identity.js';
+import { container, FAST, logText, podOf, runPod, stopAll, waitFor } from './helpers.js';
 
-afterAll(stopAll);
+// This file's addresses: 127.53.9.0/24.
+const scratch = mkdtempSync(join(tmpdir(), 'knet-ephemeral-'));
+const spawned: number[] = [];
+afterAll(async () => {
+  await stopAll();
+  for (const pid of spawned) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone, as it should be.
+    }
+  }
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 const sleeper = (name: string) => podOf(name, { containers: [{ name: 'main', image: 'busybox', command: ['sleep', 'infinity'] }], terminationGracePeriodSeconds: 1 });
 const withDebuggers = (pod: Pod, ...ecs: EphemeralContainer[]): Pod => ({ ...pod, spec: { ...pod.spec!, ephemeralContainers: ecs } });
@@ -50,5 +69,24 @@ describe('ephemeral containers', () => {
     await waitFor('new running', () => ephemeral(pod.latest(), 'new')?.state?.running);
     expect(ephemeral(pod.latest(), 'ran')?.state?.terminated).toMatchObject({ exitCode: 137, reason: 'ContainerStatusUnknown', startedAt });
     expect(pod.events().filter((e) => e.reason === 'Started').map((e) => e.fieldPath)).not.toContain('spec.ephemeralContainers{ran}');
+  });
+
+  it('after a node agent restart, an ephemeral program still running is taken back, and not restarted when it ends', async () => {
+    const records = new ContainerRecords(join(scratch, 'containers'));
+    const child = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
+    child.unref();
+    spawned.push(child.pid!);
+    const startedAt = new Date(Date.now() - 60_000).toISOString();
+    const record: ContainerRecord = { ...identify(child.pid!)!, pod: 'default/adopted', podUID: 'uid-adopted', container: 'dbg', containerID: 'knet://earlier', startedAt, restartCount: 0 };
+    records.write(record);
+    const base = withDebuggers(sleeper('adopted'), { name: 'dbg', image: 'debian:12-slim', command: ['sleep', '600'] });
+    const was = { name: 'dbg', image: 'debian:12-slim', imageID: '', containerID: 'knet://earlier', ready: false, restartCount: 0, state: { running: { startedAt } } };
+    const pod = runPod(base, '127.53.9.4', {}, { ...FAST, adoptPollMs: 50 }, { records, resume: { running: [record], status: { ephemeralContainerStatuses: [was] } } });
+    expect(ephemeral(pod.latest(), 'dbg')).toMatchObject({ containerID: 'knet://earlier', state: { running: { startedAt } } });
+    process.kill(child.pid!, 'SIGKILL');
+    const ended = await waitFor('dbg terminated', () => ephemeral(pod.latest(), 'dbg')?.state?.terminated);
+    expect(ended).toMatchObject({ exitCode: 137, reason: 'ContainerStatusUnknown' });
+    expect(ephemeral(pod.latest(), 'dbg')?.restartCount).toBe(0);
+    expect(pod.events().filter((e) => e.reason === 'Started').map((e) => e.fieldPath)).toEqual(['spec.containers{main}']);
   });
 });
