@@ -7,7 +7,7 @@
 import type { ContainerStatus, Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import type { KnetCluster } from '../../dataplane/index.js';
-import { agnhostService, agnhostWorkload } from '../support/agnhost.js';
+import { AGNHOST_IMAGE, agnhostService, agnhostWorkload } from '../support/agnhost.js';
 import { kubectlBinary } from '../support/kubectl.js';
 import { kubectlCluster } from '../support/kubectl-cluster.js';
 
@@ -51,13 +51,15 @@ describe('kubectl debug', () => {
     expect(await ok('get', 'pod', 'web-0', '-o', 'jsonpath={.status.ephemeralContainerStatuses[*].name} {.status.ephemeralContainerStatuses[0].state.running.startedAt}')).toMatch(/^dbg \d{4}-\d\d-\d\dT/);
   });
 
-  it('a second debugger, with a generated name and another image, targeting a container', async () => {
-    const out = await ok('debug', 'web-0', '--image=nicolaka/netshoot', '--target=agnhost', '--', 'sleep', 'infinity');
+  it('a second debugger, with a generated name, another image, a target and a profile', async () => {
+    const out = await ok('debug', 'web-0', '--image=nicolaka/netshoot', '--target=agnhost', '--profile=netadmin', '--', 'sleep', 'infinity');
     expect(out).toContain(`Targeting container "agnhost".`);
     const name = /Defaulting debug container name to (debugger-[a-z0-9]{5})\./.exec(out)?.[1];
     expect(name).toBeTruthy();
     await waitForState(name!, 'running');
     expect((await pod()).spec?.ephemeralContainers?.map((c) => [c.name, c.targetContainerName])).toEqual([['dbg', undefined], [name, 'agnhost']]);
+    // The netadmin profile's capabilities are stored (a securityContext is allowed), not enforced.
+    expect((await pod()).spec?.ephemeralContainers?.[1]?.securityContext?.capabilities?.add).toEqual(['NET_ADMIN', 'NET_RAW']);
     expect(await ok('exec', 'web-0', '-c', name!, '--', 'curl', '-s', 'http://web/hostname')).toBe('web-0');
     expect(await ok('exec', 'web-0', '-c', name!, '--', 'nslookup', 'web')).toContain('Name:\tweb.default.svc.cluster.local');
   });
@@ -132,6 +134,30 @@ describe('kubectl debug', () => {
     expect([got.kind, got.spec?.ephemeralContainers?.length]).toEqual(['Pod', 5]);
     const discovery = JSON.parse(await ok('get', '--raw', '/api/v1')) as { resources: Array<{ name: string; kind: string; verbs: string[] }> };
     expect(discovery.resources.find((r) => r.name === 'pods/ephemeralcontainers')).toMatchObject({ kind: 'Pod', verbs: ['get', 'patch', 'update'] });
+  });
+
+  it("connects as the pod: the pod's egress NetworkPolicy holds for the debugger too", async () => {
+    await cluster.apply(`apiVersion: v1
+kind: Pod
+metadata: { name: db, labels: { app: db } }
+spec:
+  containers:
+  - { name: db, image: ${AGNHOST_IMAGE}, args: [netexec, --http-port=8080] }
+`);
+    const dbIP = (await cluster.get<Pod & { kind: string }>('pod', 'db'))!.status!.podIP!;
+    const dbg = (t: string) => kubectl(['exec', 'web-0', '-c', 'dbg', '--', 'wget', '-qO-', '-T', t, `http://${dbIP}:8080/hostname`]);
+    expect(await dbg('5')).toMatchObject({ code: 0, stdout: 'db' });
+    await cluster.apply(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: web-no-egress }
+spec:
+  podSelector: { matchLabels: { app: web } }
+  policyTypes: [Egress]
+`);
+    // A denied connection is a dropped SYN: wget's own timeout ends it.
+    await cluster.waitFor(async () => (await dbg('1')).stderr.includes('wget: download timed out'), 'the debugger to be denied as web-0 is');
+    await ok('delete', 'networkpolicy', 'web-no-egress');
+    await cluster.waitFor(async () => (await dbg('5')).stdout === 'db', 'the debugger to connect again');
   });
 
   it('the debuggers stop with the pod (sleep ignores SIGTERM: killed at the end of the grace period)', async () => {
