@@ -11,7 +11,8 @@
  * Every patch but an apply is recorded in managedFields as the field manager's Update.
  *
  * On the scale subresource the patch applies to the autoscaling/v1 Scale and its
- * spec.replicas goes to the object; on status only status is written.
+ * spec.replicas goes to the object; on status only status is written; on a pod's
+ * ephemeralcontainers only its spec.ephemeralContainers (`kubectl debug`'s strategic merge patch).
  */
 import jsonpatch from 'fast-json-patch';
 import { parse as parseYaml } from 'yaml';
@@ -99,7 +100,7 @@ function applyTo(type: PatchType, target: KObject, patch: unknown, r: ApiResourc
   }
 }
 
-export async function handlePatch(ctx: ApiContext, req: ApiRequest, r: ApiResource, namespace: string | undefined, name: string, subresource?: 'status' | 'scale'): Promise<Reply> {
+export async function handlePatch(ctx: ApiContext, req: ApiRequest, r: ApiResource, namespace: string | undefined, name: string, subresource?: 'status' | 'scale' | 'ephemeralcontainers'): Promise<Reply> {
   const q = writeQuery(req, 'PatchOptions');
   const type = patchTypeOf(req.headers.contentType);
   const force = parseBool(req.query.get('force')) === true;
@@ -125,7 +126,7 @@ export async function handlePatch(ctx: ApiContext, req: ApiRequest, r: ApiResour
       written = await updateObject(ctx.store, ctx.config, pinned, {
         dryRun: q.dryRun,
         fieldValidation: q.fieldValidation,
-        subresource: subresource === 'status' ? 'status' : undefined,
+        subresource: subresource === 'scale' ? undefined : subresource,
         // An apply has written its managedFields itself; every other patch is an Update.
         fieldManager: type === 'apply' ? undefined : q.fieldManager,
       });

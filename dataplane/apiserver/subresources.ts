@@ -1,6 +1,7 @@
 /**
  * Subresources: `status` (GET the object, PUT/PATCH only its status), `scale` (autoscaling/v1
- * Scale of Deployments, ReplicaSets, StatefulSets) and `pods/binding`; `pods/eviction` is
+ * Scale of Deployments, ReplicaSets, StatefulSets), `pods/ephemeralcontainers` (GET the Pod,
+ * PUT/PATCH only its spec.ephemeralContainers: base/admission/ephemeral-containers.ts) and `pods/binding`; `pods/eviction` is
  * eviction.ts, `pods/log` is pod-log.ts, `serviceaccounts/token` token-request.ts; `pods/exec` and
  * `pods/attach` are upgrades (pod-stream-proxy.ts), refused here when asked without one. Every
  * write goes through the shared write path.
@@ -31,6 +32,11 @@ export async function handleSubresource(ctx: ApiContext, req: ApiRequest, r: Api
       if (verb === 'update') return handleUpdate(ctx, req, r, namespace, name, 'status');
       if (verb === 'patch') return handlePatch(ctx, req, r, namespace, name, 'status');
       throw methodNotAllowed(verb, `${r.plural}/status`);
+    case 'ephemeralcontainers':
+      if (verb === 'get') return handleGet(ctx, req, r, namespace, name);
+      if (verb === 'update') return handleUpdate(ctx, req, r, namespace, name, 'ephemeralcontainers');
+      if (verb === 'patch') return handlePatch(ctx, req, r, namespace, name, 'ephemeralcontainers');
+      throw methodNotAllowed(verb, 'pods/ephemeralcontainers');
     case 'scale':
       if (verb === 'get') {
         const obj = ctx.cache.get(r.kind, namespace, name);

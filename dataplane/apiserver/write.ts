@@ -6,6 +6,7 @@
 import type { ApiResource } from '../base/model/api-resources.js';
 import { KINDS, type KObject } from '../base/model/object.js';
 import { createObject, deleteObject, updateObject, type Written } from '../base/admission/writes.js';
+import type { UpdateSubresource } from '../base/admission/writes.js';
 import { jsonReply, warningHeaders, type ApiContext, type ApiRequest, type Reply } from './api-request.js';
 import { decodeBody, objectFromBody, writeQuery } from './request-body.js';
 import { objectReply } from './read.js';
@@ -33,7 +34,7 @@ export async function handleCreate(ctx: ApiContext, req: ApiRequest, r: ApiResou
   return objectReply(ctx, req, r, written.object, 201, warningHeaders(written.warnings));
 }
 
-export async function handleUpdate(ctx: ApiContext, req: ApiRequest, r: ApiResource, namespace: string | undefined, name: string, subresource?: 'status'): Promise<Reply> {
+export async function handleUpdate(ctx: ApiContext, req: ApiRequest, r: ApiResource, namespace: string | undefined, name: string, subresource?: Exclude<UpdateSubresource, 'finalize'>): Promise<Reply> {
   const q = writeQuery(req, 'UpdateOptions');
   const obj = objectFromBody(decodeBody(req, r), r, namespace, name);
   let written: Written;

@@ -108,7 +108,11 @@ export class PodReconciler {
       return;
     }
     const phase = pod.status?.phase;
-    if (have) return;
+    if (have) {
+      // The same pod, its spec changed: only ephemeral containers can have been added to it.
+      if (phase !== 'Succeeded' && phase !== 'Failed') have.handle.update(pod);
+      return;
+    }
     if (phase === 'Succeeded' || phase === 'Failed') {
       // Finished while no agent ran (or before this one): its address is free again.
       if (pod.status?.podIP) await this.deps.claims.release(pod.status.podIP, key);
@@ -152,7 +156,7 @@ export class PodReconciler {
     let podIP = pod.spec?.hostNetwork ? ip : pod.status?.podIP;
     if (!podIP) podIP = await this.deps.claims.claim(pod);
     const now = metaTime();
-    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+    const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c) => c.name);
     const adopt = await leftovers.take(key, pod.metadata!.uid!, containers);
     const lookup = apiAccess.lookup({
       secret: (n: string, s: string) => secrets.get(n, s),

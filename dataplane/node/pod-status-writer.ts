@@ -99,6 +99,7 @@ export class PodStatusWriter {
       startTime,
       containerStatuses: s.containerStatuses,
       ...(s.initContainerStatuses.length ? { initContainerStatuses: s.initContainerStatuses } : {}),
+      ...(s.ephemeralContainerStatuses.length ? { ephemeralContainerStatuses: s.ephemeralContainerStatuses } : {}),
     };
     const fingerprint = JSON.stringify(status, (k, v: unknown) => (k === 'lastTransitionTime' ? undefined : v));
     if (this.lastWritten.get(key) === fingerprint) return;

@@ -18,6 +18,7 @@ import { admitUpdate } from './admission.js';
 import { recordUpdate } from '../patch/managed-fields.js';
 import { metaTime } from '../model/meta-time.js';
 import { prepareForCreate, prepareForUpdate } from '../model/registry-strategy.js';
+import { validatePodCreate } from '../model/validate/ephemeral-containers.js';
 
 export interface WritePlan {
   /** The object to store (resourceVersion still the old one or none: the commit stamps it). */
@@ -76,6 +77,9 @@ export type PlanResult = { plan: WritePlan; errors?: undefined } | { plan?: unde
 
 /** A create of an admitted (defaulted, validated) object. */
 export function planCreate(store: ObjectStore, config: ClusterConfig, admitted: KObject, taken: Taken, fm?: FieldManagerRef): PlanResult {
+  // ValidatePodCreate: ephemeral containers come only through the ephemeralcontainers subresource.
+  const createOnly = admitted.kind === 'Pod' ? validatePodCreate(admitted as Pod) : [];
+  if (createOnly.length) return { errors: createOnly.map((e) => e.message), fieldErrors: createOnly };
   // The kind's strategy: the status it starts with (a Pod's Pending and QoS class), no other; a
   // Namespace gets the `kubernetes` finalizer the namespace controller takes off.
   let next: KObject = store.prepareCreate(prepareForCreate(admitted));

@@ -19,6 +19,7 @@ import { emptyTaken, type Taken } from './service-allocation.js';
 import { namespaceTerminating, planCreate, planDelete, planStatusUpdate, planUpdate, type DeleteOptions, type DeletePlan, type PlanResult, type WritePlan } from './write-plan.js';
 import { readTaken } from './apply.js';
 import { generateName } from './generate-name.js';
+import { planEphemeralContainersUpdate } from './ephemeral-containers.js';
 
 export { generateName };
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
@@ -158,12 +159,16 @@ async function commitPlan(store: ObjectStore, plan: WritePlan): Promise<KObject>
   return plan.removed ? plan.object : stamp(plan.object, rv!);
 }
 
+/** The subresources an update may be written through. */
+export type UpdateSubresource = 'status' | 'finalize' | 'ephemeralcontainers';
+
 /**
  * Replaces an object (PUT): `desired` is the whole new object. With a resourceVersion in
  * `desired` the write is conditional (409 Conflict when the object moved on); without one it
- * is unconditional. `subresource: 'status'` writes only status.
+ * is unconditional. `subresource: 'status'` writes only status; `'ephemeralcontainers'` only a
+ * pod's spec.ephemeralContainers (ephemeral-containers.ts).
  */
-export async function updateObject(store: ObjectStore, config: ClusterConfig, desired: KObject, opts: WriteOptions & { subresource?: 'status' | 'finalize' } = {}): Promise<Written> {
+export async function updateObject(store: ObjectStore, config: ClusterConfig, desired: KObject, opts: WriteOptions & { subresource?: UpdateSubresource } = {}): Promise<Written> {
   const kind = kindOf(desired);
   const name = desired.metadata?.name ?? '';
   const namespace = KINDS[kind].namespaced ? (desired.metadata?.namespace ?? 'default') : undefined;
@@ -177,6 +182,10 @@ export async function updateObject(store: ObjectStore, config: ClusterConfig, de
     let plan: WritePlan;
     if (opts.subresource === 'status') {
       plan = planStatusUpdate(store, current, decoded, expectRv, opts.fieldManager ? { manager: opts.fieldManager } : undefined);
+    } else if (opts.subresource === 'ephemeralcontainers') {
+      const result = planEphemeralContainersUpdate(store, config, current, decoded, expectRv, opts.fieldManager ? { manager: opts.fieldManager } : undefined);
+      if (result.errors) throw invalidOf(decoded, result);
+      plan = result.plan;
     } else {
       const finalize = opts.subresource === 'finalize' ? 'finalize' : undefined;
       const result = planUpdate(store, config, current, { ...decoded, metadata: { ...decoded.metadata, namespace } }, await takenFor(store, kind), expectRv, opts.fieldManager ? { manager: opts.fieldManager } : undefined, finalize);
@@ -207,7 +216,7 @@ export async function mutateObject(
   namespace: string | undefined,
   name: string,
   mutate: (current: KObject) => KObject | undefined,
-  opts: WriteOptions & { subresource?: 'status' | 'finalize' } = {},
+  opts: WriteOptions & { subresource?: UpdateSubresource } = {},
 ): Promise<Written> {
   for (let attempt = 0; ; attempt++) {
     const current = await store.get(kind, KINDS[kind].namespaced ? namespace : undefined, name);

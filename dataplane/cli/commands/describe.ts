@@ -4,7 +4,7 @@
  * generic one for the rest, and the object's Events at the end.
  */
 import { stringify } from 'yaml';
-import type { Pod, Service, Node, Event } from 'kubernetes-types/core/v1.js';
+import type { Container, ContainerStatus, Pod, Service, Node, Event } from 'kubernetes-types/core/v1.js';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Ingress, NetworkPolicy } from 'kubernetes-types/networking/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
@@ -97,9 +97,17 @@ function describePod(l: Lines, p: Pod): void {
   if (p.metadata?.deletionTimestamp) kv(l, 'Termination Grace Period', `${p.metadata.deletionGracePeriodSeconds}s`);
   kv(l, 'IP', p.status?.podIP);
   kv(l, 'Controlled By', p.metadata?.ownerReferences?.find((o) => o.controller) ? `${p.metadata.ownerReferences.find((o) => o.controller)!.kind}/${p.metadata.ownerReferences.find((o) => o.controller)!.name}` : '<none>');
-  l.push('Containers:');
-  for (const c of p.spec?.containers ?? []) {
-    const st = p.status?.containerStatuses?.find((s) => s.name === c.name);
+  containersSection(l, 'Containers', p.spec?.containers ?? [], p.status?.containerStatuses);
+  // kubectl describe's section for the debuggers `kubectl debug` added (no ports, no probes).
+  if (p.spec?.ephemeralContainers?.length) containersSection(l, 'Ephemeral Containers', p.spec.ephemeralContainers, p.status?.ephemeralContainerStatuses);
+  l.push('Conditions:');
+  l.push(indent(formatTable([['Type', 'Status'], ...(p.status?.conditions ?? []).map((c) => [c.type, c.status])]), 2));
+}
+
+function containersSection(l: Lines, title: string, containers: Container[], statuses: ContainerStatus[] | undefined): void {
+  l.push(`${title}:`);
+  for (const c of containers) {
+    const st = statuses?.find((s) => s.name === c.name);
     l.push(`  ${c.name}:`);
     kv(l, 'Image', c.image, 4);
     if (c.command) kv(l, 'Command', c.command.join(' '), 4);
@@ -120,8 +128,6 @@ function describePod(l: Lines, p: Pod): void {
       kv(l, label, `${action} delay=${probe.initialDelaySeconds ?? 0}s timeout=${probe.timeoutSeconds ?? 1}s period=${probe.periodSeconds ?? 10}s #success=${probe.successThreshold ?? 1} #failure=${probe.failureThreshold ?? 3}`, 4);
     }
   }
-  l.push('Conditions:');
-  l.push(indent(formatTable([['Type', 'Status'], ...(p.status?.conditions ?? []).map((c) => [c.type, c.status])]), 2));
 }
 
 function describeService(l: Lines, s: Service): void {

@@ -53,6 +53,8 @@ export interface PodHandle {
   resync(): void;
   /** Render mounted volumes now instead of at the next volume sync (a projected token was refreshed). */
   refreshVolumes(): void;
+  /** The pod's spec as it is now: ephemeral containers added to it (`kubectl debug`) start, once each. */
+  update(pod: Pod): void;
   /** Every event of this pod so far (for tests and `describe`). */
   eventHistory(): RuntimeEvent[];
   /** A running container's exec target (../exec/exec-in-pod.ts), or why there is none. */
@@ -148,6 +150,11 @@ export function startPod(opts: StartPodOptions): PodHandle {
     // A missing Secret or ConfigMap may be there now; mounted ones follow at the next volume sync.
     resync: () => queueMicrotask(() => containers.sync()),
     refreshVolumes: () => volumes.syncNow(),
+    update(current: Pod) {
+      if (!containers.addEphemeral(current.spec?.ephemeralContainers ?? [])) return;
+      report.queue();
+      queueMicrotask(() => containers.sync());
+    },
     eventHistory: () => events.all(),
     sandbox: opts.sandbox,
     // The kubelet's words for a container it has no running instance of, named or not.

@@ -34,7 +34,7 @@ import { VOLUMES_DIR_ENV } from './pod-volumes-dir.js';
 import { ContainerProbes } from './probe-runner.js';
 import { startImplementation } from './container-implementation.js';
 import { crashLoopBackOff, restartsAfterExit, terminatedState } from './container-exit.js';
-import { containerStatus, idleSlot, succeeded, type SlotPhase, type SlotState } from './container-status.js';
+import { containerStatus, ephemeralStatus, idleSlot, succeeded, type SlotPhase, type SlotState } from './container-status.js';
 import type { EventType, SlotDeps } from './slot-deps.js';
 import { backoffRemaining, nextBackoff, type BackoffEntry } from './restart-backoff.js';
 import type { RestartPolicy } from './pod-status.js';
@@ -61,14 +61,19 @@ export class ContainerSlot {
   /** A program's output is written to the run's log file by its shim: attached sessions read it from there. */
   private outputFile: string | undefined;
 
+  /**
+   * `ephemeral`: an ephemeral container (`kubectl debug`): started once, never restarted,
+   * whatever the pod's restartPolicy; it has no probes (validation refuses them).
+   */
   constructor(
     readonly container: Container,
     readonly isInit: boolean,
     private readonly deps: SlotDeps,
     initialWaitingReason: string,
+    readonly ephemeral = false,
   ) {
     this.state = idleSlot(initialWaitingReason);
-    this.fieldPath = `spec.${isInit ? 'initContainers' : 'containers'}{${container.name}}`;
+    this.fieldPath = `spec.${ephemeral ? 'ephemeralContainers' : isInit ? 'initContainers' : 'containers'}{${container.name}}`;
     this.logger = deps.logger.child(container.name);
     if (!isInit && (container.livenessProbe || container.readinessProbe || container.startupProbe)) {
       this.probes = new ContainerProbes(
@@ -152,6 +157,7 @@ export class ContainerSlot {
   }
 
   status(): ContainerStatus {
+    if (this.ephemeral) return ephemeralStatus(this.container, this.state);
     return containerStatus(this.container, this.isInit, this.state, this.probes);
   }
 
@@ -317,7 +323,7 @@ export class ContainerSlot {
     if (this.state.phase === 'stopped') return this.deps.changed();
 
     const policy = (this.deps.pod.spec?.restartPolicy ?? 'Always') as RestartPolicy;
-    if (!restartsAfterExit(policy, { isInit: this.isInit, exitCode: exit.exitCode, killedByProbe: killed })) {
+    if (this.ephemeral || !restartsAfterExit(policy, { isInit: this.isInit, exitCode: exit.exitCode, killedByProbe: killed })) {
       this.state.phase = 'terminated';
       return this.deps.changed();
     }

@@ -60,6 +60,15 @@ export function containerStatus(container: Container, isInit: boolean, s: SlotSt
 }
 
 /**
+ * An ephemeral container's status: as a container's, but never ready and without `started`
+ * (the kubelet's probe manager, which sets both, looks only at regular and init containers).
+ */
+export function ephemeralStatus(container: Container, s: SlotState): ContainerStatus {
+  const { started: _started, ...status } = containerStatus(container, false, s, undefined);
+  return { ...status, ready: false };
+}
+
+/**
  * The container statuses of a pod none of whose containers has begun, as its slots will first
  * report them (waiting PodInitializing behind init containers, else ContainerCreating): written
  * with the pod's IP, so the pod never shows a bare Pending once the node has it (the kubelet's

@@ -17,6 +17,8 @@ export interface PodRuntimeStatus {
   conditions: PodCondition[];
   containerStatuses: ContainerStatus[];
   initContainerStatuses: ContainerStatus[];
+  /** Ephemeral containers (`kubectl debug`): reported, but no part of the phase or readiness. */
+  ephemeralContainerStatuses: ContainerStatus[];
   /** Events since the previous onStatus call (each delivered once); empty from status(). */
   events: RuntimeEvent[];
 }
@@ -42,7 +44,8 @@ export class PodStatusReport {
     const phase = podPhase(this.restartPolicy, initStatuses, statuses, terminal);
     const now = metaTime();
     const conditions = podConditions({ phase, sandboxReady: this.containers.sandboxReady, initStatuses, statuses }).map((c) => ({ ...c, lastTransitionTime: this.transition(c, now) }));
-    return { phase, conditions, containerStatuses: statuses, initContainerStatuses: initStatuses, events: [] };
+    const ephemeralStatuses = this.containers.ephemeral.map((s) => s.status());
+    return { phase, conditions, containerStatuses: statuses, initContainerStatuses: initStatuses, ephemeralContainerStatuses: ephemeralStatuses, events: [] };
   }
 
   /** Something changed: deliver once the current turn of the event loop is over. */

@@ -82,6 +82,8 @@ export function defaultPodSpec(spec: JsonObject, isPod: boolean): void {
   if (!spec.serviceAccountName && typeof spec.serviceAccount === 'string' && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
   if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
   for (const c of [...asObjects(spec.containers), ...asObjects(spec.initContainers)]) defaultContainer(c, isPod);
+  // SetDefaults_EphemeralContainer: an ephemeral container is defaulted as a container (it sets no limits to copy).
+  if (isPod) for (const c of asObjects(spec.ephemeralContainers)) defaultContainer(c, false);
   for (const v of asObjects(spec.volumes)) defaultVolume(v);
   if (isPod) {
     setDefault(spec, 'enableServiceLinks', true);

@@ -170,7 +170,8 @@ function validateProbes(ctr: Container, path: string, isInit: boolean): FieldErr
   return errs;
 }
 
-function validateContainer(ctr: Container, path: string, volumes: ReadonlySet<string>, isInit: boolean): FieldError[] {
+/** One container's own rules (not its name, which validateContainers checks across the pod). */
+export function validateContainer(ctr: Container, path: string, volumes: ReadonlySet<string>, isInit: boolean): FieldError[] {
   const errs: FieldError[] = [];
   const image = ctr.image ?? '';
   if (image === '') errs.push(required(child(path, 'image')));

@@ -6,6 +6,7 @@ import type { Pod, PodSpec, PodTemplateSpec, Volume } from 'kubernetes-types/cor
 import { fieldsOf } from '../schema/known-fields.js';
 import { child, duplicate, forbidden, index, invalid, notSupported, required, type FieldError } from './field-error.js';
 import { validateContainers } from './containers.js';
+import { validateEphemeralContainers } from './ephemeral-containers.js';
 import { IP_MSG, isDNS1123Label, isDNS1123Subdomain, nameIsDNSSubdomain, parseIPFamily } from './formats.js';
 import { validateAnnotations, validateLabels, validateObjectMeta } from './object-meta.js';
 
@@ -113,6 +114,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, claimVo
   const { names, errs } = validateVolumes(s.volumes ?? [], child(path, 'volumes'));
   for (const n of claimVolumes) names.add(n);
   errs.push(...validateContainers(s.containers ?? [], s.initContainers ?? [], names, path));
+  errs.push(...validateEphemeralContainers(s, names, path));
   const rp = s.restartPolicy ?? '';
   if (rp === '') errs.push(required(child(path, 'restartPolicy')));
   else if (!RESTART_POLICIES.includes(rp)) errs.push(notSupported(child(path, 'restartPolicy'), rp, RESTART_POLICIES));
