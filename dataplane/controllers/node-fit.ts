@@ -6,7 +6,18 @@
  */
 import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 
-export type FitFailure = 'not-ready' | 'unschedulable' | 'node-name' | 'affinity' | 'taint' | 'ports';
+export type FitFailure =
+  | 'not-ready'
+  | 'unschedulable'
+  | 'node-name'
+  | 'affinity'
+  | 'taint'
+  | 'ports'
+  | 'spread'
+  | 'spread-label'
+  | 'pod-affinity'
+  | 'pod-anti-affinity'
+  | 'existing-anti-affinity';
 
 export function isNodeReady(node: Node): boolean {
   return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
@@ -101,8 +112,13 @@ export function hostPortConflict(pod: Pod, podsOnNode: Pod[]): boolean {
   return wanted.some((w) => used.some((u) => u.protocol === w.protocol && u.port === w.port && (u.ip === w.ip || u.ip === '0.0.0.0' || w.ip === '0.0.0.0')));
 }
 
-/** "0/3 nodes are available: 1 node(s) were not ready, 2 node(s) didn't match …." */
-export function unschedulableMessage(total: number, failures: Array<{ reason: FitFailure; detail?: string }>): string {
+/**
+ * The FitError message: "0/3 nodes are available: 1 node(s) were not ready, 2 node(s) didn't
+ * match …. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.."
+ * — the filter reasons counted and sorted, then what DefaultPreemption's PostFilter said (its
+ * own FitError, hence upstream's doubled full stop).
+ */
+export function unschedulableMessage(total: number, failures: Array<{ reason: FitFailure; detail?: string }>, pod?: Pod): string {
   if (total === 0) return 'no nodes available to schedule pods';
   const phrases = new Map<string, number>();
   for (const f of failures) {
@@ -110,8 +126,26 @@ export function unschedulableMessage(total: number, failures: Array<{ reason: Fi
     phrases.set(phrase, (phrases.get(phrase) ?? 0) + 1);
   }
   const parts = [...phrases].map(([p, n]) => `${n} ${p}`).sort();
+  return `0/${total} nodes are available: ${parts.join(', ')}. preemption: ${preemptionMessage(total, failures, pod)}.`;
+}
+
+/**
+ * What DefaultPreemption reports when it finds no victims: nodes whose failure preemption
+ * cannot cure (UnschedulableAndUnresolvable) are "not helpful", the others have no pod of lower
+ * priority to evict (knet does not preempt: every pod is taken to have the same priority).
+ */
+export function preemptionMessage(total: number, failures: Array<{ reason: FitFailure }>, pod?: Pod): string {
+  if (pod?.spec?.preemptionPolicy === 'Never') return 'not eligible due to preemptionPolicy=Never.';
+  const noVictims = failures.filter((f) => PREEMPTION_MIGHT_HELP.has(f.reason)).length;
+  const parts = [
+    ...(noVictims ? [`${noVictims} No preemption victims found for incoming pod`] : []),
+    ...(total - noVictims ? [`${total - noVictims} Preemption is not helpful for scheduling`] : []),
+  ].sort();
   return `0/${total} nodes are available: ${parts.join(', ')}.`;
 }
+
+/** Failures a filter plugin reports as Unschedulable (not …AndUnresolvable): evicting a pod could cure them. */
+const PREEMPTION_MIGHT_HELP = new Set<FitFailure>(['ports', 'spread', 'pod-anti-affinity', 'existing-anti-affinity']);
 
 const PHRASES: Record<FitFailure, (detail?: string) => string> = {
   'not-ready': (d) => `node(s) had untolerated taint {${d ?? 'node.kubernetes.io/not-ready'}: }`,
@@ -120,4 +154,9 @@ const PHRASES: Record<FitFailure, (detail?: string) => string> = {
   affinity: () => "node(s) didn't match Pod's node affinity/selector",
   taint: (d) => `node(s) had untolerated taint ${d ?? ''}`,
   ports: () => "node(s) didn't have free ports for the requested pod ports",
+  spread: () => "node(s) didn't match pod topology spread constraints",
+  'spread-label': () => "node(s) didn't match pod topology spread constraints (missing required label)",
+  'pod-affinity': () => "node(s) didn't match pod affinity rules",
+  'pod-anti-affinity': () => "node(s) didn't match pod anti-affinity rules",
+  'existing-anti-affinity': () => "node(s) didn't satisfy existing pods anti-affinity rules",
 };

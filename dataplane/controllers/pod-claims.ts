@@ -29,7 +29,12 @@ export function podClaimsProblem(pod: Pod, lookup: ClaimLookup): string | undefi
   return unboundImmediate ? 'pod has unbound immediate PersistentVolumeClaims' : undefined;
 }
 
-/** "0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims." — a PreFilter rejection as FitError words it. */
-export function preFilterMessage(nodes: number, problem: string): string {
-  return `0/${nodes} nodes are available: ${problem}.`;
+/**
+ * "0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/2
+ * nodes are available: 2 Preemption is not helpful for scheduling.." — a PreFilter rejection as
+ * FitError words it (every node UnschedulableAndUnresolvable for preemption).
+ */
+export function preFilterMessage(nodes: number, problem: string, pod?: Pod): string {
+  const preemption = pod?.spec?.preemptionPolicy === 'Never' ? 'not eligible due to preemptionPolicy=Never.' : `0/${nodes} nodes are available: ${nodes} Preemption is not helpful for scheduling.`;
+  return `0/${nodes} nodes are available: ${problem}. preemption: ${preemption}.`;
 }

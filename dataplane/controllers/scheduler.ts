@@ -1,92 +1,41 @@
 /**
  * The scheduler (kube-scheduler's default profile, reduced to what a loopback cluster needs):
- * binds each Pod without spec.nodeName to a Ready node.
+ * binds each Pod without spec.nodeName to a node. This file is the shell: informers, the work
+ * queue, the cluster view the pure core reads (scheduling/cluster-view.ts, served by the
+ * informers' indexes), and the writes.
  *
  * PreFilter: pod-claims.ts (the pod's PersistentVolumeClaims exist and are bound, or wait for
  * their first consumer).
- * Filter: node-fit.ts (readiness, cordon, nodeSelector, required node affinity, taints, and
- * NodePorts: no two pods with the same host port on one node — a hostNetwork pod's ports are
- * host ports).
- * Score: fewest pods of the same controller (spreading a ReplicaSet across nodes, as the
- * default topology spread does), then fewest pods overall, then node name.
+ * Filter and Score: scheduling/schedule-pod.ts (node fit, NodePorts, PodTopologySpread,
+ * InterPodAffinity; preferred node affinity, PreferNoSchedule taints, spreading and pod
+ * affinity scores combined with the default weights).
  * Bind: one write that sets spec.nodeName and the PodScheduled=True condition, as the binding
  * subresource does, plus a "Scheduled" event. No node fits: the pod stays Pending with
  * PodScheduled=False/Unschedulable and a FailedScheduling event naming why, and is retried
- * when a node changes (and every 10 s).
+ * when a node changes, when a pod is bound, relabelled, finishes or goes (it may be what the
+ * pod's affinity or spreading waits for), and every 10 s.
  *
  * Pods bound here but not yet seen back through the watch are "assumed" on their node (from
  * the moment of decision, before the write) so a burst of pods is spread by counts that
  * include each other, as the scheduler cache does, while several binds are in flight.
  */
-import type { Node, PersistentVolumeClaim, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { Namespace, Node, PersistentVolumeClaim, Pod, PodCondition, ReplicationController, Service } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { podClaimsProblem, preFilterMessage } from './pod-claims.js';
 import { StoreError } from '../base/store/errors.js';
 import type { ControllerContext, Controller } from './controller-context.js';
-import { controllerRefOf } from './owner-references.js';
 import { isPodTerminal, withCondition } from './pod-conditions.js';
-import { hostPortConflict, hostPorts, podFitFailure, unschedulableMessage, type FitFailure } from './node-fit.js';
 import { WorkQueue } from '../base/work-queue.js';
 import { bindPod } from '../base/admission/pod-binding.js';
 import type { IndexFunc } from '../base/informer/indexer.js';
-import { indexByOwner, OWNER_UID_INDEX } from '../base/informer/indexes.js';
+import { ensureLabelIndex, inNamespace, labelIndexValue } from '../base/informer/indexes.js';
 import { metaTime } from '../base/model/meta-time.js';
+import type { Requirement } from '../base/model/selector.js';
+import { hasPodAffinity, isLiveBound, ownerSelectorOf, type ClusterView } from './scheduling/cluster-view.js';
+import { schedulePod, type SchedulingDecision } from './scheduling/schedule-pod.js';
 
-export type SchedulingDecision = { nodeName: string } | { unschedulable: string };
-
-/**
- * What the filter and score need of a node's pods: the live ones bound (or assumed) there, for
- * the NodePorts filter; how many are alive there, and how many of them share the pod's controller.
- */
-export interface NodeLoad {
-  podsOn(nodeName: string): Pod[];
-  total(nodeName: string): number;
-  sameOwner(nodeName: string): number;
-}
-
-/** A NodeLoad counted from a list of bound pods, for `pod`'s controller. */
-export function nodeLoadOf(podsOnNodes: Pod[], pod: Pod): NodeLoad {
-  const owner = controllerRefOf(pod)?.uid;
-  const total = new Map<string, number>();
-  const sameOwner = new Map<string, number>();
-  for (const p of podsOnNodes) {
-    const n = p.spec?.nodeName;
-    if (!n || isPodTerminal(p)) continue;
-    total.set(n, (total.get(n) ?? 0) + 1);
-    if (owner && controllerRefOf(p)?.uid === owner) sameOwner.set(n, (sameOwner.get(n) ?? 0) + 1);
-  }
-  const byNode = new Map<string, Pod[]>();
-  for (const p of podsOnNodes) {
-    const n = p.spec?.nodeName;
-    if (!n) continue;
-    const list = byNode.get(n);
-    if (list) list.push(p);
-    else byNode.set(n, [p]);
-  }
-  return { podsOn: (n) => byNode.get(n) ?? [], total: (n) => total.get(n) ?? 0, sameOwner: (n) => sameOwner.get(n) ?? 0 };
-}
-
-/** Where a pod lands: the pure core of the scheduler. `load`: the pods bound to nodes, or their counts. */
-export function schedulePod(pod: Pod, nodes: Node[], load: Pod[] | NodeLoad): SchedulingDecision {
-  const failures: Array<{ reason: FitFailure; detail?: string }> = [];
-  const feasible: Node[] = [];
-  const counts = Array.isArray(load) ? nodeLoadOf(load, pod) : load;
-  const wantsHostPorts = hostPorts(pod).length > 0;
-  for (const node of nodes) {
-    const portsTaken = wantsHostPorts && hostPortConflict(pod, counts.podsOn(node.metadata?.name ?? ''));
-    const failure = podFitFailure(pod, node) ?? (portsTaken ? { reason: 'ports' as const } : undefined);
-    if (failure) failures.push(failure);
-    else feasible.push(node);
-  }
-  if (feasible.length === 0) return { unschedulable: unschedulableMessage(nodes.length, failures) };
-  const score = (n: Node) => [counts.sameOwner(n.metadata!.name!), counts.total(n.metadata!.name!)] as const;
-  feasible.sort((a, b) => {
-    const [sa, ta] = score(a);
-    const [sb, tb] = score(b);
-    return sa - sb || ta - tb || a.metadata!.name!.localeCompare(b.metadata!.name!, 'en', { numeric: true });
-  });
-  return { nodeName: feasible[0]!.metadata!.name! };
-}
+export { schedulePod, type SchedulingDecision } from './scheduling/schedule-pod.js';
 
 /** Pods the scheduler should act on: unbound, alive, for the default scheduler. */
 export function needsScheduling(pod: Pod): boolean {
@@ -99,14 +48,24 @@ const RETRY_UNSCHEDULABLE_MS = 10_000;
 
 /** The scheduler's own index: live (not finished) pods by the node they are bound to. */
 const ACTIVE_ON_NODE_INDEX = 'scheduler:active-pods-by-node';
-const indexActiveOnNode: IndexFunc<Pod> = (p) => (p.spec?.nodeName && !isPodTerminal(p) ? [p.spec.nodeName] : []);
+const indexActiveOnNode: IndexFunc<Pod> = (p) => (isLiveBound(p) ? [p.spec!.nodeName!] : []);
+/** Those of them with pod (anti-)affinity: what the symmetric anti-affinity check and the affinity score read. */
+const AFFINITY_ON_NODE_INDEX = 'scheduler:affinity-pods-by-node';
+const indexAffinityOnNode: IndexFunc<Pod> = (p) => (isLiveBound(p) && hasPodAffinity(p) ? [p.spec!.nodeName!] : []);
 
 export function startScheduler(ctx: ControllerContext): Controller {
   const log = ctx.log.child('scheduler');
   const events = ctx.recorder('default-scheduler');
-  const pods = indexByOwner(ctx.informers.informer<Pod>('Pod'));
-  pods.addIndexers({ [ACTIVE_ON_NODE_INDEX]: indexActiveOnNode });
+  const pods = ctx.informers.informer<Pod>('Pod');
+  pods.addIndexers({ [ACTIVE_ON_NODE_INDEX]: indexActiveOnNode, [AFFINITY_ON_NODE_INDEX]: indexAffinityOnNode });
   const nodes = ctx.informers.informer<Node>('Node');
+  const namespaces = ctx.informers.informer<Namespace>('Namespace');
+  const selecting = {
+    services: ctx.informers.informer<Service>('Service'),
+    replicaSets: ctx.informers.informer<ReplicaSet>('ReplicaSet'),
+    replicationControllers: ctx.informers.informer<ReplicationController>('ReplicationController'),
+    statefulSets: ctx.informers.informer<StatefulSet>('StatefulSet'),
+  };
   const claims = ctx.informers.informer<PersistentVolumeClaim>('PersistentVolumeClaim');
   const storageClasses = ctx.informers.informer<StorageClass>('StorageClass');
   const claimLookup = { claim: (ns: string, n: string) => claims.get(ns, n), storageClass: (n: string) => storageClasses.get(undefined, n) };
@@ -125,12 +84,18 @@ export function startScheduler(ctx: ControllerContext): Controller {
   };
   const unsubscribe = [
     pods.on({
-      add: (p) => needsScheduling(p) && queue.add(keyOf(p)),
+      add: (p) => {
+        if (needsScheduling(p)) queue.add(keyOf(p));
+        // An assigned pod may be what a pending pod's affinity waits for (upstream's AssignedPodAdd).
+        else if (isLiveBound(p)) retryUnschedulable();
+      },
       update: (o, p) => {
         if (p.spec?.nodeName) assumed.delete(keyOf(p));
         if (needsScheduling(p)) queue.add(keyOf(p));
-        // A pod that finished frees what it held (host ports): pending pods may fit now.
+        // A pod that finished frees what it held (host ports, its place in a spread or an
+        // anti-affinity domain); one newly bound or relabelled may satisfy an affinity.
         else if (p.spec?.nodeName && isPodTerminal(p) && !isPodTerminal(o)) retryUnschedulable();
+        else if (isLiveBound(p) && (!o.spec?.nodeName || JSON.stringify(o.metadata?.labels) !== JSON.stringify(p.metadata?.labels))) retryUnschedulable();
       },
       delete: (p) => {
         assumed.delete(keyOf(p));
@@ -157,7 +122,7 @@ export function startScheduler(ctx: ControllerContext): Controller {
     unschedulable.delete(key);
     if (!pod || !needsScheduling(pod) || assumed.get(key)?.metadata?.uid === pod.metadata?.uid) return;
     const claimProblem = podClaimsProblem(pod, claimLookup);
-    const decision: SchedulingDecision = claimProblem ? { unschedulable: preFilterMessage(nodes.list().length, claimProblem) } : schedulePod(pod, nodes.list(), loadFor(pod));
+    const decision: SchedulingDecision = claimProblem ? { unschedulable: preFilterMessage(nodes.list().length, claimProblem, pod) } : schedulePod(pod, clusterView());
     if ('nodeName' in decision) {
       // Assume before writing: reconciles of other pods decide while this write is in flight.
       assumed.set(key, { ...pod, spec: { ...pod.spec!, nodeName: decision.nodeName } });
@@ -179,16 +144,46 @@ export function startScheduler(ctx: ControllerContext): Controller {
   }
 
   /**
-   * The node counts for `pod` from the indexes: bound pods per node, its siblings (same
-   * controller) per node, plus the pods assumed on a node whose binding the cache has not seen.
+   * The cluster as the filters and scores see it: nodes, and pods read through the indexes —
+   * bound pods per node, plus the pods assumed on a node whose binding the cache has not seen.
    */
-  function loadFor(pod: Pod): NodeLoad {
-    const owner = controllerRefOf(pod)?.uid;
-    const siblings = owner ? pods.byIndex(OWNER_UID_INDEX, owner).filter((p) => !assumed.has(keyOf(p))) : [];
-    const sameOwner = nodeLoadOf([...siblings, ...assumed.values()], pod);
-    const pending = nodeLoadOf([...assumed.values()], pod);
-    const podsOn = (n: string) => [...pods.byIndex(ACTIVE_ON_NODE_INDEX, n).filter((p) => !assumed.has(keyOf(p))), ...pending.podsOn(n)];
-    return { podsOn, total: (n) => pods.countByIndex(ACTIVE_ON_NODE_INDEX, n) + pending.total(n), sameOwner: sameOwner.sameOwner };
+  function clusterView(): ClusterView {
+    const nodeList = nodes.list();
+    const byName = new Map(nodeList.map((n) => [n.metadata?.name ?? '', n]));
+    const assumedOn = new Map<string, Pod[]>();
+    for (const p of assumed.values()) assumedOn.set(p.spec!.nodeName!, [...(assumedOn.get(p.spec!.nodeName!) ?? []), p]);
+    const cached = (index: string, n: string) => pods.byIndex(index, n).filter((p) => !assumed.has(keyOf(p)));
+    return {
+      nodes: nodeList,
+      node: (n) => byName.get(n),
+      podsOn: (n) => [...cached(ACTIVE_ON_NODE_INDEX, n), ...(assumedOn.get(n) ?? [])],
+      podsWithAffinityOn: (n) => [...cached(AFFINITY_ON_NODE_INDEX, n), ...(assumedOn.get(n) ?? []).filter(hasPodAffinity)],
+      podsMatching: (ns, reqs) => candidates(ns, reqs).map((p) => assumed.get(keyOf(p)) ?? p).filter(isLiveBound),
+      namespaceLabels: (ns) => namespaces.get(undefined, ns)?.metadata?.labels,
+      namespaceNames: () => namespaces.list().map((n) => n.metadata?.name ?? ''),
+      ownerSelector: (pod) => {
+        const ns = pod.metadata?.namespace ?? 'default';
+        return ownerSelectorOf(pod, {
+          services: inNamespace(selecting.services, ns),
+          replicaSets: inNamespace(selecting.replicaSets, ns),
+          replicationControllers: inNamespace(selecting.replicationControllers, ns),
+          statefulSets: inNamespace(selecting.statefulSets, ns),
+        });
+      },
+    };
+  }
+
+  /** The pods of a namespace a selector may match: through the label index of its narrowest `In` requirement, else the namespace's. */
+  function candidates(ns: string, reqs: readonly Requirement[]): Pod[] {
+    let best: { index: string; values: string[]; count: number } | undefined;
+    for (const r of reqs) {
+      if (r.operator !== 'In' && r.operator !== 'Equals') continue;
+      const index = ensureLabelIndex(pods, r.key);
+      const count = r.values.reduce((sum, v) => sum + pods.countByIndex(index, labelIndexValue(ns, v)), 0);
+      if (!best || count < best.count) best = { index, values: r.values, count };
+    }
+    if (!best) return inNamespace(pods, ns);
+    return best.values.flatMap((v) => pods.byIndex(best.index, labelIndexValue(ns, v)));
   }
 
   /** spec.nodeName and PodScheduled=True in one write, as POST pods/binding does. */

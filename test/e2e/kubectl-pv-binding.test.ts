@@ -76,8 +76,8 @@ describe('PersistentVolume binding', () => {
       .join('---\n');
     await ok('apply', '-f', file('pods.yaml', pods));
     await ok('wait', '--for=condition=PodScheduled=False', 'pod/uses-huge', 'pod/uses-missing', '--timeout=30s');
-    expect(await ok('get', 'pod', 'uses-huge', '-o', 'jsonpath={.status.conditions[0].message}')).toMatch(/^0\/\d+ nodes are available: pod has unbound immediate PersistentVolumeClaims\.$/);
-    expect(await ok('get', 'pod', 'uses-missing', '-o', 'jsonpath={.status.conditions[0].message}')).toMatch(/^0\/\d+ nodes are available: persistentvolumeclaim "missing" not found\.$/);
+    expect(await ok('get', 'pod', 'uses-huge', '-o', 'jsonpath={.status.conditions[0].message}')).toMatch(/^0\/\d+ nodes are available: pod has unbound immediate PersistentVolumeClaims\. preemption: 0\/\d+ nodes are available: \d+ Preemption is not helpful for scheduling\.\.$/);
+    expect(await ok('get', 'pod', 'uses-missing', '-o', 'jsonpath={.status.conditions[0].message}')).toMatch(/^0\/\d+ nodes are available: persistentvolumeclaim "missing" not found\. preemption: 0\/\d+ nodes are available: \d+ Preemption is not helpful for scheduling\.\.$/);
     await ok('delete', 'pod', 'uses-huge', 'uses-missing', '--wait=false');
   });
 

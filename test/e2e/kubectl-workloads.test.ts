@@ -265,7 +265,7 @@ spec:
     expect(await res.text()).toBe('hn1');
 
     await ok('apply', '-f', file('hn2.yaml', hostPod('hn2')));
-    const message = "0/2 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 1 node(s) didn't match Pod's node affinity/selector.";
+    const message = "0/2 nodes are available: 1 node(s) didn't have free ports for the requested pod ports, 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling..";
     await cluster.waitFor(async () => (await cluster.events({ for: 'pod/hn2' })).some((e) => e.reason === 'FailedScheduling' && e.message === message) || undefined, 'a FailedScheduling event for pod/hn2');
     expect(await ok('get', 'pod', 'hn2', '-o', 'jsonpath={.status.phase}/{.status.conditions[0].reason}')).toBe('Pending/Unschedulable');
     // Once the first one goes, the port is free and the second one runs there.

@@ -264,7 +264,7 @@ describe('controller-manager against a real store', () => {
     await c().store.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'picky', namespace: 'default' }, spec: { nodeSelector: { disk: 'ssd' }, containers: [{ name: 'c', image: 'nginx' }] } });
     const pod = () => c().informers.informer<Pod>('Pod').get('default', 'picky');
     await until(() => pod()?.status?.conditions?.some((x) => x.type === 'PodScheduled' && x.status === 'False') === true, 'unschedulable condition');
-    expect(pod()!.status!.conditions!.find((x) => x.type === 'PodScheduled')).toMatchObject({ reason: 'Unschedulable', message: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector." });
+    expect(pod()!.status!.conditions!.find((x) => x.type === 'PodScheduled')).toMatchObject({ reason: 'Unschedulable', message: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.." });
     expect(pod()!.spec!.nodeName).toBeUndefined();
     await until(async () => (await c().store.list<Event>('Event')).items.some((e) => e.reason === 'FailedScheduling' && e.type === 'Warning'), 'FailedScheduling event');
     // Labelling a node makes it fit.
