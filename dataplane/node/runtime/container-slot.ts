@@ -25,7 +25,8 @@ import { runLogFile } from '../../base/container-logs/log-layout.js';
 import type { ContainerRecord } from './container-records.js';
 import { adoptProcess } from './adopted-process.js';
 import type { ResumedContainer } from './container-resume.js';
-import { stopContainer, type ContainerContext, type ContainerExit, type ContainerProcess } from './container-process.js';
+import type { ContainerContext, ContainerExit, ContainerProcess } from './container-process.js';
+import { hookExec, killContainer, runLifecycleHandler, runPostStart, type HookTarget } from './lifecycle-hooks.js';
 import { attachTarget, OutputFanout, teeLog, type AttachTarget } from './container-attach.js';
 import { runShellCommand } from '../shell/shell-command.js';
 import type { ProbeTarget } from './probe-check.js';
@@ -166,7 +167,9 @@ export class ContainerSlot {
    * a local process for a program; undefined while the container is not running.
    */
   execTarget(): { container: Container; env: ReadonlyMap<string, string>; kind: 'shell' | 'process'; baseEnv: Record<string, string> } | undefined {
-    if (this.state.phase !== 'running' || !this.env) return undefined;
+    // While its postStart hook runs the container is not reported running, but it runs: exec reaches it.
+    const started = this.state.phase === 'running' || (this.state.phase === 'starting' && this.proc);
+    if (!started || !this.env) return undefined;
     const { command, args } = expandCommand(this.container, this.env);
     const kind = chooseEmulation(this.container.image, command, args).kind === 'process' ? 'process' : 'shell';
     return { container: this.container, env: this.env, kind, baseEnv: this.deps.baseEnv };
@@ -203,7 +206,7 @@ export class ContainerSlot {
     clearTimeout(this.timer);
     if (wasRunning && this.proc) {
       this.emit('Normal', 'Killing', `Stopping container ${this.name}`);
-      await stopContainer(this.proc, graceMs);
+      await this.kill(this.proc, graceMs);
       // onExit records the terminated state; wait for it to have run.
       await Promise.resolve();
     }
@@ -288,11 +291,12 @@ export class ContainerSlot {
     if (proc.startError) return this.onExit(await proc.exited, startedAt);
     this.proc = proc;
     void proc.exited.then((exit) => this.onExit(exit, startedAt));
-    this.state.phase = 'running';
-    this.state.startedAt = startedAt;
     this.record(proc, startedAt);
     this.state.terminated = undefined;
     this.emit('Normal', 'Started', `Started container ${this.name}`);
+    if (!(await this.postStart(proc, env))) return;
+    this.state.phase = 'running';
+    this.state.startedAt = startedAt;
     this.logger.info('container started', { containerID: this.state.containerID, restartCount: this.state.restartCount });
     this.probes?.containerStarted({ podIP: this.deps.podIP, hostIP: this.deps.hostIP, container: this.container, env, baseEnv: this.deps.baseEnv, exec: this.shellExec(env) });
     this.deps.changed();
@@ -360,6 +364,50 @@ export class ContainerSlot {
     this.emit('Normal', 'Killing', `Container ${this.name} failed ${kind} probe${restart ? ', will be restarted' : ''}`);
     this.killedForRestart = true;
     const graceS = probe.terminationGracePeriodSeconds ?? this.deps.pod.spec?.terminationGracePeriodSeconds ?? 30;
-    void stopContainer(this.proc, graceS * 1000);
+    void this.kill(this.proc, graceS * 1000);
+  }
+
+  /** After the Killing event: the preStop hook within the grace period, SIGTERM, SIGKILL (lifecycle-hooks.ts). */
+  private kill(proc: ContainerProcess, graceMs: number): Promise<ContainerExit> {
+    const preStop = this.container.lifecycle?.preStop;
+    const target = preStop && this.env ? this.hookTarget(this.env) : undefined;
+    return killContainer({
+      proc,
+      graceMs,
+      clock: this.deps.clock,
+      preStop: preStop && target ? (signal) => runLifecycleHandler(preStop, target, signal) : undefined,
+      onHookFailed: (message) => {
+        this.logger.warn('preStop hook failed', { message });
+        this.emit('Warning', 'FailedPreStopHook', 'PreStopHook failed');
+      },
+    });
+  }
+
+  /** What the container's hooks run against: its pod, addresses, and exec in it as `kubectl exec` does. */
+  private hookTarget(env: ReadonlyMap<string, string>): HookTarget {
+    const { command, args } = expandCommand(this.container, env);
+    const kind = chooseEmulation(this.container.image, command, args).kind === 'process' ? 'process' : 'shell';
+    const exec = hookExec({ container: this.container, env, kind, baseEnv: this.deps.baseEnv }, this.deps.sandbox);
+    return { pod: this.deps.pod, container: this.container, podIP: this.deps.podIP, hostIP: this.deps.hostIP, exec, clock: this.deps.clock };
+  }
+
+  /**
+   * The postStart hook, run before the container counts as running (the kubelet's startContainer
+   * runs it before returning). False when this run is over: stopped or exited meanwhile, or
+   * killed because the hook failed (restartPolicy then decides, as for any exit).
+   */
+  private async postStart(proc: ContainerProcess, env: ReadonlyMap<string, string>): Promise<boolean> {
+    const hook = this.container.lifecycle?.postStart;
+    if (!hook) return true;
+    const failure = await runPostStart(hook, this.hookTarget(env), proc);
+    if (this.proc !== proc || this.state.phase !== 'starting') return false;
+    if (failure === undefined) return true;
+    this.logger.warn('postStart hook failed', { message: failure });
+    this.emit('Warning', 'FailedPostStartHook', 'PostStartHook failed');
+    this.emit('Normal', 'Killing', 'FailedPostStartHook');
+    const p = this.deps.pod;
+    const graceS = p.metadata?.deletionGracePeriodSeconds ?? p.spec?.terminationGracePeriodSeconds ?? 30;
+    void this.kill(proc, graceS * 1000);
+    return false;
   }
 }
