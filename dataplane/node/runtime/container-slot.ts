@@ -167,9 +167,9 @@ export class ContainerSlot {
    * a local process for a program; undefined while the container is not running.
    */
   execTarget(): { container: Container; env: ReadonlyMap<string, string>; kind: 'shell' | 'process'; baseEnv: Record<string, string> } | undefined {
-    // While its postStart hook runs the container is not reported running, but it runs: exec reaches it.
-    const started = this.state.phase === 'running' || (this.state.phase === 'starting' && this.proc);
-    if (!started || !this.env) return undefined;
+    // A container runs from its start to its exit: during its postStart hook (not yet reported
+    // running) and while it is being stopped (its preStop hook) too, so exec reaches it then.
+    if (!this.proc || !this.env) return undefined;
     const { command, args } = expandCommand(this.container, this.env);
     const kind = chooseEmulation(this.container.image, command, args).kind === 'process' ? 'process' : 'shell';
     return { container: this.container, env: this.env, kind, baseEnv: this.deps.baseEnv };
