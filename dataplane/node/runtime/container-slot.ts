@@ -202,6 +202,9 @@ export class ContainerSlot {
   /** Pod deletion: SIGTERM, grace period, SIGKILL; nothing restarts afterwards. */
   async stop(graceMs: number): Promise<void> {
     const wasRunning = this.state.phase === 'running' || this.state.phase === 'starting';
+    // A running container is reported running until it has exited, as the kubelet does: its
+    // readiness stands meanwhile, so its endpoints stay serving (and terminating) through preStop.
+    this.state.runningWhileStopped = this.state.phase === 'running';
     this.state.phase = 'stopped';
     clearTimeout(this.timer);
     if (wasRunning && this.proc) {

@@ -34,6 +34,8 @@ describe('preStop', () => {
     await waitFor('running', () => container(pod.latest()).state?.running);
     const stopped = pod.handle.stop(30);
     await waitFor('Killing', () => reasons(pod).includes('Killing'));
+    // Still running and ready while the hook runs, as the kubelet reports it: its endpoints stay serving.
+    expect(container(pod.latest())).toMatchObject({ ready: true, state: { running: {} } });
     expect((await curl('http://127.53.10.2:8080/')).status).toBe(200);
     clock.advance(4_999);
     expect((await curl('http://127.53.10.2:8080/')).status).toBe(200);
