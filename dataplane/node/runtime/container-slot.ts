@@ -26,7 +26,7 @@ import type { ContainerRecord } from './container-records.js';
 import { adoptProcess } from './adopted-process.js';
 import type { ResumedContainer } from './container-resume.js';
 import type { ContainerContext, ContainerExit, ContainerProcess } from './container-process.js';
-import { hookExec, killContainer, runLifecycleHandler, runPostStart, type HookTarget } from './lifecycle-hooks.js';
+import { hookExec, killContainer, podGraceMs, runPostStart, type HookTarget } from './lifecycle-hooks.js';
 import { attachTarget, OutputFanout, teeLog, type AttachTarget } from './container-attach.js';
 import { runShellCommand } from '../shell/shell-command.js';
 import type { ProbeTarget } from './probe-check.js';
@@ -170,9 +170,13 @@ export class ContainerSlot {
     // A container runs from its start to its exit: during its postStart hook (not yet reported
     // running) and while it is being stopped (its preStop hook) too, so exec reaches it then.
     if (!this.proc || !this.env) return undefined;
-    const { command, args } = expandCommand(this.container, this.env);
-    const kind = chooseEmulation(this.container.image, command, args).kind === 'process' ? 'process' : 'shell';
-    return { container: this.container, env: this.env, kind, baseEnv: this.deps.baseEnv };
+    return { container: this.container, env: this.env, kind: this.execKind(this.env), baseEnv: this.deps.baseEnv };
+  }
+
+  /** Where exec runs for this container: a local process for a program, else the pod's simulated shell. */
+  private execKind(env: ReadonlyMap<string, string>): 'shell' | 'process' {
+    const { command, args } = expandCommand(this.container, env);
+    return chooseEmulation(this.container.image, command, args).kind === 'process' ? 'process' : 'shell';
   }
 
   /** What `attach` connects to while the container runs (container-attach.ts). */
@@ -194,8 +198,7 @@ export class ContainerSlot {
   /** For an emulated image: exec probes run in the pod's simulated shell (its files, not the host's). */
   private shellExec(env: ReadonlyMap<string, string>): ProbeTarget['exec'] {
     const sandbox = this.deps.sandbox;
-    const { command, args } = expandCommand(this.container, env);
-    if (!sandbox || chooseEmulation(this.container.image, command, args).kind === 'process') return undefined;
+    if (!sandbox || this.execKind(env) === 'process') return undefined;
     return (argv, timeoutMs) => runShellCommand(sandbox, this.container, env, argv, timeoutMs);
   }
 
@@ -372,25 +375,17 @@ export class ContainerSlot {
 
   /** After the Killing event: the preStop hook within the grace period, SIGTERM, SIGKILL (lifecycle-hooks.ts). */
   private kill(proc: ContainerProcess, graceMs: number): Promise<ContainerExit> {
-    const preStop = this.container.lifecycle?.preStop;
-    const target = preStop && this.env ? this.hookTarget(this.env) : undefined;
-    return killContainer({
-      proc,
-      graceMs,
-      clock: this.deps.clock,
-      preStop: preStop && target ? (signal) => runLifecycleHandler(preStop, target, signal) : undefined,
-      onHookFailed: (message) => {
-        this.logger.warn('preStop hook failed', { message });
-        this.emit('Warning', 'FailedPreStopHook', 'PreStopHook failed');
-      },
-    });
+    const onHookFailed = (message: string) => {
+      this.logger.warn('preStop hook failed', { message });
+      this.emit('Warning', 'FailedPreStopHook', 'PreStopHook failed');
+    };
+    const target = this.env && this.hookTarget(this.env);
+    return killContainer({ proc, graceMs, clock: this.deps.clock, preStop: this.container.lifecycle?.preStop, target, onHookFailed });
   }
 
   /** What the container's hooks run against: its pod, addresses, and exec in it as `kubectl exec` does. */
   private hookTarget(env: ReadonlyMap<string, string>): HookTarget {
-    const { command, args } = expandCommand(this.container, env);
-    const kind = chooseEmulation(this.container.image, command, args).kind === 'process' ? 'process' : 'shell';
-    const exec = hookExec({ container: this.container, env, kind, baseEnv: this.deps.baseEnv }, this.deps.sandbox);
+    const exec = hookExec({ container: this.container, env, kind: this.execKind(env), baseEnv: this.deps.baseEnv }, this.deps.sandbox);
     return { pod: this.deps.pod, container: this.container, podIP: this.deps.podIP, hostIP: this.deps.hostIP, exec, clock: this.deps.clock };
   }
 
@@ -408,9 +403,7 @@ export class ContainerSlot {
     this.logger.warn('postStart hook failed', { message: failure });
     this.emit('Warning', 'FailedPostStartHook', 'PostStartHook failed');
     this.emit('Normal', 'Killing', 'FailedPostStartHook');
-    const p = this.deps.pod;
-    const graceS = p.metadata?.deletionGracePeriodSeconds ?? p.spec?.terminationGracePeriodSeconds ?? 30;
-    void this.kill(proc, graceS * 1000);
+    void this.kill(proc, podGraceMs(this.deps.pod));
     return false;
   }
 }

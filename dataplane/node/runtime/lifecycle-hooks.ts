@@ -123,8 +123,9 @@ export function graceAfterPreStop(graceMs: number, hookMs: number): number {
 export interface KillOptions {
   proc: ContainerProcess;
   graceMs: number;
-  /** The container's preStop hook, run before SIGTERM (none: SIGTERM at once). */
-  preStop?: (signal: AbortSignal) => Promise<string | undefined>;
+  /** The container's preStop hook, run before SIGTERM against `target` (none: SIGTERM at once). */
+  preStop?: LifecycleHandler;
+  target?: HookTarget;
   /** The hook failed (its message) while the container was being stopped. */
   onHookFailed(message: string): void;
   clock: Clock;
@@ -132,11 +133,11 @@ export interface KillOptions {
 
 /** The kubelet's killContainer after its Killing event: preStop within the grace period, then SIGTERM, then SIGKILL. */
 export async function killContainer(o: KillOptions): Promise<ContainerExit> {
-  if (!o.preStop || o.graceMs <= 0) return stopContainer(o.proc, o.graceMs);
+  if (!o.preStop || !o.target || o.graceMs <= 0) return stopContainer(o.proc, o.graceMs);
   const ac = untilExit(o.proc);
   let over = false;
   const start = o.clock.now();
-  const hook = o.preStop(ac.signal).then(
+  const hook = runLifecycleHandler(o.preStop, o.target, ac.signal).then(
     (failure) => {
       if (failure !== undefined && !over) o.onHookFailed(failure);
     },
@@ -144,14 +145,21 @@ export async function killContainer(o: KillOptions): Promise<ContainerExit> {
       if (!over) o.onHookFailed((err as Error).message);
     },
   );
-  // Waited for up to the grace period; a hook still running then goes on beside SIGTERM.
+  // Waited for up to the grace period; a hook still running then goes on beside SIGTERM until
+  // the container is gone, and its end is not reported (knet reports a hook's failure only
+  // within the grace period; the kubelet's goroutine may still record one later).
   const graceOver = new AbortController();
   await Promise.race([hook, sleep(o.clock, o.graceMs, graceOver.signal)]);
   graceOver.abort();
-  const exit = await stopContainer(o.proc, graceAfterPreStop(o.graceMs, o.clock.now() - start));
   over = true;
+  const exit = await stopContainer(o.proc, graceAfterPreStop(o.graceMs, o.clock.now() - start));
   ac.abort();
   return exit;
+}
+
+/** The grace period of a kill the pod's deletion did not ask for (a failed postStart): the kubelet's setTerminationGracePeriod. */
+export function podGraceMs(pod: Pod): number {
+  return (pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
 }
 
 /** Runs the postStart hook of a container that just started: its failure message, or undefined. */

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { LifecycleHandler } from 'kubernetes-types/core/v1.js';
 import { execInPod } from '../../../dataplane/node/exec/exec-in-pod.js';
 import { fakeClock } from '../../support/fake-clock.js';
 import { container, curl, FAST, logText, podOf, runPod, stopAll, waitFor } from './helpers.js';
@@ -101,10 +102,11 @@ describe('preStop', () => {
   });
 
   it('a failing hook is a FailedPreStopHook warning and the stop goes on; tcpSocket hooks always fail', async () => {
-    for (const [name, ip, preStop] of [
+    const cases: Array<[string, string, LifecycleHandler]> = [
       ['fail-0', '127.53.10.6', { exec: { command: ['sh', '-c', 'exit 3'] } }],
       ['tcp-0', '127.53.10.7', { tcpSocket: { port: 8080 } }],
-    ] as const) {
+    ];
+    for (const [name, ip, preStop] of cases) {
       const pod = runPod(podOf(name, { containers: [{ name: 'c', image: AGNHOST, args: ['netexec', '--http-port=8080', '--udp-port=-1'], lifecycle: { preStop } }] }), ip);
       await waitFor('running', () => container(pod.latest()).state?.running);
       await pod.handle.stop(30);

@@ -84,8 +84,8 @@ describe('killContainer', () => {
     const clock = fakeClock();
     const { proc, signals } = fakeProc(true);
     let finish!: () => void;
-    const hook = new Promise<undefined>((r) => (finish = () => r(undefined)));
-    const killed = killContainer({ proc, graceMs: 30_000, clock, preStop: () => hook, onHookFailed: () => {} });
+    const hook = new Promise<{ exitCode: number; output: string }>((r) => (finish = () => r({ exitCode: 0, output: '' })));
+    const killed = killContainer({ proc, graceMs: 30_000, clock, preStop: { exec: { command: ['drain'] } }, target: target(clock, () => hook), onHookFailed: () => {} });
     await new Promise((r) => setImmediate(r));
     expect(signals).toEqual([]);
     finish();
@@ -97,7 +97,7 @@ describe('killContainer', () => {
     const clock = fakeClock();
     const { proc, signals } = fakeProc(true);
     const failures: string[] = [];
-    const killed = killContainer({ proc, graceMs: 3_000, clock, preStop: () => new Promise(() => {}), onHookFailed: (m) => failures.push(m) });
+    const killed = killContainer({ proc, graceMs: 3_000, clock, preStop: { sleep: { seconds: 60 } }, target: target(clock), onHookFailed: (m) => failures.push(m) });
     await new Promise((r) => setImmediate(r));
     expect(signals).toEqual([]);
     clock.advance(3_000);
@@ -105,15 +105,16 @@ describe('killContainer', () => {
     expect(signals).toEqual(['SIGTERM']);
 
     const second = fakeProc(true);
-    await killContainer({ proc: second.proc, graceMs: 3_000, clock, preStop: async () => 'it broke', onHookFailed: (m) => failures.push(m) });
-    expect(failures).toEqual(['it broke']);
+    await killContainer({ proc: second.proc, graceMs: 3_000, clock, preStop: { tcpSocket: { port: 80 } }, target: target(clock), onHookFailed: (m) => failures.push(m) });
+    expect(failures).toEqual([expect.stringMatching(/^Cannot run handler: invalid handler/)]);
     expect(second.signals).toEqual(['SIGTERM']);
   });
 
   it('skips the hook with a grace period of 0', async () => {
     const { proc, signals } = fakeProc(false);
     let ran = false;
-    await killContainer({ proc, graceMs: 0, clock: fakeClock(), preStop: async () => ((ran = true), undefined), onHookFailed: () => {} });
+    const exec: HookTarget['exec'] = async () => ((ran = true), { exitCode: 0, output: '' });
+    await killContainer({ proc, graceMs: 0, clock: fakeClock(), preStop: { exec: { command: ['x'] } }, target: target(fakeClock(), exec), onHookFailed: () => {} });
     expect(ran).toBe(false);
     expect(signals).toEqual(['SIGTERM', 'SIGKILL']);
   });
