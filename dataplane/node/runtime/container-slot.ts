@@ -300,7 +300,8 @@ export class ContainerSlot {
     this.record(proc, startedAt);
     this.state.terminated = undefined;
     this.emit('Normal', 'Started', `Started container ${this.name}`);
-    if (!(await this.postStart(proc, env))) return;
+    // Without a hook nothing is awaited: an exit at once (a bind error) must find the container running.
+    if (this.container.lifecycle?.postStart && !(await this.postStart(proc, env))) return;
     this.state.phase = 'running';
     this.state.startedAt = startedAt;
     this.logger.info('container started', { containerID: this.state.containerID, restartCount: this.state.restartCount });
