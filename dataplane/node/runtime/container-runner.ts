@@ -192,6 +192,7 @@ function slotDeps(opts: StartPodOptions, logger: Logger, volumes: SlotDeps['volu
     adoptPollMs: tuning.adoptPollMs ?? 1000,
     netpol: opts.netpol,
     volumes,
+    clock: opts.clock ?? realClock,
     ...hooks,
   };
 }

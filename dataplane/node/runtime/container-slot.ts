@@ -25,7 +25,8 @@ import { runLogFile } from '../../base/container-logs/log-layout.js';
 import type { ContainerRecord } from './container-records.js';
 import { adoptProcess } from './adopted-process.js';
 import type { ResumedContainer } from './container-resume.js';
-import { stopContainer, type ContainerContext, type ContainerExit, type ContainerProcess } from './container-process.js';
+import type { ContainerContext, ContainerExit, ContainerProcess } from './container-process.js';
+import { hookExec, killContainer, podGraceMs, runPostStart, type HookTarget } from './lifecycle-hooks.js';
 import { attachTarget, OutputFanout, teeLog, type AttachTarget } from './container-attach.js';
 import { runShellCommand } from '../shell/shell-command.js';
 import type { ProbeTarget } from './probe-check.js';
@@ -166,10 +167,16 @@ export class ContainerSlot {
    * a local process for a program; undefined while the container is not running.
    */
   execTarget(): { container: Container; env: ReadonlyMap<string, string>; kind: 'shell' | 'process'; baseEnv: Record<string, string> } | undefined {
-    if (this.state.phase !== 'running' || !this.env) return undefined;
-    const { command, args } = expandCommand(this.container, this.env);
-    const kind = chooseEmulation(this.container.image, command, args).kind === 'process' ? 'process' : 'shell';
-    return { container: this.container, env: this.env, kind, baseEnv: this.deps.baseEnv };
+    // A container runs from its start to its exit: during its postStart hook (not yet reported
+    // running) and while it is being stopped (its preStop hook) too, so exec reaches it then.
+    if (!this.proc || !this.env) return undefined;
+    return { container: this.container, env: this.env, kind: this.execKind(this.env), baseEnv: this.deps.baseEnv };
+  }
+
+  /** Where exec runs for this container: a local process for a program, else the pod's simulated shell. */
+  private execKind(env: ReadonlyMap<string, string>): 'shell' | 'process' {
+    const { command, args } = expandCommand(this.container, env);
+    return chooseEmulation(this.container.image, command, args).kind === 'process' ? 'process' : 'shell';
   }
 
   /** What `attach` connects to while the container runs (container-attach.ts). */
@@ -191,19 +198,21 @@ export class ContainerSlot {
   /** For an emulated image: exec probes run in the pod's simulated shell (its files, not the host's). */
   private shellExec(env: ReadonlyMap<string, string>): ProbeTarget['exec'] {
     const sandbox = this.deps.sandbox;
-    const { command, args } = expandCommand(this.container, env);
-    if (!sandbox || chooseEmulation(this.container.image, command, args).kind === 'process') return undefined;
+    if (!sandbox || this.execKind(env) === 'process') return undefined;
     return (argv, timeoutMs) => runShellCommand(sandbox, this.container, env, argv, timeoutMs);
   }
 
   /** Pod deletion: SIGTERM, grace period, SIGKILL; nothing restarts afterwards. */
   async stop(graceMs: number): Promise<void> {
     const wasRunning = this.state.phase === 'running' || this.state.phase === 'starting';
+    // A running container is reported running until it has exited, as the kubelet does: its
+    // readiness stands meanwhile, so its endpoints stay serving (and terminating) through preStop.
+    this.state.runningWhileStopped = this.state.phase === 'running';
     this.state.phase = 'stopped';
     clearTimeout(this.timer);
     if (wasRunning && this.proc) {
       this.emit('Normal', 'Killing', `Stopping container ${this.name}`);
-      await stopContainer(this.proc, graceMs);
+      await this.kill(this.proc, graceMs);
       // onExit records the terminated state; wait for it to have run.
       await Promise.resolve();
     }
@@ -288,11 +297,13 @@ export class ContainerSlot {
     if (proc.startError) return this.onExit(await proc.exited, startedAt);
     this.proc = proc;
     void proc.exited.then((exit) => this.onExit(exit, startedAt));
-    this.state.phase = 'running';
-    this.state.startedAt = startedAt;
     this.record(proc, startedAt);
     this.state.terminated = undefined;
     this.emit('Normal', 'Started', `Started container ${this.name}`);
+    // Without a hook nothing is awaited: an exit at once (a bind error) must find the container running.
+    if (this.container.lifecycle?.postStart && !(await this.postStart(proc, env))) return;
+    this.state.phase = 'running';
+    this.state.startedAt = startedAt;
     this.logger.info('container started', { containerID: this.state.containerID, restartCount: this.state.restartCount });
     this.probes?.containerStarted({ podIP: this.deps.podIP, hostIP: this.deps.hostIP, container: this.container, env, baseEnv: this.deps.baseEnv, exec: this.shellExec(env) });
     this.deps.changed();
@@ -360,6 +371,40 @@ export class ContainerSlot {
     this.emit('Normal', 'Killing', `Container ${this.name} failed ${kind} probe${restart ? ', will be restarted' : ''}`);
     this.killedForRestart = true;
     const graceS = probe.terminationGracePeriodSeconds ?? this.deps.pod.spec?.terminationGracePeriodSeconds ?? 30;
-    void stopContainer(this.proc, graceS * 1000);
+    void this.kill(this.proc, graceS * 1000);
+  }
+
+  /** After the Killing event: the preStop hook within the grace period, SIGTERM, SIGKILL (lifecycle-hooks.ts). */
+  private kill(proc: ContainerProcess, graceMs: number): Promise<ContainerExit> {
+    const onHookFailed = (message: string) => {
+      this.logger.warn('preStop hook failed', { message });
+      this.emit('Warning', 'FailedPreStopHook', 'PreStopHook failed');
+    };
+    const target = this.env && this.hookTarget(this.env);
+    return killContainer({ proc, graceMs, clock: this.deps.clock, preStop: this.container.lifecycle?.preStop, target, onHookFailed });
+  }
+
+  /** What the container's hooks run against: its pod, addresses, and exec in it as `kubectl exec` does. */
+  private hookTarget(env: ReadonlyMap<string, string>): HookTarget {
+    const exec = hookExec({ container: this.container, env, kind: this.execKind(env), baseEnv: this.deps.baseEnv }, this.deps.sandbox);
+    return { pod: this.deps.pod, container: this.container, podIP: this.deps.podIP, hostIP: this.deps.hostIP, exec, clock: this.deps.clock };
+  }
+
+  /**
+   * The postStart hook, run before the container counts as running (the kubelet's startContainer
+   * runs it before returning). False when this run is over: stopped or exited meanwhile, or
+   * killed because the hook failed (restartPolicy then decides, as for any exit).
+   */
+  private async postStart(proc: ContainerProcess, env: ReadonlyMap<string, string>): Promise<boolean> {
+    const hook = this.container.lifecycle?.postStart;
+    if (!hook) return true;
+    const failure = await runPostStart(hook, this.hookTarget(env), proc);
+    if (this.proc !== proc || this.state.phase !== 'starting') return false;
+    if (failure === undefined) return true;
+    this.logger.warn('postStart hook failed', { message: failure });
+    this.emit('Warning', 'FailedPostStartHook', 'PostStartHook failed');
+    this.emit('Normal', 'Killing', 'FailedPostStartHook');
+    void this.kill(proc, podGraceMs(this.deps.pod));
+    return false;
   }
 }

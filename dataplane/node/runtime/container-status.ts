@@ -25,6 +25,8 @@ export interface SlotState {
   /** The last run's end (kept while it restarts, for lastState). */
   terminated: ContainerStateTerminated | undefined;
   lastTerminated: ContainerStateTerminated | undefined;
+  /** Stopped while running: it still runs (its preStop hook, its SIGTERM grace) until `terminated` is set. */
+  runningWhileStopped?: boolean;
 }
 
 /** A slot before its container's first start, waiting for `waitingReason` (ContainerCreating, PodInitializing). */
@@ -39,7 +41,7 @@ export function succeeded(s: SlotState): boolean {
 
 /** `probes`: the container's readiness and startup as probed (none: ready and started once running). */
 export function containerStatus(container: Container, isInit: boolean, s: SlotState, probes: { ready(): boolean; started(): boolean } | undefined): ContainerStatus {
-  const running = s.phase === 'running';
+  const running = s.phase === 'running' || (s.phase === 'stopped' && !!s.runningWhileStopped && !s.terminated);
   let state: ContainerState;
   if (running) state = { running: { startedAt: s.startedAt } };
   else if ((s.phase === 'terminated' || s.phase === 'stopped') && s.terminated) state = { terminated: s.terminated };

@@ -16,13 +16,16 @@ import { spawn } from 'node:child_process';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import type { Container, Probe } from 'kubernetes-types/core/v1.js';
+import type { Container, HTTPGetAction, Probe } from 'kubernetes-types/core/v1.js';
 import type { ProbeResult } from './probes.js';
 
 /** The Kubernetes minor version knet mirrors, for the User-Agent. */
-const KUBE_PROBE_UA = 'kube-probe/1.33';
+export const KUBE_MINOR = '1.33';
+const KUBE_PROBE_UA = `kube-probe/${KUBE_MINOR}`;
 const MAX_BODY = 10 * 1024;
 const MAX_REDIRECTS = 10;
+/** Node's longest timer (a longer one fires at once): "no timeout" is this. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ProbeTarget {
   podIP: string;
@@ -45,11 +48,10 @@ export async function runProbe(probe: Probe, target: ProbeTarget, timeoutMs: num
   try {
     if (probe.exec) return await execProbe(probe.exec.command ?? [], target, timeoutMs);
     if (probe.httpGet) {
-      const port = resolvePort(probe.httpGet.port, target.container);
-      const scheme = (probe.httpGet.scheme ?? 'HTTP').toUpperCase() === 'HTTPS' ? 'https' : 'http';
-      const host = probe.httpGet.host || target.podIP;
-      const headers = Object.fromEntries((probe.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
-      return await httpProbe(scheme, host, port, probe.httpGet.path ?? '', headers, target.hostIP, timeoutMs);
+      const res = await httpGetAction(probe.httpGet, target, timeoutMs, KUBE_PROBE_UA);
+      if ('error' in res) return { result: 'Failure', output: `Get ${JSON.stringify(res.url)}: ${res.error}` };
+      if (res.status >= 200 && res.status < 400) return { result: 'Success', output: res.body };
+      return { result: 'Failure', output: `HTTP probe failed with statuscode: ${res.status}` };
     }
     if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket.host || target.podIP, resolvePort(probe.tcpSocket.port, target.container), target.hostIP, timeoutMs);
     if (probe.grpc) return await tcpProbe(target.podIP, probe.grpc.port, target.hostIP, timeoutMs);
@@ -73,26 +75,36 @@ export function resolvePort(port: number | string, container: Container): number
   throw new Error(`invalid port number: ${n}`);
 }
 
-async function httpProbe(
-  scheme: 'http' | 'https',
-  host: string,
-  port: number,
-  path: string,
-  userHeaders: Record<string, string>,
-  sourceIP: string | undefined,
+/** What an HTTP GET came to after its redirects: the last answer, or the transport error. */
+export type HttpGetOutcome = { url: string; status: number; body: string } | { url: string; error: string };
+
+/**
+ * An httpGet action as the kubelet builds it for probes and lifecycle handlers
+ * (NewRequestForHTTPGetAction): the pod IP unless `host`, the port by number or name, the
+ * scheme, `httpHeaders` over the defaults; same-host redirects followed. `signal` ends it early.
+ */
+export async function httpGetAction(
+  action: HTTPGetAction,
+  target: Pick<ProbeTarget, 'podIP' | 'hostIP' | 'container'>,
   timeoutMs: number,
-): Promise<ProbeOutcome> {
+  userAgent: string,
+  signal?: AbortSignal,
+): Promise<HttpGetOutcome> {
+  const port = resolvePort(action.port, target.container);
+  const scheme = (action.scheme ?? 'HTTP').toUpperCase() === 'HTTPS' ? 'https' : 'http';
+  const host = action.host || target.podIP;
+  const path = action.path ?? '';
   const deadline = Date.now() + timeoutMs;
   const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   let url = new URL(`${scheme}://${hostPort}${path.startsWith('/') || path === '' ? path : '/' + path}`);
-  const headers: Record<string, string> = { 'User-Agent': KUBE_PROBE_UA, Accept: '*/*', Connection: 'close' };
-  for (const [k, v] of Object.entries(userHeaders)) {
-    const key = Object.keys(headers).find((h) => h.toLowerCase() === k.toLowerCase()) ?? k;
-    headers[key] = v;
+  const headers: Record<string, string> = { 'User-Agent': userAgent, Accept: '*/*', Connection: 'close' };
+  for (const { name, value } of action.httpHeaders ?? []) {
+    const key = Object.keys(headers).find((h) => h.toLowerCase() === name.toLowerCase()) ?? name;
+    headers[key] = value;
   }
   for (let hop = 0; ; hop++) {
-    const res = await httpOnce(url, headers, sourceIP, deadline - Date.now());
-    if ('error' in res) return { result: 'Failure', output: `Get ${JSON.stringify(url.toString())}: ${res.error}` };
+    const res = await httpOnce(url, headers, target.hostIP, deadline - Date.now(), signal);
+    if ('error' in res) return { url: url.toString(), error: res.error };
     const location = res.status >= 300 && res.status < 400 ? res.location : undefined;
     if (location && hop < MAX_REDIRECTS) {
       const next = new URL(location, url);
@@ -102,21 +114,25 @@ async function httpProbe(
         continue;
       }
     }
-    if (res.status >= 200 && res.status < 400) return { result: 'Success', output: res.body };
-    return { result: 'Failure', output: `HTTP probe failed with statuscode: ${res.status}` };
+    return { url: url.toString(), status: res.status, body: res.body };
   }
 }
 
 type HttpOnce = { status: number; location?: string; body: string } | { error: string };
 
-function httpOnce(url: URL, headers: Record<string, string>, sourceIP: string | undefined, timeoutMs: number): Promise<HttpOnce> {
+function httpOnce(url: URL, headers: Record<string, string>, sourceIP: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<HttpOnce> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (v: HttpOnce) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
       resolve(v);
+    };
+    const cancel = () => {
+      settle({ error: 'context canceled' });
+      req.destroy();
     };
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(
@@ -136,7 +152,9 @@ function httpOnce(url: URL, headers: Record<string, string>, sourceIP: string | 
     const timer = setTimeout(() => {
       settle({ error: 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)' });
       req.destroy();
-    }, Math.max(1, timeoutMs));
+    }, Math.min(MAX_TIMER_MS, Math.max(1, timeoutMs)));
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
     req.on('error', (err: NodeJS.ErrnoException) => settle({ error: netError(err, url.host) }));
     req.end();
   });

@@ -10,6 +10,7 @@ import type { ContainerRecords } from './container-records.js';
 import type { PodSandbox } from '../shell/pod-sandbox.js';
 import type { BackoffPolicy } from './restart-backoff.js';
 import type { PodNetpol } from './pod-ingress.js';
+import type { Clock } from '../../base/clock.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -40,6 +41,8 @@ export interface SlotDeps {
    * directory exported as KNET_VOLUMES_DIR.
    */
   volumes?: { prepare(c: Container): string | undefined; adopt(c: Container): string | undefined };
+  /** The clock lifecycle hooks wait on (a sleep hook; a preStop hook's share of the grace period). */
+  clock: Clock;
   emit(container: string, fieldPath: string, type: EventType, reason: string, message: string): void;
   /** Something about this slot changed: re-sync the pod and publish status. */
   changed(): void;
