@@ -36,6 +36,11 @@ const rows: [string, unknown, string[]][] = [
   ['port names are unique in a container', pod({ containers: [container({ ports: [{ containerPort: 80, name: 'http' }, { containerPort: 81, name: 'http' }] })] }), [
     `${c0}.ports[1].name: Duplicate value: "http"`,
   ]],
+  ['a preStop sleep within the grace period is valid', pod(podSpec({ containers: [container({ lifecycle: { preStop: { sleep: { seconds: 30 } } } })] })), []],
+  ['a sleep hook lasts more than 0 s and at most the grace period', pod(podSpec({ containers: [container({ lifecycle: { preStop: { sleep: { seconds: 31 } }, postStart: { sleep: { seconds: 0 } } } })] })), [
+    `${c0}.lifecycle.postStart.sleep.seconds: Invalid value: 0: must be greater than 0 and less than terminationGracePeriodSeconds (30). Please enable PodLifecycleSleepActionAllowZero feature gate if you need a sleep of zero duration.`,
+    `${c0}.lifecycle.preStop.sleep.seconds: Invalid value: 31: must be greater than 0 and less than terminationGracePeriodSeconds (30). Please enable PodLifecycleSleepActionAllowZero feature gate if you need a sleep of zero duration.`,
+  ]],
   ['a probe needs a handler', pod({ containers: [container({ readinessProbe: { periodSeconds: 5 } })] }), [
     `${c0}.readinessProbe: Required value: must specify a handler type`,
   ]],

@@ -170,8 +170,11 @@ function validateProbes(ctr: Container, path: string, isInit: boolean): FieldErr
   return errs;
 }
 
-/** One container's own rules (not its name, which validateContainers checks across the pod). */
-export function validateContainer(ctr: Container, path: string, volumes: ReadonlySet<string>, isInit: boolean): FieldError[] {
+/**
+ * One container's own rules (not its name, which validateContainers checks across the pod).
+ * `gracePeriod`: the pod's terminationGracePeriodSeconds, which bounds a lifecycle `sleep`.
+ */
+export function validateContainer(ctr: Container, path: string, volumes: ReadonlySet<string>, isInit: boolean, gracePeriod?: number): FieldError[] {
   const errs: FieldError[] = [];
   const image = ctr.image ?? '';
   if (image === '') errs.push(required(child(path, 'image')));
@@ -191,9 +194,23 @@ export function validateContainer(ctr: Container, path: string, volumes: Readonl
   errs.push(...validateEnv(ctr.env ?? [], child(path, 'env')));
   errs.push(...validateVolumeMounts(ctr.volumeMounts ?? [], volumes, child(path, 'volumeMounts')));
   errs.push(...validateProbes(ctr, path, isInit));
-  if (ctr.lifecycle?.postStart) errs.push(...validateHandler(ctr.lifecycle.postStart, child(path, 'lifecycle', 'postStart'), LIFECYCLE_HANDLERS));
-  if (ctr.lifecycle?.preStop) errs.push(...validateHandler(ctr.lifecycle.preStop, child(path, 'lifecycle', 'preStop'), LIFECYCLE_HANDLERS));
+  for (const hook of ['postStart', 'preStop'] as const) {
+    const h = ctr.lifecycle?.[hook];
+    if (!h) continue;
+    const hp = child(path, 'lifecycle', hook);
+    errs.push(...validateHandler(h, hp, LIFECYCLE_HANDLERS));
+    if (h.sleep && gracePeriod !== undefined) errs.push(...validateSleepAction(h.sleep.seconds, gracePeriod, child(hp, 'sleep', 'seconds')));
+  }
   return errs;
+}
+
+/**
+ * kube-apiserver 1.32's validateSleepAction with PodLifecycleSleepActionAllowZero off (alpha in
+ * 1.32): more than 0 and at most the pod's grace period.
+ */
+function validateSleepAction(seconds: number, gracePeriod: number, path: string): FieldError[] {
+  if (seconds > 0 && seconds <= gracePeriod) return [];
+  return [invalid(path, seconds, `must be greater than 0 and less than terminationGracePeriodSeconds (${gracePeriod}). Please enable PodLifecycleSleepActionAllowZero feature gate if you need a sleep of zero duration.`)];
 }
 
 /**
@@ -205,6 +222,7 @@ export function validateContainers(
   initContainers: Container[],
   volumes: ReadonlySet<string>,
   specPath: string,
+  gracePeriod?: number,
 ): FieldError[] {
   const errs: FieldError[] = [];
   const names = new Set<string>();
@@ -218,7 +236,7 @@ export function validateContainers(
         if (names.has(ctr.name)) errs.push(duplicate(namePath, ctr.name));
         else names.add(ctr.name);
       }
-      errs.push(...validateContainer(ctr, p, volumes, isInit));
+      errs.push(...validateContainer(ctr, p, volumes, isInit, gracePeriod));
     });
   };
   visit(initContainers, 'initContainers', true);

@@ -113,7 +113,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, claimVo
   const s: PodSpec = spec ?? { containers: [] };
   const { names, errs } = validateVolumes(s.volumes ?? [], child(path, 'volumes'));
   for (const n of claimVolumes) names.add(n);
-  errs.push(...validateContainers(s.containers ?? [], s.initContainers ?? [], names, path));
+  errs.push(...validateContainers(s.containers ?? [], s.initContainers ?? [], names, path, s.terminationGracePeriodSeconds));
   errs.push(...validateEphemeralContainers(s, names, path));
   const rp = s.restartPolicy ?? '';
   if (rp === '') errs.push(required(child(path, 'restartPolicy')));
