@@ -24,7 +24,9 @@ import { hasServiceSelector, matchesServiceSelector } from '../base/model/select
 import { isPodReady, isPodTerminal } from './pod-conditions.js';
 import { newControllerRef } from './owner-references.js';
 import { planSlices, type EndpointGroup } from './slice-packing.js';
-import { prefersClose, withZoneHints } from './traffic-distribution.js';
+import { prefersClose, topologyModeAuto, withZoneHints } from './traffic-distribution.js';
+import { carryHints, hintSlicePlan, TopologyCache } from './topology-cache.js';
+import { isNodeReady } from './node-fit.js';
 import { canonicalJson } from './canonical-json.js';
 import { WorkQueue } from '../base/work-queue.js';
 import { LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_TOPOLOGY_ZONE } from '../base/model/well-known.js';
@@ -145,6 +147,10 @@ export function startEndpointSliceController(ctx: ControllerContext): Controller
   const services = ctx.informers.informer<Service>('Service');
   const pods = ctx.informers.informer<Pod>('Pod');
   const nodes = ctx.informers.informer<Node>('Node');
+  const events = ctx.recorder('endpoint-slice-controller');
+  const topology = new TopologyCache();
+  // The caches have synced: the first syncs see the zones (the nodes' replayed adds come too).
+  topology.setNodes(nodes.list());
   const slices = indexSlicesByService(ctx.informers.informer<EndpointSlice>('EndpointSlice'));
   // A short per-service interval batches bursts of pod changes; a lone change is written at once.
   const queue = new WorkQueue('endpointslice', reconcile, { log, concurrency: 4, minIntervalMs: 20 });
@@ -163,8 +169,29 @@ export function startEndpointSliceController(ctx: ControllerContext): Controller
     services.on({ add: (s) => queue.add(key(s)), update: (_o, s) => queue.add(key(s)), delete: (s) => queue.add(key(s)) }),
     pods.on({ add: (p) => enqueuePod(p), update: (o, p) => enqueuePod(o, p), delete: (p) => enqueuePod(p) }),
     slices.on({ add: enqueueSlice, update: (_o, s) => enqueueSlice(s), delete: enqueueSlice }),
-    nodes.on({ update: (o, n) => o.metadata?.labels?.[LABEL_TOPOLOGY_ZONE] !== n.metadata?.labels?.[LABEL_TOPOLOGY_ZONE] && enqueueAll() }),
+    nodes.on({
+      add: () => checkNodeTopology(),
+      update: (o, n) => {
+        // A zone label changes every endpoint's zone on that node (and the ratios).
+        if (o.metadata?.labels?.[LABEL_TOPOLOGY_ZONE] !== n.metadata?.labels?.[LABEL_TOPOLOGY_ZONE]) {
+          topology.setNodes(nodes.list());
+          enqueueAll();
+        } else if (nodeTopologyChanged(o, n)) checkNodeTopology();
+      },
+      delete: () => checkNodeTopology(),
+    }),
   ];
+
+  /**
+   * checkNodeTopologyDistribution: new zone ratios, then the Services whose hints some zone can no
+   * longer carry. knet also requeues the topology-Auto Services without hints, which upstream
+   * leaves until their next sync, so hints appear as soon as the nodes allow them.
+   */
+  function checkNodeTopology() {
+    if (!topology.setNodes(nodes.list())) return;
+    for (const k of topology.overloadedServices()) queue.add(k);
+    for (const s of services.list()) if (topologyModeAuto(s.metadata?.annotations) && !topology.hasPopulatedHints(key(s))) queue.add(key(s));
+  }
 
   async function reconcile(k: string) {
     const [ns, name] = k.split('/') as [string, string];
@@ -173,14 +200,19 @@ export function startEndpointSliceController(ctx: ControllerContext): Controller
     const svc = services.get(ns, name);
     const existing = slicesOf(slices, ns, name, CONTROLLER_NAME);
     if (!managesSlicesFor(svc)) {
+      topology.removeHints(k);
       for (const s of existing) await ctx.writes.delete(expectKey, 'EndpointSlice', ns, s.metadata!.name!);
       if (!svc) ctx.writes.expectations.forget(expectKey);
       return;
     }
-    const groups = desiredEndpointGroups(svc, podsSelectedBy(pods, svc), nodeLookup(nodes));
+    // topology-mode Auto: the endpoints keep their hints until AddHints decides (topology-cache.ts).
+    const auto = topologyModeAuto(svc.metadata?.annotations);
+    const groups = desiredEndpointGroups(svc, podsSelectedBy(pods, svc), nodeLookup(nodes)).map((g) => (auto ? { ...g, endpoints: carryHints(g.endpoints, existing) } : g));
     const owner = newControllerRef({ ...svc, apiVersion: 'v1', kind: 'Service' });
-    const plan = planSlices({ namespace: ns, labels: sliceLabels(svc), ownerReferences: [owner] }, groups, existing, { placeholder: true });
+    const planned = planSlices({ namespace: ns, labels: sliceLabels(svc), ownerReferences: [owner] }, groups, existing, { placeholder: true });
+    const { plan, events: hintEvents } = hintSlicePlan(topology, k, auto, planned, existing);
     await applySlicePlan(ctx, expectKey, name, plan);
+    for (const e of hintEvents) events.record({ ...svc, apiVersion: 'v1', kind: 'Service' }, e.type, e.reason, e.message);
   }
 
   return {
@@ -189,6 +221,12 @@ export function startEndpointSliceController(ctx: ControllerContext): Controller
       await queue.close();
     },
   };
+}
+
+/** A node change that can move the zones' CPU ratios: readiness, allocatable CPU, the role labels upstream leaves out. */
+export function nodeTopologyChanged(o: Node, n: Node): boolean {
+  const roles = (x: Node) => ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'].map((l) => l in (x.metadata?.labels ?? {})).join();
+  return isNodeReady(o) !== isNodeReady(n) || o.status?.allocatable?.cpu !== n.status?.allocatable?.cpu || roles(o) !== roles(n);
 }
 
 /** Writes a slice plan: creates with generated names, replaces managed content, deletes. */
