@@ -109,6 +109,29 @@ describe('controller-manager against a real store', () => {
     await until(() => sliceEndpoints('web').length === 3 && sliceEndpoints('web').every((e) => e.hints === undefined), 'hints removed');
   });
 
+  it('topology-mode Auto hints endpoints in proportion to the zones’ CPU, and takes them off when a new zone cannot be served', async () => {
+    await clusters.start();
+    await c().store.create(deployment('web', 4));
+    const svc = service('web', { app: 'web' }, { trafficDistribution: 'PreferClose' });
+    await c().store.create({ ...svc, metadata: { ...svc.metadata, annotations: { 'service.kubernetes.io/topology-mode': 'Auto' } } });
+    const hinted = () => sliceEndpoints('web').filter((e) => e.conditions?.ready && e.hints?.forZones?.length === 1 && e.hints.forZones[0]!.name === e.zone);
+    // Two nodes of 2 CPUs in zone-a and zone-b: two endpoints each, each for its own zone.
+    await until(() => hinted().length === 4, '4 endpoints hinted for their own zone');
+    expect(hinted().map((e) => e.zone).sort()).toEqual(['zone-a', 'zone-a', 'zone-b', 'zone-b']);
+    const hintEvents = async () => (await c().store.list<Event>('Event')).items.filter((e) => e.involvedObject.kind === 'Service' && e.involvedObject.name === 'web' && e.reason?.startsWith('TopologyAwareHints'));
+    await until(async () => (await hintEvents()).some((e) => e.reason === 'TopologyAwareHintsEnabled'), 'TopologyAwareHintsEnabled event');
+    const enabled = (await hintEvents()).find((e) => e.reason === 'TopologyAwareHintsEnabled')!;
+    expect(enabled).toMatchObject({ type: 'Normal', message: 'Topology Aware Hints has been enabled, addressType: IPv4', source: { component: 'endpoint-slice-controller' } });
+
+    // A third zone: each zone's minimum is ⌈(4/3)/1.2⌉ = 2, six in all for four endpoints.
+    await c().addNode('node-3', 'zone-c');
+    await until(() => sliceEndpoints('web').length === 4 && sliceEndpoints('web').every((e) => e.hints === undefined), 'hints removed after the node change');
+    await until(
+      async () => (await hintEvents()).some((e) => e.type === 'Warning' && e.reason === 'TopologyAwareHintsDisabled' && e.message === 'Unable to allocate minimum required endpoints to each zone without exceeding overload threshold (4 endpoints, 3 zones), addressType: IPv4'),
+      'TopologyAwareHintsDisabled event',
+    );
+  });
+
   it('replaces a deleted pod', async () => {
     await clusters.start();
     await c().store.create(deployment('web', 3));

@@ -48,6 +48,8 @@ export function nodeObject(name: string, ordinal: number, config: ClusterConfig,
     spec: {},
     status: {
       addresses: [{ type: 'InternalIP', address: nodeIP(config, ordinal) }],
+      // What the EndpointSlice controller weighs zones by (topology-mode Auto).
+      allocatable: { cpu: '2' },
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
     },
   };
