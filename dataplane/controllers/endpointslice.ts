@@ -11,7 +11,8 @@
  * that port, and pods resolving to different numbers land in different slices. Endpoints
  * carry nodeName, zone (the node's topology.kubernetes.io/zone), targetRef, and hostname when
  * pod.spec.subdomain names this service, and with `trafficDistribution: PreferClose` a hint
- * for their own zone (traffic-distribution.ts). Slices: IPv4, at most 100 endpoints, generated names
+ * for their own zone (traffic-distribution.ts) — or, with `topology-mode: Auto`, hints given out
+ * by the zones' CPU (topology-cache.ts; events on the Service). Slices: IPv4, at most 100 endpoints, generated names
  * `<svc>-xxxxx` kept stable (slice-packing.ts), labels kubernetes.io/service-name,
  * endpointslice.kubernetes.io/managed-by and service.kubernetes.io/headless for headless
  * services, owned by the Service. ExternalName services and services without a selector

@@ -11,9 +11,8 @@
  * - Not-ready endpoints get no hint (kube-proxy does not look at them).
  * - The `service.kubernetes.io/topology-mode: Auto` annotation (or its older name
  *   `service.kubernetes.io/topology-aware-hints`, read first) takes precedence, as in the
- *   reconciler: trafficDistribution is then not applied. Its own heuristic (topologycache:
- *   endpoints given out in proportion to each zone's allocatable CPU) is not implemented, so
- *   such a service's endpoints carry no hints (dataplane/base/model/IGNORED-FIELDS.md).
+ *   reconciler: trafficDistribution is then not applied, and topology-cache.ts gives the
+ *   endpoints out in proportion to each zone's allocatable CPU.
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { Endpoint } from 'kubernetes-types/discovery/v1.js';
