@@ -4,6 +4,9 @@
  * - `trafficDistribution: PreferClose`: the EndpointSlice controller hints each endpoint for its
  *   zone, and the proxy keeps a client on a node of zone-a on the zone-a pod; `kubectl patch`
  *   removing the field removes the hints and traffic spreads again.
+ * - `service.kubernetes.io/topology-mode: Auto` with two pods per zone: the zones weigh the same
+ *   (equal nodes), so each endpoint is hinted for its own zone, the Service gets
+ *   `TopologyAwareHintsEnabled`, and a zone-a client reaches only zone-a pods.
  * - `loadBalancerSourceRanges`: a curl from outside the ranges gets no answer at the
  *   LoadBalancer IP (held as a dropped SYN, counted in /metrics) while one from inside does and
  *   the NodePort serves both; a `kubectl patch` that admits its range lets the held one through.
@@ -59,6 +62,25 @@ describe('trafficDistribution: PreferClose', () => {
     await ok('patch', 'svc', 'close', '--type=json', '-p', '[{"op":"remove","path":"/spec/trafficDistribution"}]');
     await cluster.waitFor(async () => (await hints()).trim().split('\n').sort().join() === [`${pods.a}=zone-a:`, `${pods.b}=zone-b:`].sort().join(), 'hints removed', WAIT_MS);
     await cluster.waitFor(async () => new Set(await hostnames(url, 2, podOn(1))).size === 2, 'a zone-a client reaches both pods again', WAIT_MS);
+  });
+});
+
+describe('topology-mode: Auto', () => {
+  it('hints two endpoints per zone for their own zones, says so in an event, and keeps clients in their zone', async () => {
+    const manifests = [agnhostDeployment({ name: 'auto-a', node: 'node-1', replicas: 2, labels: { app: 'auto-a', tier: 'auto' } }), agnhostDeployment({ name: 'auto-b', node: 'node-2', replicas: 2, labels: { app: 'auto-b', tier: 'auto' } })];
+    const svc = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: auto\n  annotations: { service.kubernetes.io/topology-mode: Auto }\nspec:\n  selector: { tier: auto }\n  ports: [{ port: 80, targetPort: 8080 }]\n';
+    await ok('apply', '-f', file('auto.yaml', [...manifests, svc].join('---\n')));
+    const hints = async () => (await ok('get', 'endpointslices', '-l', 'kubernetes.io/service-name=auto', '-o', 'jsonpath={range .items[*].endpoints[*]}{.zone}:{.hints.forZones[*].name}{"\\n"}{end}')).trim().split('\n').sort().join();
+    await cluster.waitFor(async () => (await hints()) === 'zone-a:zone-a,zone-a:zone-a,zone-b:zone-b,zone-b:zone-b', 'four endpoints hinted for their own zones', 30_000);
+    const events = await ok('get', 'events', '--field-selector', 'involvedObject.kind=Service,involvedObject.name=auto', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}');
+    expect(events).toContain('TopologyAwareHintsEnabled: Topology Aware Hints has been enabled, addressType: IPv4');
+
+    const zoneA = ((await cluster.get<Pod>('pods', undefined, 'default', { labelSelector: 'app=auto-a' })) as Pod[]).map((p) => p.metadata!.name!);
+    const ip = (await ok('get', 'svc', 'auto', '-o', 'jsonpath={.spec.clusterIP}')).trim();
+    const url = `http://${ip}/hostname`;
+    // The proxy has the hints once four zone-a requests stay on the zone-a pods.
+    await cluster.waitFor(async () => (await hostnames(url, 4, podOn(1))).every((h) => zoneA.includes(h)), 'the proxy keeps zone-a clients on zone-a pods', WAIT_MS);
+    for (const h of await hostnames(url, 4, podOn(1))) expect(zoneA).toContain(h);
   });
 });
 
