@@ -16,6 +16,7 @@ import { errorPage, STATUS_TEXT } from './error-pages.js';
 import { downstreamHeaders, upstreamHeaders, type ForwardContext } from './forwarded-headers.js';
 import type { PassResult } from './proxy-pass.js';
 import type { ProxyDecision } from './route.js';
+import { tunnel } from '../dataplane/base/net/tunnel.js';
 
 export interface UpgradeEnv {
   sourceAddress?: string;
@@ -94,10 +95,7 @@ export function upgradePass(req: RequestLike, client: Duplex, head: Buffer, d: P
       upSocket.setTimeout(idle, () => upSocket.destroy());
       if (typeof (client as Socket).setTimeout === 'function') (client as Socket).setTimeout(idle);
       client.on('timeout', () => client.destroy());
-      upSocket.on('close', () => client.destroy());
-      client.on('close', () => upSocket.destroy());
-      upSocket.pipe(client);
-      client.pipe(upSocket);
+      tunnel(upSocket, client);
       upgraded = true;
     });
 

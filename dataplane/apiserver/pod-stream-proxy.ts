@@ -24,6 +24,7 @@ import { POD_STREAMS, podStreamTarget, type PodStreamKind } from './pod-stream-t
 import { execEndpointOf, type ExecEndpoint } from '../base/remotecommand/node-endpoint.js';
 import { apiError, failure, toApiError } from './status.js';
 import { rejectUpgrade as refuse } from './upgrade-reply.js';
+import { tunnel } from '../base/net/tunnel.js';
 
 export function podStreamUpgrade(ctx: ApiContext, credentials: Credentials): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, head) => {
@@ -79,12 +80,7 @@ function proxy(req: IncomingMessage, client: Duplex, clientHead: Buffer, node: E
     client.write(`HTTP/1.1 101 Switching Protocols\r\n${rawHeaders(res)}\r\n`);
     if (nodeHead.length) client.write(nodeHead);
     if (clientHead.length) nodeSocket.write(clientHead);
-    nodeSocket.on('error', () => client.destroy());
-    client.on('error', () => nodeSocket.destroy());
-    nodeSocket.on('close', () => client.destroy());
-    client.on('close', () => nodeSocket.destroy());
-    nodeSocket.pipe(client);
-    client.pipe(nodeSocket);
+    tunnel(nodeSocket, client);
   });
   upstream.on('response', (res) => {
     // Not upgraded: the node's answer, echoed as the apiserver echoes the kubelet's.
