@@ -19,7 +19,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KnetCluster } from '../../dataplane/index.js';
 import { agnhostWeb } from '../support/agnhost.js';
 import { clientPod, programPod, stdinShellPod } from '../support/exec-pods.js';
-import { kubectl, kubectlBinary } from '../support/kubectl.js';
+import { kubectl, kubectlBinary, kubectlInTerminal } from '../support/kubectl.js';
 import { kubectlCluster } from '../support/kubectl-cluster.js';
 
 const MANIFESTS = [
@@ -144,20 +144,10 @@ describe('kubectl exec through the API', () => {
   });
 
   it('gives -it a terminal: a prompt, line editing, and the shell ends with exit', async () => {
-    const { spawn: ptySpawn } = (await import('@lydell/node-pty')) as typeof import('@lydell/node-pty');
-    const term = ptySpawn(kubectlBinary(), ['exec', '-it', 'client', '--', 'sh'], { cols: 100, rows: 30, env: env as Record<string, string> });
-    let screen = '';
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
-    const prompted = new Promise<void>((resolve) =>
-      term.onData((d) => {
-        screen += d;
-        if (screen.includes('/ # ')) resolve();
-      }),
-    );
-    await prompted;
+    const term = await kubectlInTerminal(env, ['exec', '-it', 'client', '--', 'sh']);
     term.write('echo hi $((6*7)); exit\r');
-    expect(await exited).toBe(0);
-    expect(screen).toContain('hi 42\r\n');
+    expect(await term.exited).toBe(0);
+    expect(term.screen()).toContain('hi 42\r\n');
   });
 
   it('says what kubectl says for a missing pod, a wrong container, one not running and a completed pod', async () => {
@@ -241,21 +231,11 @@ describe('kubectl attach and run -i', () => {
   });
 
   it('runs -it with a terminal: the prompt, a command, exit, the pod deleted', async () => {
-    const { spawn: ptySpawn } = (await import('@lydell/node-pty')) as typeof import('@lydell/node-pty');
-    const term = ptySpawn(kubectlBinary(), ['run', '-it', '--rm', 'shell', '--image=busybox', '--restart=Never', '--', 'sh'], { cols: 100, rows: 30, env: env as Record<string, string> });
-    let screen = '';
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
-    // kubectl resizes the terminal on attach, which redraws the shell's prompt.
-    await new Promise<void>((resolve) =>
-      term.onData((d) => {
-        screen += d;
-        if (screen.includes('/ # ')) resolve();
-      }),
-    );
+    const term = await kubectlInTerminal(env, ['run', '-it', '--rm', 'shell', '--image=busybox', '--restart=Never', '--', 'sh']);
     term.write('echo hi $((6*7)); exit\r');
-    expect(await exited).toBe(0);
-    expect(screen).toContain('hi 42\r\n');
-    expect(screen).toContain('pod "shell" deleted');
+    expect(await term.exited).toBe(0);
+    expect(term.screen()).toContain('hi 42\r\n');
+    expect(term.screen()).toContain('pod "shell" deleted');
   });
 
   it('runs a pod, feeds it stdin, reports its exit code and deletes it (--rm)', async () => {

@@ -8,7 +8,7 @@ import type { ContainerStatus, Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import type { KnetCluster } from '../../dataplane/index.js';
 import { AGNHOST_IMAGE, agnhostService, agnhostWorkload } from '../support/agnhost.js';
-import { kubectlBinary } from '../support/kubectl.js';
+import { kubectlInTerminal } from '../support/kubectl.js';
 import { kubectlCluster } from '../support/kubectl-cluster.js';
 
 let cluster: KnetCluster;
@@ -85,19 +85,10 @@ describe('kubectl debug', () => {
   });
 
   it('-it gives a terminal in the pod', async () => {
-    const { spawn: ptySpawn } = (await import('@lydell/node-pty')) as typeof import('@lydell/node-pty');
-    const term = ptySpawn(kubectlBinary(), ['debug', '-it', 'web-0', '--image=busybox', '-c', 'tty'], { cols: 100, rows: 30, env: env as Record<string, string> });
-    let screen = '';
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
-    await new Promise<void>((resolve) =>
-      term.onData((d) => {
-        screen += d;
-        if (screen.includes('/ # ')) resolve();
-      }),
-    );
+    const term = await kubectlInTerminal(env, ['debug', '-it', 'web-0', '--image=busybox', '-c', 'tty']);
     term.write('echo in $(hostname); exit\r');
-    expect(await exited).toBe(0);
-    expect(screen).toContain('in web-0\r\n');
+    expect(await term.exited).toBe(0);
+    expect(term.screen()).toContain('in web-0\r\n');
     expect((await waitForState('tty', 'terminated')).state?.terminated?.exitCode).toBe(0);
   });
 

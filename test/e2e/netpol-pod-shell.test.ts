@@ -11,20 +11,16 @@ import { kubectlCluster } from '../support/kubectl-cluster.js';
 let cluster!: KnetCluster;
 const { ok, kubectl, file } = kubectlCluster({ components: { ingress: false } }, { started: (r) => (cluster = r.cluster) });
 
-const pods = `apiVersion: v1
+const busybox = (name: string) => `apiVersion: v1
 kind: Pod
-metadata: {name: web, labels: {app: web}}
+metadata: {name: ${name}, labels: {app: ${name}}}
 spec:
   nodeName: node-1
   containers: [{name: c, image: busybox:1.36, command: [sleep, infinity]}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: other, labels: {app: other}}
-spec:
-  nodeName: node-1
-  containers: [{name: c, image: busybox:1.36, command: [sleep, infinity]}]
----
+`;
+
+const pods = `${busybox('web')}---
+${busybox('other')}---
 apiVersion: v1
 kind: Pod
 metadata: {name: db, labels: {app: db}}

@@ -114,3 +114,21 @@ export function kubectlStream(env: NodeJS.ProcessEnv, args: string[]): { child: 
     },
   };
 }
+
+/**
+ * kubectl in a pseudo-terminal (`-it`): its screen so far, a wait for the shell's prompt
+ * (`/ # `, kubectl's resize on attach redraws it), keystrokes, and its exit code.
+ */
+export async function kubectlInTerminal(env: NodeJS.ProcessEnv, args: string[]): Promise<{ screen(): string; write(keys: string): void; exited: Promise<number> }> {
+  const { spawn: ptySpawn } = (await import('@lydell/node-pty')) as typeof import('@lydell/node-pty');
+  const term = ptySpawn(kubectlBinary(), args, { cols: 100, rows: 30, env: env as Record<string, string> });
+  let screen = '';
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  await new Promise<void>((resolve) =>
+    term.onData((d) => {
+      screen += d;
+      if (screen.includes('/ # ')) resolve();
+    }),
+  );
+  return { screen: () => screen, write: (keys) => term.write(keys), exited };
+}
