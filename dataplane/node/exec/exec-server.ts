@@ -30,6 +30,26 @@ import { ExecError, execInPod, type ExecSession } from './exec-in-pod.js';
 import { attachSession } from './attach-session.js';
 import type { AttachTarget } from '../runtime/container-attach.js';
 
+/**
+ * kubectl 1.32's WebSocket client reads frames in one goroutine while another creates its
+ * streams, and drops a frame that comes before its stream exists ("Unknown stream id 2,
+ * discarding message": seen in CI, a shell's "not found" lost from stderr). A kubelet starts a
+ * process in a container first, which takes milliseconds; knet's simulated shell answers in
+ * microseconds. So what a session writes is held this long after the upgrade, then sent in order.
+ */
+const CLIENT_STREAMS_MS = 50;
+
+/** Runs socket writes in order, none before `holdMs` after this is made. */
+function heldWrites(holdMs: number): (write: () => void) => void {
+  let held: Array<() => void> | undefined = [];
+  setTimeout(() => {
+    const queued = held ?? [];
+    held = undefined;
+    for (const w of queued) w();
+  }, holdMs);
+  return (write) => (held ? held.push(write) : write());
+}
+
 /** Starts the session an upgraded request asked for, with the client's stdin. */
 type Opener = (stdin: PassThrough | undefined) => ExecSession;
 
@@ -86,19 +106,23 @@ export async function startExecServer(opts: ExecServerOptions): Promise<ExecServ
 
   function serve(ws: WebSocket, container: string, r: ExecRequest, open: Opener): void {
     const stdin = r.stdin ? new PassThrough() : undefined;
+    const later = heldWrites(CLIENT_STREAMS_MS);
     let session: ExecSession;
     try {
       session = open(stdin);
     } catch (err) {
-      ws.send(encodeFrame(ws.protocol, CHANNEL.error, JSON.stringify(failureStatus(err instanceof ExecError ? err.message : String(err)))));
-      ws.close(1000);
+      later(() => {
+        ws.send(encodeFrame(ws.protocol, CHANNEL.error, JSON.stringify(failureStatus(err instanceof ExecError ? err.message : String(err)))));
+        ws.close(1000);
+      });
       return;
     }
     sessions.add(session);
     opts.log.info(r.kind, { pod: `${r.namespace}/${r.pod}`, container, command: r.command.join(' '), tty: r.tty });
-    const send = (channel: number) => (c: Buffer | string) => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeFrame(ws.protocol, channel, c));
-    };
+    const send = (channel: number) => (c: Buffer | string) =>
+      later(() => {
+        if (ws.readyState === ws.OPEN) ws.send(encodeFrame(ws.protocol, channel, c));
+      });
     const drained = Promise.all(
       [
         [session.stdout, CHANNEL.stdout, r.stdout],
@@ -134,11 +158,12 @@ export async function startExecServer(opts: ExecServerOptions): Promise<ExecServ
     void session.exit.then(async (code) => {
       await drained;
       sessions.delete(session);
-      if (ws.readyState === ws.OPEN) {
+      later(() => {
+        if (ws.readyState !== ws.OPEN) return;
         // An attach that ends reports Success, whatever the main process's exit code (the kubelet's).
         ws.send(encodeFrame(ws.protocol, CHANNEL.error, JSON.stringify(exitStatus(r.kind === 'exec' ? code : 0, r.command))));
         ws.close(1000);
-      }
+      });
     });
   }
 
