@@ -6,25 +6,12 @@
  * dataplane/base/patch, as the apiserver will). The API around the documents is the test fake
  * in test/support/kube-api-fake.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openapiRoutes } from '../../../dataplane/apiserver/openapi/openapi-routes.js';
+import { describe, expect, it } from 'vitest';
 import type { JsonMap } from '../../../dataplane/base/patch/json-value.js';
-import { FAKE_RESOURCES, memoryObjects, startFakeApi, type FakeApi } from '../../support/kube-api-fake.js';
-import { kubectlFor, type Kubectl } from '../../support/kubectl.js';
+import { kubectlOnFakeApi } from '../../support/kubectl-on-fake-api.js';
 
-const objects = new Map<string, JsonMap>();
-let api: FakeApi;
-let kubectl: Kubectl;
-
-beforeAll(async () => {
-  const openapi = openapiRoutes(FAKE_RESOURCES);
-  api = await startFakeApi([(req, res) => openapi({ url: req.url, method: req.method, headers: req.headers } as never, res), memoryObjects(objects)]);
-  kubectl = kubectlFor(api.url);
-});
-afterAll(async () => {
-  kubectl?.cleanup();
-  await api?.close();
-});
+const fake = kubectlOnFakeApi();
+const { objects } = fake;
 
 const deployment = (image: string) => `apiVersion: apps/v1
 kind: Deployment
@@ -41,7 +28,7 @@ spec:
 
 describe('kubectl 1.32 with the OpenAPI v3 documents', () => {
   it('explain prints the upstream documentation of a field and its children', async () => {
-    const out = await kubectl.run(['explain', 'pod.spec.containers']);
+    const out = await fake.kubectl.run(['explain', 'pod.spec.containers']);
     expect(out.stderr).toBe('');
     expect(out.stdout).toContain('KIND:       Pod\nVERSION:    v1\n\nFIELD: containers <[]Container>');
     expect(out.stdout).toContain('List of containers belonging to the pod.');
@@ -50,31 +37,31 @@ describe('kubectl 1.32 with the OpenAPI v3 documents', () => {
   });
 
   it('explain shows enums and resolves other groups', async () => {
-    const out = await kubectl.run(['explain', 'deployment.spec.strategy.type']);
+    const out = await fake.kubectl.run(['explain', 'deployment.spec.strategy.type']);
     expect(out.stdout).toContain('GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: type <string>\nENUM:\n    Recreate\n    RollingUpdate\n');
   });
 
   it('create -f asks the server for strict field validation (the PATCH operation lists fieldValidation)', async () => {
-    const out = await kubectl.run(['create', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cfg, namespace: default }\ndata: { a: "1" }\n');
+    const out = await fake.kubectl.run(['create', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cfg, namespace: default }\ndata: { a: "1" }\n');
     expect(out.stderr).toBe('');
     expect(out.stdout).toBe('configmap/cfg created\n');
-    const post = api.requests.find((r) => r.method === 'POST' && r.url.startsWith('/api/v1/namespaces/default/configmaps'));
+    const post = fake.api.requests.find((r) => r.method === 'POST' && r.url.startsWith('/api/v1/namespaces/default/configmaps'));
     expect(post?.url).toContain('fieldValidation=Strict');
   });
 
   it('apply merges containers by name: a changed image keeps the other containers', async () => {
-    expect((await kubectl.run(['apply', '-f', '-'], deployment('nginx:1.27'))).stdout).toBe('deployment.apps/web created\n');
+    expect((await fake.kubectl.run(['apply', '-f', '-'], deployment('nginx:1.27'))).stdout).toBe('deployment.apps/web created\n');
     // Someone else adds a container (a webhook, kubectl patch): not in the manifest, never applied.
     const key = '/apis/apps/v1/namespaces/default/deployments/web';
     const live = objects.get(key)!;
     const podSpec = ((live.spec as JsonMap).template as JsonMap).spec as JsonMap;
     podSpec.containers = [...(podSpec.containers as JsonMap[]), { name: 'injected', image: 'envoy' }];
 
-    const before = api.requests.length;
-    const out = await kubectl.run(['apply', '-f', '-'], deployment('nginx:1.28'));
+    const before = fake.api.requests.length;
+    const out = await fake.kubectl.run(['apply', '-f', '-'], deployment('nginx:1.28'));
     expect(out.stderr).toBe('');
     expect(out.stdout).toBe('deployment.apps/web configured\n');
-    const patch = api.requests.slice(before).find((r) => r.method === 'PATCH');
+    const patch = fake.api.requests.slice(before).find((r) => r.method === 'PATCH');
     expect(patch?.headers['content-type']).toBe('application/strategic-merge-patch+json');
     expect(patch?.url).toContain('fieldManager=kubectl-client-side-apply');
     expect(patch?.url).toContain('fieldValidation=Strict');
@@ -90,9 +77,9 @@ describe('kubectl 1.32 with the OpenAPI v3 documents', () => {
 
   it('re-applying an unchanged manifest prints unchanged and sends no PATCH', async () => {
     const manifest = deployment('nginx:1.27').replace('name: web, namespace', 'name: api, namespace');
-    expect((await kubectl.run(['apply', '-f', '-'], manifest)).stdout).toBe('deployment.apps/api created\n');
-    const before = api.requests.length;
-    expect((await kubectl.run(['apply', '-f', '-'], manifest)).stdout).toBe('deployment.apps/api unchanged\n');
-    expect(api.requests.slice(before).some((r) => r.method === 'PATCH')).toBe(false);
+    expect((await fake.kubectl.run(['apply', '-f', '-'], manifest)).stdout).toBe('deployment.apps/api created\n');
+    const before = fake.api.requests.length;
+    expect((await fake.kubectl.run(['apply', '-f', '-'], manifest)).stdout).toBe('deployment.apps/api unchanged\n');
+    expect(fake.api.requests.slice(before).some((r) => r.method === 'PATCH')).toBe(false);
   });
 });

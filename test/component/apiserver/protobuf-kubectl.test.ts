@@ -3,25 +3,12 @@
  * decodeProtobufBody) to exactly the object kubectl prints for `--dry-run=client -o json`
  * (nulls aside), for each kind knet serves that kubectl creates this way.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JsonMap } from '../../../dataplane/base/patch/json-value.js';
-import { FAKE_RESOURCES, memoryObjects, startFakeApi, type FakeApi } from '../../support/kube-api-fake.js';
-import { openapiRoutes } from '../../../dataplane/apiserver/openapi/openapi-routes.js';
-import { kubectlFor, type Kubectl } from '../../support/kubectl.js';
+import { kubectlOnFakeApi } from '../../support/kubectl-on-fake-api.js';
 
-const objects = new Map<string, JsonMap>();
-let api: FakeApi;
-let kubectl: Kubectl;
-
-beforeAll(async () => {
-  const openapi = openapiRoutes(FAKE_RESOURCES);
-  api = await startFakeApi([(req, res) => openapi({ url: req.url, method: req.method, headers: req.headers } as never, res), memoryObjects(objects)]);
-  kubectl = kubectlFor(api.url);
-});
-afterAll(async () => {
-  kubectl?.cleanup();
-  await api?.close();
-});
+const fake = kubectlOnFakeApi();
+const { objects } = fake;
 
 const withoutNulls = (v: unknown): unknown =>
   Array.isArray(v) ? v.map(withoutNulls) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)])) : v;
@@ -37,13 +24,13 @@ const CASES: Array<{ args: string[]; path: string; printed: string }> = [
 describe('kubectl create sends protobuf', () => {
   for (const c of CASES) {
     it(`${c.args.slice(0, 3).join(' ')}: the decoded body is what kubectl would send as JSON`, async () => {
-      const before = api.requests.length;
-      const out = await kubectl.run(c.args);
+      const before = fake.api.requests.length;
+      const out = await fake.kubectl.run(c.args);
       expect(out.stderr).toBe('');
       expect(out.stdout).toBe(`${c.printed}\n`);
-      const post = api.requests.slice(before).find((r) => r.method === 'POST');
+      const post = fake.api.requests.slice(before).find((r) => r.method === 'POST');
       expect(post?.headers['content-type']).toBe('application/vnd.kubernetes.protobuf');
-      const printed = await kubectl.run([...c.args, '--dry-run=client', '-o', 'json']);
+      const printed = await fake.kubectl.run([...c.args, '--dry-run=client', '-o', 'json']);
       const stored = { ...objects.get(c.path)! };
       stored.metadata = { ...(stored.metadata as JsonMap) };
       delete (stored.metadata as JsonMap).managedFields;
